@@ -1,0 +1,40 @@
+# Two commands (see README): `make run` runs the shop, `make test` runs the tests.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+PY     := $(VENV)/bin/python
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+# Tests and benchmarks talk to real PostgreSQL and Redis.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/shop
+TEST_REDIS_URL    ?= redis://127.0.0.1:6379/0
+
+.PHONY: run test bench venv clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+## Run the shop on http://$(HOST):$(PORT) with the embedded default (SQLite, tasks in-process).
+run: venv
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py setup_shop
+	$(PY) manage.py demo_exchange --url http://$(HOST):$(PORT) --wait-for-server --if-empty &
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+## Run the test suite on PostgreSQL and Redis.
+test: venv
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DEBUG=true \
+	  $(PY) -m pytest $(PYTEST_ARGS)
+
+## Benchmarks: full exchange of generated catalogues over HTTP, printed figures.
+bench: venv
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DEBUG=true \
+	  $(PY) manage.py bench_exchange $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) var staticfiles

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class Integration1CConfig(AppConfig):
+    name = "integration_1c"
+    verbose_name = _("1C exchange")
+    default_auto_field = "django.db.models.AutoField"
+
+    def ready(self):
+        from . import receivers  # noqa: F401

@@ -1,0 +1,156 @@
+"""
+Plain records that the CommerceML readers yield and the services consume.
+
+A reader turns one file into a stream: first a :class:`Document` describing the file,
+then records in document order. Nothing here touches the database, so readers are fast
+to test and can be reused by the generator's tests and by the benchmark.
+
+Fields that a file did not carry are ``None`` (not empty), so that a changes-only
+package never erases what it did not mention: e.g. an offer in a rests-only file has
+``prices=None`` and a prices-only file gives ``stocks=None, quantity=None``.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+# Document kinds, detected from the content, never from the file name.
+CLASSIFIER = "classifier"  # Классификатор alone (3.1 sends it in its own file)
+CATALOGUE = "catalogue"  # Каталог (+ usually Классификатор): groups, properties, products
+OFFERS = "offers"  # ПакетПредложений with prices and/or stock
+OFFERS_CHANGES = "offers_changes"  # ИзмененияПакетаПредложений
+ORDERS = "orders"  # Документ / Контейнер: order documents (type=sale)
+KINDS = (CLASSIFIER, CATALOGUE, OFFERS, OFFERS_CHANGES, ORDERS)
+
+
+@dataclass(slots=True)
+class Document:
+    """The first record of every stream: what the file is."""
+
+    kind: str
+    schema_version: str = ""
+    generated_at: datetime | None = None
+    #: СодержитТолькоИзменения; None when the file does not say (treat as changes only).
+    changes_only: bool | None = None
+    catalogue_id: str = ""
+    classifier_id: str = ""
+    #: What the offers package holds, known only after reading it; readers set what
+    #: they can from the root (e.g. ``ПакетПредложений`` with ``Цены`` vs ``Остатки``).
+    name: str = ""
+
+
+@dataclass(slots=True)
+class Group:
+    """Группа. Yielded parents before children; ``parent_id`` None for a top group."""
+
+    id: str
+    name: str
+    parent_id: str | None = None
+    deleted: bool = False
+    position: int = 0
+
+
+@dataclass(slots=True)
+class Property:
+    """Свойство. ``value_type``: "string", "number", "reference" (Справочник), "date", "boolean"."""
+
+    id: str
+    name: str
+    value_type: str = "string"
+    #: For Справочник: (ИдЗначения, Значение) pairs.
+    options: list[tuple[str, str]] = field(default_factory=list)
+    #: Свойство applies to offers (ДляПредложений) rather than products.
+    for_offers: bool = False
+
+
+@dataclass(slots=True)
+class PriceType:
+    """ТипЦены."""
+
+    id: str
+    name: str
+    currency: str = ""
+    tax_included: bool | None = None
+
+
+@dataclass(slots=True)
+class Warehouse:
+    """Склад."""
+
+    id: str
+    name: str
+    address: str = ""
+
+
+@dataclass(slots=True)
+class Image:
+    """Картинка: a path relative to the exchange folder, with an optional caption."""
+
+    path: str
+    caption: str = ""
+
+
+@dataclass(slots=True)
+class Product:
+    """Товар in a Каталог."""
+
+    id: str
+    name: str
+    article: str = ""
+    barcode: str = ""
+    description: str = ""
+    #: БазоваяЕдиница: (code stripped, short name such as "шт").
+    unit_code: str = ""
+    unit_name: str = ""
+    group_ids: list[str] = field(default_factory=list)
+    images: list[Image] = field(default_factory=list)
+    #: ЗначенияСвойств: (property Ид, value). For a Справочник the value is the ИдЗначения.
+    properties: list[tuple[str, str]] = field(default_factory=list)
+    #: ЗначенияРеквизитов: name -> value ("Полное наименование", "ВидНоменклатуры", …).
+    requisites: dict[str, str] = field(default_factory=dict)
+    #: СтавкиНалогов: (name, rate as written, e.g. "18", "Без налога").
+    tax_rates: list[tuple[str, str]] = field(default_factory=list)
+    #: ХарактеристикиТовара at product level: (name, value).
+    characteristics: list[tuple[str, str]] = field(default_factory=list)
+    manufacturer: str = ""
+    deleted: bool = False
+    version: str = ""
+
+
+@dataclass(slots=True)
+class Price:
+    """Цена of an offer."""
+
+    price_type_id: str
+    value: Decimal
+    currency: str = ""
+    unit: str = ""
+    coefficient: Decimal = Decimal(1)
+    presentation: str = ""
+
+
+@dataclass(slots=True)
+class Offer:
+    """
+    Предложение. ``id`` is the full offer Ид; for a variant it is
+    ``product#characteristic`` and ``product_id``/``characteristic_id`` are its halves.
+    """
+
+    id: str
+    product_id: str
+    characteristic_id: str | None = None
+    name: str = ""
+    article: str = ""
+    barcode: str = ""
+    #: ХарактеристикиТовара: (name, value) that distinguish this variant.
+    characteristics: list[tuple[str, str]] = field(default_factory=list)
+    #: ЗначенияСвойств of the offer: (property Ид, value).
+    properties: list[tuple[str, str]] = field(default_factory=list)
+    #: None: the file says nothing about prices of this offer.
+    prices: list[Price] | None = None
+    #: Количество (total); None when absent.
+    quantity: Decimal | None = None
+    #: Per warehouse: (warehouse Ид, quantity); None when the file carries none.
+    stocks: list[tuple[str, Decimal]] | None = None
+    deleted: bool = False
+    version: str = ""

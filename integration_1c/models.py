@@ -1,0 +1,220 @@
+"""
+What the 1C exchange keeps in its own tables.
+
+Oscar's own models hold everything a shopper sees, keyed by 1C ids in their ``code``
+fields:
+
+* Группа (group)               -> ``catalogue.Category.code``
+* Товар / Предложение (offer)  -> ``catalogue.Product.code`` (``product#characteristic``
+                                  for a variant, a child product)
+* Свойство (property)          -> ``catalogue.ProductAttribute`` (code derived from the Ид)
+* Значение справочника         -> ``catalogue.AttributeOption.code``
+* Склад (warehouse)            -> ``partner.Partner.code``, stock in ``partner.StockRecord``
+* Картинка (image)             -> ``catalogue.ProductImage.code``
+
+Only what Oscar has no place for lives here: the exchange journal, price types and the
+prices of every type, customer-group price types, and each order's 1C state.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class ExchangeSession(models.Model):
+    """
+    One exchange of 1C with the site: from ``checkauth`` to ``complete`` (or the last
+    call). 1C starts a new checkauth -> init cycle for every file, so a session is keyed
+    by the token we hand out in ``checkauth`` and kept across those cycles.
+    """
+
+    CATALOG, SALE = "catalog", "sale"
+    TYPE_CHOICES = [(CATALOG, _("Catalogue")), (SALE, _("Orders"))]
+
+    OPEN, COMPLETE, FAILED = "open", "complete", "failed"
+    STATE_CHOICES = [(OPEN, _("Open")), (COMPLETE, _("Complete")), (FAILED, _("Failed"))]
+
+    exchange_type = models.CharField(_("Type"), max_length=16, choices=TYPE_CHOICES, db_index=True)
+    state = models.CharField(_("State"), max_length=16, choices=STATE_CHOICES, default=OPEN, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("User")
+    )
+    remote_addr = models.GenericIPAddressField(_("Client address"), null=True, blank=True)
+    user_agent = models.CharField(_("Client"), max_length=255, blank=True)
+    token = models.CharField(_("Session token"), max_length=64, unique=True)
+    schema_version = models.CharField(_("Schema version"), max_length=16, blank=True)
+    folder = models.CharField(
+        _("Upload folder"), max_length=255, blank=True, help_text=_("Inside the private exchange storage.")
+    )
+    started_at = models.DateTimeField(_("Started"), default=timezone.now, db_index=True)
+    last_seen_at = models.DateTimeField(_("Last call"), default=timezone.now)
+    finished_at = models.DateTimeField(_("Finished"), null=True, blank=True)
+    messages = models.JSONField(_("Messages"), default=list, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name = _("Exchange session")
+        verbose_name_plural = _("Exchange journal")
+        permissions = [("exchange_1c", _("Can exchange data with 1C"))]
+
+    def __str__(self):
+        return f"{self.get_exchange_type_display()} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class ExchangeFile(models.Model):
+    """A file 1C uploaded in a session, and what applying it did."""
+
+    UPLOADING, QUEUED, RUNNING, DONE, FAILED = "uploading", "queued", "running", "done", "failed"
+    STATE_CHOICES = [
+        (UPLOADING, _("Uploading")),
+        (QUEUED, _("Queued")),
+        (RUNNING, _("Importing")),
+        (DONE, _("Done")),
+        (FAILED, _("Failed")),
+    ]
+
+    session = models.ForeignKey(ExchangeSession, on_delete=models.CASCADE, related_name="files")
+    name = models.CharField(_("File name"), max_length=255)
+    size = models.BigIntegerField(_("Size, bytes"), default=0)
+    chunks = models.PositiveIntegerField(_("Chunks"), default=0)
+    kind = models.CharField(
+        _("Kind"), max_length=32, blank=True, help_text=_("Detected from the content: catalogue, offers, …")
+    )
+    state = models.CharField(_("State"), max_length=16, choices=STATE_CHOICES, default=UPLOADING, db_index=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    processed = models.PositiveIntegerField(_("Records processed"), default=0)
+    created = models.PositiveIntegerField(_("Created"), default=0)
+    updated = models.PositiveIntegerField(_("Updated"), default=0)
+    hidden = models.PositiveIntegerField(_("Hidden"), default=0)
+    skipped = models.PositiveIntegerField(_("Skipped"), default=0)
+    warnings = models.JSONField(_("Warnings"), default=list, blank=True)
+    error = models.TextField(_("Error"), blank=True)
+    uploaded_at = models.DateTimeField(_("Uploaded"), default=timezone.now)
+    started_at = models.DateTimeField(_("Import started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("Import finished"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "pk"]
+        verbose_name = _("Exchange file")
+        verbose_name_plural = _("Exchange files")
+
+    def __str__(self):
+        return self.name
+
+
+class PriceType(models.Model):
+    """A 1C price type (ТипЦены): retail, wholesale, old price… stored by its 1C Ид."""
+
+    code = models.CharField(_("1C id"), max_length=64, unique=True)
+    name = models.CharField(_("Name"), max_length=255)
+    currency = models.CharField(_("Currency"), max_length=12, blank=True)
+    date_updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("Price type")
+        verbose_name_plural = _("Price types")
+
+    def __str__(self):
+        return self.name
+
+
+class ProductPrice(models.Model):
+    """
+    The price of a product (or variant) in one 1C price type. The selling type is also
+    written into the product's stock records, which is what Oscar's strategy reads by
+    default; the other types (old price, wholesale) are read from here.
+    """
+
+    product = models.ForeignKey("catalogue.Product", on_delete=models.CASCADE, related_name="onec_prices")
+    price_type = models.ForeignKey(PriceType, on_delete=models.CASCADE, related_name="prices")
+    price = models.DecimalField(_("Price"), max_digits=14, decimal_places=2)
+    currency = models.CharField(_("Currency"), max_length=12, blank=True)
+    date_updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("Product price")
+        verbose_name_plural = _("Product prices")
+        constraints = [
+            models.UniqueConstraint(fields=["product", "price_type"], name="onec_price_product_type_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.product_id} {self.price_type_id}: {self.price}"
+
+
+class CustomerGroupPriceType(models.Model):
+    """Customers in ``group`` see and pay ``price_type`` (e.g. wholesale buyers)."""
+
+    group = models.OneToOneField("auth.Group", on_delete=models.CASCADE, related_name="onec_price_type")
+    price_type = models.ForeignKey(PriceType, on_delete=models.CASCADE, related_name="customer_groups")
+    priority = models.IntegerField(
+        _("Priority"), default=0, help_text=_("When a customer is in several groups, the highest priority wins.")
+    )
+
+    class Meta:
+        ordering = ["-priority"]
+        verbose_name = _("Customer group price type")
+        verbose_name_plural = _("Customer group price types")
+
+    def __str__(self):
+        return f"{self.group} → {self.price_type}"
+
+
+class OrderExchange(models.Model):
+    """
+    An order's 1C state.
+
+    ``version`` grows with every change on the site that 1C should hear about;
+    ``acknowledged_version`` is the version 1C confirmed with ``mode=success``. An order
+    is due for export while ``acknowledged_version < version``. Which orders a ``query``
+    answered is recorded in :class:`OrderExportItem`, so ``success`` acknowledges exactly
+    those, at exactly the versions that were sent.
+    """
+
+    order = models.OneToOneField("order.Order", on_delete=models.CASCADE, related_name="onec")
+    version = models.PositiveIntegerField(default=1)
+    acknowledged_version = models.PositiveIntegerField(default=0)
+    first_sent_at = models.DateTimeField(_("First sent to 1C"), null=True, blank=True)
+    last_sent_at = models.DateTimeField(_("Last sent to 1C"), null=True, blank=True)
+    acknowledged_at = models.DateTimeField(_("Acknowledged by 1C"), null=True, blank=True, db_index=True)
+    onec_number = models.CharField(_("1C number"), max_length=64, blank=True, db_index=True)
+    onec_date = models.DateTimeField(_("1C date"), null=True, blank=True)
+    posted = models.BooleanField(_("Posted in 1C"), default=False)
+    deletion_mark = models.BooleanField(_("Marked for deletion in 1C"), default=False)
+    cancelled = models.BooleanField(_("Cancelled in 1C"), default=False)
+    paid_at = models.DateTimeField(_("Paid (1C)"), null=True, blank=True)
+    payment_number = models.CharField(_("Payment number (1C)"), max_length=64, blank=True)
+    shipped_at = models.DateTimeField(_("Shipped (1C)"), null=True, blank=True)
+    shipment_number = models.CharField(_("Shipment number (1C)"), max_length=64, blank=True)
+    tracking_number = models.CharField(_("Tracking number"), max_length=128, blank=True)
+    onec_status = models.CharField(_("1C status"), max_length=64, blank=True)
+    last_change_from_1c_at = models.DateTimeField(_("Last change from 1C"), null=True, blank=True)
+    last_document_hash = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("Order 1C state")
+        verbose_name_plural = _("Orders' 1C state")
+
+    def __str__(self):
+        return f"1C: {self.order}"
+
+    @property
+    def is_due(self):
+        return self.acknowledged_version < self.version
+
+
+class OrderExportItem(models.Model):
+    """One order, at one version, in the answer to one ``type=sale&mode=query``."""
+
+    session = models.ForeignKey(ExchangeSession, on_delete=models.CASCADE, related_name="exported_orders")
+    order = models.ForeignKey("order.Order", on_delete=models.CASCADE, related_name="onec_exports")
+    version = models.PositiveIntegerField()
+    sent_at = models.DateTimeField(default=timezone.now)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-sent_at"]
+        verbose_name = _("Order sent to 1C")
+        verbose_name_plural = _("Orders sent to 1C")

@@ -1,0 +1,1 @@
+"""Signal receivers of the 1C exchange (wired in apps.py)."""

@@ -1,0 +1,38 @@
+"""Fixtures shared by the whole suite. Tests run on PostgreSQL and Redis (see Makefile)."""
+
+from pathlib import Path
+
+import pytest
+
+REPO_DIR = Path(__file__).resolve().parent.parent
+SHARED_DIR = REPO_DIR.parent / "shared"
+SAMPLES_DIR = SHARED_DIR / "commerceml" / "samples"
+SPEC_DIR = SHARED_DIR / "commerceml" / "spec"
+
+
+@pytest.fixture
+def samples_dir():
+    """``../shared/commerceml/samples``: real 1C files, present in CI but not in a user's clone."""
+    if not SAMPLES_DIR.is_dir():
+        pytest.skip(f"real 1C samples not found at {SAMPLES_DIR} (../shared is absent in this checkout)")
+    return SAMPLES_DIR
+
+
+@pytest.fixture
+def spec_dir():
+    """``../shared/commerceml/spec``: the official XSDs."""
+    if not SPEC_DIR.is_dir():
+        pytest.skip(f"CommerceML XSDs not found at {SPEC_DIR} (../shared is absent in this checkout)")
+    return SPEC_DIR
+
+
+@pytest.fixture(autouse=True)
+def _media_and_exchange_in_tmp(settings, tmp_path):
+    """Every test writes media and exchange uploads to its own temporary folder."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    storages = dict(settings.STORAGES)
+    storages["exchange"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(tmp_path / "exchange")},
+    }
+    settings.STORAGES = storages
