@@ -36,3 +36,18 @@ def _media_and_exchange_in_tmp(settings, tmp_path):
         "OPTIONS": {"location": str(tmp_path / "exchange")},
     }
     settings.STORAGES = storages
+
+
+@pytest.fixture
+def celery_worker(transactional_db):
+    """
+    A real Celery worker of the shop's app, in a thread, on the Redis broker. Tests that
+    use it see committed data only (transactional_db), as a production worker does.
+    """
+    from celery.contrib.testing.worker import start_worker
+
+    from shop.celery import app
+
+    app.conf.task_always_eager = False
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as worker:
+        yield worker
