@@ -218,3 +218,43 @@ class OrderExportItem(models.Model):
         ordering = ["-sent_at"]
         verbose_name = _("Order sent to 1C")
         verbose_name_plural = _("Orders sent to 1C")
+
+
+class CategoryExchange(models.Model):
+    """
+    A 1C group's (Группа) exchange state. Oscar's ``Category`` has no modification
+    date, yet ``mode=deactivate`` (3.x) must hide the groups an exchange did not list
+    since a moment: the catalogue import stamps ``touched_at`` on every group it reads.
+    """
+
+    category = models.OneToOneField(
+        "catalogue.Category", on_delete=models.CASCADE, primary_key=True, related_name="onec"
+    )
+    touched_at = models.DateTimeField(_("Last listed by 1C"), db_index=True)
+
+    class Meta:
+        verbose_name = _("Category 1C state")
+        verbose_name_plural = _("Categories' 1C state")
+
+    def __str__(self):
+        return f"1C: {self.category_id}"
+
+
+class Unit(models.Model):
+    """
+    A 1C unit of measure (ЕдиницаИзмерения). Schema 3.1 products name their unit only
+    by reference (``<БазоваяЕдиница>2009</БазоваяЕдиница>``), often from a classifier
+    sent in another file, so units are kept to show "шт" rather than "2009".
+    """
+
+    code = models.CharField(_("1C id or code"), max_length=64, unique=True)
+    name = models.CharField(_("Short name"), max_length=64, blank=True)
+    full_name = models.CharField(_("Full name"), max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("Unit")
+        verbose_name_plural = _("Units")
+
+    def __str__(self):
+        return self.name or self.full_name or self.code
