@@ -3,11 +3,16 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
+from oscar.core.loading import get_class
+
+# "/" is the shop's front page (Oscar's own "home" only redirects to the catalogue).
+HomeView = get_class("search.views", "HomeView")
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", include("integration_1c.urls")),
+    path("", HomeView.as_view(), name="home"),
     path("", include(apps.get_app_config("oscar").urls[0])),
 ]
 
