@@ -83,6 +83,22 @@ class Warehouse:
 
 
 @dataclass(slots=True)
+class Unit:
+    """
+    ЕдиницаИзмерения of a Классификатор (2.09+, 3.1). Schema 3.1 products then name
+    their unit only by reference (``<БазоваяЕдиница>2009</БазоваяЕдиница>``), matching
+    ``id`` or ``code`` here, often from another file of the same exchange.
+    """
+
+    id: str
+    code: str = ""
+    #: НаименованиеКраткое, e.g. "шт".
+    name: str = ""
+    full_name: str = ""
+    international: str = ""
+
+
+@dataclass(slots=True)
 class Image:
     """Картинка: a path relative to the exchange folder, with an optional caption."""
 

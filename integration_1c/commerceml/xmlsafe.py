@@ -1,0 +1,251 @@
+"""
+Safe, streaming access to the XML that 1C uploads.
+
+The exchange URL accepts files from the network, so the parser must never resolve
+entities, read a DTD or fetch anything: a file that declares a DTD or an entity is
+refused before any of its content is read (XXE, "billion laughs"). Everything else
+about real 1C files is tolerated: a UTF-8 byte order mark, windows-1251 named in the
+XML declaration (or, without a declaration, bytes that are plainly not UTF-8), files
+of hundreds of megabytes (``huge_tree``: libxml2's size limits would cut them).
+
+Errors are :class:`CommerceMLError` with a message meant for the 1C operator, who sees
+it after ``failure`` in the exchange log: it names the file and the line.
+"""
+
+import codecs
+import os
+import re
+from contextlib import contextmanager
+
+from lxml import etree
+
+#: How much of the beginning of a file may precede the root element. Real files have an
+#: XML declaration and perhaps a comment; anything longer than this is not CommerceML.
+PROLOG_LIMIT = 1024 * 1024
+CHUNK_SIZE = 64 * 1024
+
+_ENCODING_DECL = re.compile(r"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+
+
+class CommerceMLError(Exception):
+    """A file that cannot be read as CommerceML; the message is shown to the 1C operator."""
+
+
+class UnsafeXMLError(CommerceMLError):
+    """A file that declares a DTD or entities: refused unread, because of XXE and entity bombs."""
+
+
+def display_name(source, name=""):
+    """The name used in messages: the explicit ``name``, else the file's base name."""
+    if name:
+        return name
+    if isinstance(source, (str, os.PathLike)):
+        return os.path.basename(os.fspath(source)) or os.fspath(source)
+    source_name = getattr(source, "name", None)
+    if isinstance(source_name, (str, os.PathLike)):
+        return os.path.basename(os.fspath(source_name)) or "the file"
+    return "the file"
+
+
+@contextmanager
+def open_binary(source):
+    """Yield a binary file object for a path or an already open binary file (left open)."""
+    if isinstance(source, (str, os.PathLike)):
+        with open(source, "rb") as handle:
+            yield handle
+    else:
+        yield source
+
+
+class _Prolog:
+    """What the bytes before the root element told us."""
+
+    ROOT = "root"  # the root element (or something lxml will judge) starts here
+    MORE = "more"  # need more bytes to decide
+    UNSAFE = "unsafe"  # <!DOCTYPE or <!ENTITY
+
+    def __init__(self, data, final):
+        self.data = data
+        self.final = final
+        self.declared_encoding = None
+        self.has_bom = False
+        self.status = self._scan()
+
+    def _text(self):
+        data = self.data
+        if data.startswith(codecs.BOM_UTF8):
+            self.has_bom = True
+            return data[3:].decode("latin-1")
+        if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            # lxml reads UTF-16 with a BOM; scan the same characters it will see.
+            self.has_bom = True
+            usable = len(data) - (len(data) % 2)
+            return data[:usable].decode("utf-16", errors="replace")
+        return data.decode("latin-1")
+
+    def _scan(self):
+        """
+        Walk the prolog: declaration, comments, processing instructions, whitespace.
+        Markup characters are ASCII in UTF-8 and windows-1251 alike, so latin-1 is a
+        faithful view of them.
+        """
+        text = self._text()
+        match = _ENCODING_DECL.match(text.lstrip("\ufeff"))
+        if match:
+            self.declared_encoding = match.group(1).lower()
+        position, length = 0, len(text)
+        while True:
+            while position < length and text[position] in " \t\r\n\ufeff":
+                position += 1
+            if position >= length:
+                return self.ROOT if self.final else self.MORE
+            if text.startswith("<?", position):
+                end = text.find("?>", position + 2)
+                if end < 0:
+                    return self.ROOT if self.final else self.MORE
+                position = end + 2
+                continue
+            if text.startswith("<!--", position):
+                end = text.find("-->", position + 4)
+                if end < 0:
+                    return self.ROOT if self.final else self.MORE
+                position = end + 3
+                continue
+            if text.startswith("<!", position):
+                head = text[position : position + 9].upper()
+                if head.startswith(("<!DOCTYPE", "<!ENTITY")):
+                    return self.UNSAFE
+                if len(head) < 9 and not self.final:
+                    return self.MORE
+                # "<!DOC" split across chunks was handled above; anything else is a
+                # syntax error that lxml reports with its line number.
+                return self.ROOT
+            if text.startswith("<", position) and length - position < 2 and not self.final:
+                return self.MORE
+            return self.ROOT
+
+
+def _looks_like_utf8(data):
+    """True if ``data`` (a prefix of a file, maybe cut mid-character) is valid UTF-8."""
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(data, final=False)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+class GuardedStream:
+    """
+    A read-only binary stream for lxml that first inspects the prolog.
+
+    :meth:`inspect` reads up to the root element and raises :class:`UnsafeXMLError` on a
+    DTD or entity declaration; then lxml reads the same bytes through :meth:`read`.
+    The stream also counts the lines it has handed out, so a parse error on the last
+    line of a file that has been read to its end can be reported as a cut upload.
+    """
+
+    def __init__(self, raw, label):
+        self._raw = raw
+        self._label = label
+        self._pending = b""
+        self.eof = False
+        self.lines_read = 1
+        self.encoding_override = None
+
+    def inspect(self):
+        data = b""
+        while True:
+            chunk = self._raw.read(CHUNK_SIZE)
+            if not chunk:
+                self.eof = True
+            data += chunk
+            prolog = _Prolog(data, final=self.eof)
+            if prolog.status == _Prolog.UNSAFE:
+                raise UnsafeXMLError(
+                    f"{self._label}: contains a DTD or entity declaration (<!DOCTYPE>/<!ENTITY>); "
+                    "refused for security (XXE). 1C never sends those — check where the file came from."
+                )
+            if prolog.status == _Prolog.ROOT:
+                break
+            if len(data) > PROLOG_LIMIT:
+                raise CommerceMLError(
+                    f"{self._label}: no XML element in the first {PROLOG_LIMIT // 1024} KB; "
+                    "this is not a CommerceML file."
+                )
+        self._pending = data
+        if not prolog.has_bom and not prolog.declared_encoding and not _looks_like_utf8(data):
+            # No declaration, no BOM and not UTF-8: an old 1C/Bitrix file in windows-1251.
+            self.encoding_override = "windows-1251"
+        return self
+
+    def read(self, size=-1):
+        if self._pending:
+            if size is None or size < 0 or size >= len(self._pending):
+                data, self._pending = self._pending, b""
+            else:
+                data, self._pending = self._pending[:size], self._pending[size:]
+        elif self.eof:
+            return b""
+        else:
+            data = self._raw.read(size if size and size > 0 else CHUNK_SIZE)
+            if not data:
+                self.eof = True
+        self.lines_read += data.count(b"\n")
+        return data
+
+
+def parse_events(stream, label):
+    """
+    Yield lxml ``(event, element)`` pairs ("start"/"end") from a :class:`GuardedStream`
+    that has been inspected, translating parser errors into :class:`CommerceMLError`.
+    """
+    events = etree.iterparse(
+        stream,
+        events=("start", "end"),
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=True,
+        remove_comments=True,
+        remove_pis=True,
+        encoding=stream.encoding_override,
+    )
+    first = True
+    while True:
+        try:
+            event, element = next(events)
+        except StopIteration:
+            return
+        except etree.XMLSyntaxError as exc:
+            raise syntax_error(exc, stream, label) from None
+        if first:
+            first = False
+            docinfo = element.getroottree().docinfo
+            if docinfo.doctype or docinfo.internalDTD is not None:
+                # Belt and braces: the prolog scan should already have refused it.
+                raise UnsafeXMLError(
+                    f"{label}: contains a DTD or entity declaration; refused for security (XXE)."
+                )
+        yield event, element
+
+
+def syntax_error(exc, stream, label):
+    """A readable :class:`CommerceMLError` for an lxml syntax error."""
+    message = (exc.msg or str(exc)).strip()
+    line = exc.lineno or 0
+    lowered = message.lower()
+    if lowered in ("no element found", "document is empty") or (line <= 1 and "document is empty" in lowered):
+        return CommerceMLError(f"{label}: the file is empty — was the upload cut short?")
+    at_end = stream.eof and line >= stream.lines_read
+    if "premature end of data" in lowered or (
+        at_end and "mismatch" not in lowered and "extra content" not in lowered
+    ):
+        return CommerceMLError(
+            f"{label}: the file ends in the middle of the XML (line {line}) — was the upload cut short?"
+        )
+    if "encoding" in lowered or "invalid bytes" in lowered or "not proper utf-8" in lowered:
+        return CommerceMLError(
+            f"{label}: the text at line {line} is not in the encoding the file declares "
+            f"({message}); 1C writes UTF-8 or windows-1251 with a matching XML declaration."
+        )
+    return CommerceMLError(f"{label}: not well-formed XML at line {line}: {message}")
