@@ -70,7 +70,7 @@ INSTALLED_APPS = [
     "oscar.apps.catalogue.reviews.apps.CatalogueReviewsConfig",
     "oscar.apps.communication.apps.CommunicationConfig",
     "shop.apps.partner.apps.PartnerConfig",
-    "oscar.apps.basket.apps.BasketConfig",
+    "shop.apps.basket.apps.BasketConfig",
     "oscar.apps.payment.apps.PaymentConfig",
     "oscar.apps.offer.apps.OfferConfig",
     "shop.apps.order.apps.OrderConfig",
@@ -165,7 +165,8 @@ USE_TZ = True
 
 OSCAR_DEFAULT_CURRENCY = env.str("SHOP_CURRENCY", default="KZT")
 OSCAR_CURRENCY_FORMAT = {
-    "KZT": {"format": "#,##0 ¤", "format_type": "standard"},
+    # Tenge as Kazakh shops write it: "12 990 ₸" (tiyn only when there are any).
+    "KZT": {"format": "#,##0.##\u00a0₸", "currency_digits": False},
     "RUB": {"format": "#,##0.00 ¤", "format_type": "standard"},
 }
 OSCAR_SHOP_NAME = env.str("SHOP_NAME", default="Магазин")

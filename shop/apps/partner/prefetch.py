@@ -1,24 +1,52 @@
 """
 What listing pages prefetch so that the partner strategy can price and tell the
-availability of every product without a query per product.
+availability of every product, and the product card can draw it, without a query per
+product.
+
+The strategy (:mod:`shop.apps.partner.strategy`) and the selectors it uses read
+``product.stockrecords`` (sales and warehouse records, with their partners),
+``product.onec_prices`` (only the price types that can matter: the old-price type and the
+types customer groups are mapped to), ``product.images`` and, for a parent,
+``product._prefetched_public_children`` (Oscar's own attribute for prefetched public
+variants, read by ``Product.get_public_children``) with the same rows for each variant.
 """
 
 from django.db.models import Prefetch
-
 from oscar.core.loading import get_model
+
+from . import selectors
 
 StockRecord = get_model("partner", "StockRecord")
 ProductImage = get_model("catalogue", "ProductImage")
 Product = get_model("catalogue", "Product")
 
 
-def prefetch_for_strategy(queryset):
-    """Prefetch stock records, images and public children of ``queryset`` products."""
-    children = Product.objects.filter(is_public=True).prefetch_related(
-        Prefetch("stockrecords", queryset=StockRecord.objects.select_related("partner"))
-    )
-    return queryset.prefetch_related(
-        Prefetch("stockrecords", queryset=StockRecord.objects.select_related("partner")),
-        Prefetch("images", queryset=ProductImage.objects.order_by("display_order")),
-        Prefetch("children", queryset=children),
-    )
+def _product_price_model():
+    from integration_1c.models import ProductPrice
+
+    return ProductPrice
+
+
+def prefetch_for_strategy(queryset, with_children=True):
+    """
+    ``queryset`` of products with everything the strategy and the product card read
+    prefetched: a constant number of queries for a whole page, whatever its size.
+    ``with_children=False`` is for a queryset of variants themselves.
+    """
+    price_type_ids = sorted(selectors.listing_price_type_ids())
+    return _with_lookups(queryset, price_type_ids, with_children)
+
+
+def _with_lookups(queryset, price_type_ids, with_children):
+    lookups = [
+        Prefetch("stockrecords", queryset=StockRecord.objects.select_related("partner").order_by("pk")),
+        Prefetch(
+            "onec_prices",
+            queryset=_product_price_model().objects.filter(price_type_id__in=price_type_ids),
+        ),
+        Prefetch("images", queryset=ProductImage.objects.order_by("display_order", "pk")),
+    ]
+    if with_children:
+        children = _with_lookups(Product.objects.filter(is_public=True), price_type_ids, False)
+        lookups.append(Prefetch("children", queryset=children, to_attr="_prefetched_public_children"))
+    return queryset.select_related("product_class").prefetch_related(*lookups)

@@ -1,0 +1,217 @@
+"""The product page and the product card: price, stock per warehouse, variants, JSON-LD."""
+
+import json
+import re
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from .factories import (
+    ChildProductFactory,
+    ParentProductFactory,
+    PriceTypeFactory,
+    ProductFactory,
+    ProductPriceFactory,
+    set_attribute,
+    stock,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def page(client, product):
+    response = client.get(product.get_absolute_url())
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def jsonld(html):
+    scripts = re.findall(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
+    assert len(scripts) == 1
+    return json.loads(scripts[0])
+
+
+def warehouse_text(html):
+    return [" ".join(t.split()) for t in re.findall(r'class="warehouse-line">(.*?)<', html, re.S)]
+
+
+def test_product_page_shows_price_old_price_and_warehouses(client, settings, almaty, astana):
+    old = PriceTypeFactory(name="Старая")
+    settings.ONEC_OLD_PRICE_TYPE = "Старая"
+    product = ProductFactory(title="Чайник")
+    stock(product, {almaty: 3, astana: 0}, price="12990.00")
+    ProductPriceFactory(product=product, price_type=old, price=Decimal("15990.00"))
+
+    html = page(client, product)
+
+    assert "Осталось всего 3 шт." in html
+    assert re.search(r'<del class="old-price">\s*15\D?990', html)
+    assert re.search(r'class="price">\s*12\D?990', html)
+    assert warehouse_text(html) == ["Алматы — 3 шт., Астана — нет в наличии"]
+    assert 'id="add_to_basket_form"' in html
+
+
+def test_old_price_not_shown_when_not_higher(client, settings, almaty):
+    old = PriceTypeFactory(name="Старая")
+    settings.ONEC_OLD_PRICE_TYPE = old.code
+    product = ProductFactory()
+    stock(product, {almaty: 30}, price="1000.00")
+    ProductPriceFactory(product=product, price_type=old, price=Decimal("1000.00"))
+
+    html = page(client, product)
+
+    assert "old-price" not in html
+    assert "В наличии" in html
+
+
+def test_selling_warehouses_setting_limits_what_is_shown(client, settings, almaty, astana):
+    settings.ONEC_SELLING_WAREHOUSES = [almaty.code]  # by 1C Ид
+    product = ProductFactory()
+    stock(product, {almaty: 2, astana: 40})
+
+    html = page(client, product)
+    assert warehouse_text(html) == ["Алматы — 2 шт."]
+    assert "Осталось всего 2 шт." in html  # the sales record sums the selling warehouses only
+
+    settings.ONEC_SELLING_WAREHOUSES = ["астана"]  # by name, any case
+    assert warehouse_text(page(client, product)) == ["Астана — 2 шт."]  # capped at what can be sold
+
+
+def test_out_of_stock_product_is_visible_but_cannot_be_added(client, almaty, astana):
+    product = ProductFactory()
+    stock(product, {almaty: 0, astana: 0})
+
+    html = page(client, product)
+
+    assert "Нет в наличии" in html
+    assert 'id="add_to_basket_form"' not in html
+    assert 'id="add_to_basket_unavailable"' in html
+    assert warehouse_text(html) == ["Алматы — нет в наличии, Астана — нет в наличии"]
+
+
+def test_jsonld_of_a_standalone_product(client, almaty, astana):
+    product = ProductFactory(title="Чайник <Bosch> & </script>", description="<p>Хороший &amp; быстрый</p>")
+    set_attribute(product, "article", "TWK-8613")
+    set_attribute(product, "barcode", "4006381333931")
+    stock(product, {almaty: 3, astana: 0}, price="12990.00")
+
+    html = page(client, product)
+    data = jsonld(html)
+
+    assert "</script>\"" not in html and "<Bosch>" not in html.split("application/ld+json")[1].split("</script>")[0]
+    assert data["@type"] == "Product"
+    assert data["name"] == "Чайник <Bosch> & </script>"
+    assert data["sku"] == "TWK-8613"
+    assert data["gtin13"] == "4006381333931"
+    assert data["description"] == "Хороший & быстрый"
+    assert data["url"].startswith("http://testserver/")
+    main, *per_warehouse = data["offers"]
+    assert main["price"] == "12990.00"
+    assert main["priceCurrency"] == "KZT"
+    assert main["availability"] == "https://schema.org/LimitedAvailability"
+    assert main["inventoryLevel"]["value"] == 3
+    assert "availableAtOrFrom" not in main
+    assert [
+        (o["availableAtOrFrom"]["name"], o["inventoryLevel"]["value"], o["availability"]) for o in per_warehouse
+    ] == [
+        ("Алматы", 3, "https://schema.org/LimitedAvailability"),
+        ("Астана", 0, "https://schema.org/OutOfStock"),
+    ]
+    assert all(o["availableAtOrFrom"]["@type"] == "Place" for o in per_warehouse)
+
+
+@pytest.mark.parametrize(
+    "barcode, gtin",
+    [
+        ("4006381333931", "4006381333931"),
+        ("4006381333932", None),  # wrong check digit
+        ("400638133393", None),  # 12 digits
+        ("ABC6381333931", None),
+        ("2000000000016, 4006381333931", "4006381333931"),  # 1C may list several
+    ],
+)
+def test_gtin13_only_for_a_valid_ean13(client, almaty, barcode, gtin):
+    product = ProductFactory()
+    set_attribute(product, "barcode", barcode)
+    stock(product, {almaty: 30})
+
+    data = jsonld(page(client, product))
+
+    assert data.get("gtin13") == gtin
+    assert data["offers"][0]["availability"] == "https://schema.org/InStock"
+
+
+def test_parent_page_offers_each_variant_with_its_price_and_stock(client, almaty, astana):
+    parent = ParentProductFactory(title="Футболка")
+    small = ChildProductFactory(parent=parent)
+    set_attribute(small, "c_razmer", "S", name="Размер")
+    set_attribute(small, "barcode", "4006381333931")
+    stock(small, {almaty: 0, astana: 0}, price="4990.00")
+    large = ChildProductFactory(parent=parent)
+    set_attribute(large, "c_razmer", "L", name="Размер")
+    stock(large, {almaty: 2, astana: 7}, price="5490.00")
+
+    html = page(client, parent)
+
+    assert re.search(r"от</span>\s*<span class=\"price\">\s*5\D?490", html)
+    small_input = re.search(r'<input[^>]*id="variant_%d"[^>]*>' % small.pk, html).group(0)
+    large_input = re.search(r'<input[^>]*id="variant_%d"[^>]*>' % large.pk, html).group(0)
+    assert "disabled" in small_input
+    assert "disabled" not in large_input and "checked" in large_input
+    assert "Размер: S" in html and "Размер: L" in html
+    assert warehouse_text(html) == [
+        "Алматы — нет в наличии, Астана — нет в наличии",
+        "Алматы — 2 шт., Астана — 7 шт.",
+    ]
+
+    data = jsonld(html)
+    variant_offers = [o for o in data["offers"] if "availableAtOrFrom" not in o]
+    assert [(o["name"], o["price"], o["availability"], o["inventoryLevel"]["value"]) for o in variant_offers] == [
+        ("Размер: S", "4990.00", "https://schema.org/OutOfStock", 0),
+        ("Размер: L", "5490.00", "https://schema.org/InStock", 9),
+    ]
+    assert variant_offers[0]["gtin13"] == "4006381333931"
+    assert variant_offers[0]["url"].endswith(small.get_absolute_url())
+    at_warehouses = [
+        (o["name"], o["availableAtOrFrom"]["name"], o["inventoryLevel"]["value"])
+        for o in data["offers"]
+        if "availableAtOrFrom" in o
+    ]
+    assert at_warehouses == [
+        ("Размер: S", "Алматы", 0),
+        ("Размер: S", "Астана", 0),
+        ("Размер: L", "Алматы", 2),
+        ("Размер: L", "Астана", 7),
+    ]
+
+
+def test_out_of_stock_variant_cannot_be_added(client, almaty):
+    parent = ParentProductFactory()
+    sold_out = ChildProductFactory(parent=parent)
+    stock(sold_out, {almaty: 0})
+
+    response = client.post(
+        reverse("basket:add", kwargs={"pk": parent.pk}), {"child_id": sold_out.pk, "quantity": 1}, follow=True
+    )
+
+    assert "нет в наличии" in response.content.decode()
+    assert response.context["request"].basket.num_items == 0
+
+
+def test_a_changed_stock_record_shows_on_the_next_request(client, almaty):
+    product = ProductFactory()
+    sales = stock(product, {almaty: 30}, price="1000.00")
+    assert "В наличии" in page(client, product)
+
+    stock(product, {almaty: 2}, price="1100.00")
+    html = page(client, product)
+    assert "Осталось всего 2 шт." in html
+    assert re.search(r'class="price">\s*1\D?100', html)
+
+    sales.refresh_from_db()
+    sales.num_allocated = 2
+    sales.save()
+    html = page(client, product)
+    assert "Нет в наличии" in html
+    assert 'id="add_to_basket_form"' not in html
