@@ -172,6 +172,8 @@ class GuardedStream:
                     f"{self._label}: no XML element in the first {PROLOG_LIMIT // 1024} KB; "
                     "this is not a CommerceML file."
                 )
+        if self.eof and not data.replace(codecs.BOM_UTF8, b"", 1).strip():
+            raise CommerceMLError(f"{self._label}: the file is empty — was the upload cut short?")
         self._pending = data
         if not prolog.has_bom and not prolog.declared_encoding and not _looks_like_utf8(data):
             # No declaration, no BOM and not UTF-8: an old 1C/Bitrix file in windows-1251.

@@ -6,6 +6,7 @@ full ``lxml.etree.parse`` and XPath on local names, so the test holds for sample
 added later, not only for the ones known today.
 """
 
+import functools
 from collections import Counter
 from decimal import Decimal
 
@@ -109,10 +110,15 @@ def _number(text):
     return Decimal(text.replace("\xa0", "").replace(" ", "").replace(",", "."))
 
 
+@functools.cache
+def _read(path):
+    return Oracle(path), list(iter_records(path))
+
+
 @pytest.fixture(params=SAMPLE_FILES, ids=[_relative(path) for path in SAMPLE_FILES])
 def sample(request, samples_dir):
     path = request.param
-    return path, Oracle(path), list(iter_records(path))
+    return (path, *_read(path))
 
 
 def test_samples_are_present(samples_dir):
