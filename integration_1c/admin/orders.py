@@ -1,1 +1,226 @@
-"""Admin: orders."""
+"""
+Admin: orders' 1C state.
+
+Managers see, per order, whether 1C has it (sent, acknowledged, at which version), what
+1C reported back (number, posted, paid, shipped, cancelled, status) and can send an
+order again («Отправить в 1С повторно»: its version goes up, so the next
+``type=sale&mode=query`` includes it).
+"""
+
+from django.contrib import admin, messages
+from django.db.models import F
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+
+from ..models import OrderExchange, OrderExportItem
+from ..services import orders as order_services
+
+
+class AcknowledgedFilter(admin.SimpleListFilter):
+    """Acknowledged by 1C at the current version, or still due."""
+
+    title = "подтверждено 1С"
+    parameter_name = "acknowledged"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Да, текущая версия"), ("no", "Нет, ожидает выгрузки"), ("never", "Ни разу")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(acknowledged_version__gte=F("version"))
+        if self.value() == "no":
+            return queryset.filter(acknowledged_version__lt=F("version"))
+        if self.value() == "never":
+            return queryset.filter(acknowledged_version=0)
+        return queryset
+
+
+class SentFilter(admin.SimpleListFilter):
+    """Sent to 1C at least once, or never."""
+
+    title = "отправлен в 1С"
+    parameter_name = "sent"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Да"), ("no", "Нет")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(first_sent_at__isnull=self.value() == "no")
+        return queryset
+
+
+class HasOneCNumberFilter(admin.SimpleListFilter):
+    title = "есть номер 1С"
+    parameter_name = "has_onec_number"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Да"), ("no", "Нет")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.exclude(onec_number="")
+        if self.value() == "no":
+            return queryset.filter(onec_number="")
+        return queryset
+
+
+@admin.register(OrderExchange)
+class OrderExchangeAdmin(admin.ModelAdmin):
+    list_display = [
+        "order_number",
+        "order_status",
+        "order_placed",
+        "first_sent_at",
+        "last_sent_at",
+        "acknowledged",
+        "acknowledged_at",
+        "onec_number",
+        "last_change_from_1c_at",
+        "posted",
+        "paid",
+        "shipped",
+        "cancelled",
+    ]
+    list_filter = [
+        AcknowledgedFilter,
+        SentFilter,
+        HasOneCNumberFilter,
+        "posted",
+        "cancelled",
+        "deletion_mark",
+        ("order__date_placed", admin.DateFieldListFilter),
+        ("acknowledged_at", admin.DateFieldListFilter),
+        ("last_change_from_1c_at", admin.DateFieldListFilter),
+    ]
+    search_fields = ["order__number", "onec_number", "order__guest_email", "order__user__email", "tracking_number"]
+    list_select_related = ["order"]
+    ordering = ["-order__date_placed"]
+    date_hierarchy = "order__date_placed"
+    actions = ["send_again"]
+    readonly_fields = [
+        "order_link",
+        "version",
+        "acknowledged_version",
+        "first_sent_at",
+        "last_sent_at",
+        "acknowledged_at",
+        "onec_number",
+        "onec_date",
+        "posted",
+        "deletion_mark",
+        "cancelled",
+        "paid_at",
+        "payment_number",
+        "shipped_at",
+        "shipment_number",
+        "tracking_number",
+        "onec_status",
+        "last_change_from_1c_at",
+        "exports",
+    ]
+    fieldsets = [
+        (None, {"fields": ["order_link"]}),
+        (
+            "Выгрузка в 1С",
+            {"fields": ["version", "acknowledged_version", "first_sent_at", "last_sent_at", "acknowledged_at", "exports"]},
+        ),
+        (
+            "Что сообщила 1С",
+            {
+                "fields": [
+                    "onec_number",
+                    "onec_date",
+                    "onec_status",
+                    "posted",
+                    "deletion_mark",
+                    "cancelled",
+                    "paid_at",
+                    "payment_number",
+                    "shipped_at",
+                    "shipment_number",
+                    "tracking_number",
+                    "last_change_from_1c_at",
+                ]
+            },
+        ),
+    ]
+
+    def has_add_permission(self, request):
+        return False  # rows are created when orders are placed
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # deleting would make 1C receive the order again as new
+
+    @admin.display(description="Заказ", ordering="order__number")
+    def order_number(self, obj):
+        return obj.order.number
+
+    @admin.display(description="Статус", ordering="order__status")
+    def order_status(self, obj):
+        return obj.order.status
+
+    @admin.display(description="Оформлен", ordering="order__date_placed")
+    def order_placed(self, obj):
+        return obj.order.date_placed
+
+    @admin.display(description="Подтверждено 1С", boolean=True)
+    def acknowledged(self, obj):
+        return not obj.is_due
+
+    @admin.display(description="Оплачен", boolean=True, ordering="paid_at")
+    def paid(self, obj):
+        return obj.paid_at is not None
+
+    @admin.display(description="Отгружен", boolean=True, ordering="shipped_at")
+    def shipped(self, obj):
+        return obj.shipped_at is not None
+
+    @admin.display(description="Заказ")
+    def order_link(self, obj):
+        try:
+            url = reverse("dashboard:order-detail", kwargs={"number": obj.order.number})
+        except NoReverseMatch:
+            return obj.order.number
+        return format_html('<a href="{}">№ {}</a> ({})', url, obj.order.number, obj.order.status)
+
+    @admin.display(description="Ответы на запросы 1С")
+    def exports(self, obj):
+        items = OrderExportItem.objects.filter(order_id=obj.order_id).order_by("-sent_at")[:20]
+        if not items:
+            return "—"
+        rows = format_html_join(
+            "",
+            "<li>{} — версия {}{}</li>",
+            (
+                (timezone.localtime(item.sent_at).strftime("%d.%m.%Y %H:%M:%S"), item.version,
+                 " — подтверждено" if item.acknowledged_at else "")
+                for item in items
+            ),
+        )
+        return format_html("<ul>{}</ul>", rows)
+
+    @admin.action(description="Отправить в 1С повторно", permissions=["change"])
+    def send_again(self, request, queryset):
+        count = order_services.resend(queryset)
+        self.message_user(
+            request, f"Заказов к повторной отправке в 1С: {count}. Они уйдут при следующем запросе 1С.", messages.SUCCESS
+        )
+
+
+@admin.register(OrderExportItem)
+class OrderExportItemAdmin(admin.ModelAdmin):
+    """Each order in each answer to 1C's ``mode=query``: the audit trail of the export."""
+
+    list_display = ["order", "version", "session", "sent_at", "acknowledged_at"]
+    list_filter = [("sent_at", admin.DateFieldListFilter), ("acknowledged_at", admin.EmptyFieldListFilter)]
+    search_fields = ["order__number"]
+    list_select_related = ["order", "session"]
+    readonly_fields = ["order", "version", "session", "sent_at", "acknowledged_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
