@@ -7,10 +7,13 @@ Production sets ``DEBUG=false`` and at least ``SECRET_KEY``, ``DATABASE_URL``,
 ``REDIS_URL`` and ``ALLOWED_HOSTS``; every other value has a safe default.
 """
 
+import re
+import warnings
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 from oscar.defaults import *  # noqa: F401,F403  (Oscar's defaults, overridden below)
 
@@ -43,6 +46,9 @@ DATABASES = {
 }
 DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A fresh clone has no var/ yet: SQLite creates the file, not its folder.
+    if DATABASES["default"]["NAME"] != ":memory:":
+        Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # The embedded database is shared by the web thread and the in-process task
     # threads; wait for a lock instead of failing at once.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("timeout", 30)
@@ -177,8 +183,15 @@ SERVER_EMAIL = OSCAR_FROM_EMAIL
 OSCAR_ALLOW_ANON_CHECKOUT = True
 OSCAR_SLUG_FUNCTION = "shop.utils.transliterate_slugify"
 OSCAR_PRODUCTS_PER_PAGE = 24
+OSCAR_HOMEPAGE = reverse_lazy("home")  # the front page (shop.apps.search.views.HomeView)
 OSCAR_REQUIRED_ADDRESS_FIELDS = ("first_name", "last_name", "line1", "line4", "country")
 OSCAR_THUMBNAILER = "oscar.core.thumbnails.SorlThumbnail"
+
+# Checkout (shop.apps.shipping.methods): courier delivery costs SHOP_DELIVERY_CHARGE and is
+# free from a basket of SHOP_FREE_DELIVERY_FROM (0: never); pickup is free, at SHOP_PICKUP_ADDRESS.
+SHOP_DELIVERY_CHARGE = env.str("SHOP_DELIVERY_CHARGE", default="1500")
+SHOP_FREE_DELIVERY_FROM = env.str("SHOP_FREE_DELIVERY_FROM", default="30000")
+SHOP_PICKUP_ADDRESS = env.str("SHOP_PICKUP_ADDRESS", default="")
 
 # Order statuses: the shop's pipeline. 1C's status ids map onto these names
 # (integration_1c's ONEC_ORDER_STATUS_MAP).
@@ -200,6 +213,13 @@ OSCAR_ORDER_STATUS_CASCADE = {status: status for status in OSCAR_ORDER_STATUS_PI
 STATIC_URL = "/static/"
 STATIC_ROOT = env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+if DEBUG:
+    # With DEBUG on, whitenoise serves files straight from the finders (app and project
+    # "static" folders); STATIC_ROOT exists only once collectstatic ran, so its
+    # "No directory at" warning says nothing in development.
+    warnings.filterwarnings(
+        "ignore", message="No directory at: " + re.escape(str(STATIC_ROOT).rstrip("/")), category=UserWarning
+    )
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 STORAGES = {
