@@ -1,0 +1,224 @@
+"""
+Unpacking the zip archive 1C sends when the site answers ``zip=yes`` (e.g.
+``v8_1065_3a.zip`` holding ``import.xml``, ``offers.xml`` and ``import_files/…``).
+
+An archive is untrusted input even from an authenticated 1C: a mistake or a stolen
+password must not let it write outside its exchange folder or fill the disk. So:
+
+* member names obey the same rules as uploaded names (:func:`.names.clean_name`);
+  symbolic links and encrypted members are refused;
+* the limits (conf ``ONEC_MAX_UNZIPPED_SIZE``, ``ONEC_MAX_ZIP_MEMBERS``,
+  ``ONEC_MAX_ZIP_RATIO``) are checked from the central directory before anything is
+  written, and again on the bytes actually inflated (a header may lie);
+* a refused archive leaves nothing behind: members written so far are deleted.
+"""
+
+import stat
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+
+from integration_1c import conf
+
+from .names import UnsafeName, clean_name
+
+#: The compression ratio says nothing about small members (10 KB of spaces compress
+#: 500:1), so it is checked only on members, and totals, bigger than this.
+RATIO_MIN_BYTES = 1024 * 1024
+_UTF8_NAME_FLAG = 0x800
+_ENCRYPTED_FLAG = 0x1
+
+
+class ArchiveRejected(Exception):
+    """The archive is refused; the message names it and says why (shown to 1C's operator)."""
+
+    def __init__(self, archive_name, reason):
+        self.archive_name = archive_name
+        self.reason = reason
+        super().__init__(f"Архив «{archive_name}» отклонён: {reason}")
+
+
+class UnpackLater(Exception):
+    """The archive is fine but too big to unpack within one HTTP call."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_total: int
+    max_members: int
+    max_ratio: float
+
+    @classmethod
+    def from_conf(cls):
+        return cls(
+            max_total=int(conf.get("ONEC_MAX_UNZIPPED_SIZE")),
+            max_members=int(conf.get("ONEC_MAX_ZIP_MEMBERS")),
+            max_ratio=float(conf.get("ONEC_MAX_ZIP_RATIO")),
+        )
+
+
+@dataclass
+class Member:
+    info: zipfile.ZipInfo
+    name: str
+
+
+@dataclass
+class Plan:
+    """What the central directory promises: the members to write and their sizes."""
+
+    archive_name: str
+    members: list[Member] = field(default_factory=list)
+    total_size: int = 0
+    compressed_size: int = 0
+
+
+def member_name(info):
+    """
+    The member's name as 1C meant it. Zip names without the UTF-8 flag are in the
+    writer's OEM code page; Windows (and 1C on it) in a Russian locale writes cp866,
+    which :mod:`zipfile` has decoded as cp437.
+    """
+    name = info.filename
+    if not info.flag_bits & _UTF8_NAME_FLAG and not name.isascii():
+        try:
+            name = name.encode("cp437").decode("cp866")
+        except UnicodeError:
+            pass
+    return name
+
+
+def format_size(size):
+    """Bytes in words an operator reads at a glance: ``5 368 709 120 байт (5.0 ГБ)``."""
+    for unit, scale in (("ГБ", 1024**3), ("МБ", 1024**2), ("КБ", 1024)):
+        if size >= scale:
+            return f"{size:,} байт ({size / scale:.1f} {unit})".replace(",", " ")
+    return f"{size} байт"
+
+
+def inspect(archive, archive_name, limits):
+    """Check the central directory of an open :class:`zipfile.ZipFile`; return the plan."""
+    infos = archive.infolist()
+    if len(infos) > limits.max_members:
+        raise ArchiveRejected(
+            archive_name,
+            f"в архиве {len(infos)} файлов, больше предела ONEC_MAX_ZIP_MEMBERS = {limits.max_members}",
+        )
+    plan = Plan(archive_name)
+    for info in infos:
+        raw_name = member_name(info)
+        try:
+            name = clean_name(raw_name.rstrip("/") if info.is_dir() else raw_name)
+        except UnsafeName as exc:
+            raise ArchiveRejected(archive_name, f"недопустимое имя «{raw_name}» в архиве: {exc.reason}") from exc
+        if stat.S_ISLNK(info.external_attr >> 16):
+            raise ArchiveRejected(archive_name, f"«{name}» — символическая ссылка; ссылки в архиве не принимаются")
+        if info.is_dir():
+            continue
+        if name == archive_name:
+            raise ArchiveRejected(archive_name, f"архив содержит файл с собственным именем «{name}»")
+        if info.flag_bits & _ENCRYPTED_FLAG:
+            raise ArchiveRejected(archive_name, f"«{name}» зашифрован паролем")
+        _check_ratio(archive_name, name, info.file_size, info.compress_size, limits)
+        plan.members.append(Member(info, name))
+        plan.total_size += info.file_size
+        plan.compressed_size += info.compress_size
+    _check_total(archive_name, plan.total_size, limits)
+    _check_ratio(archive_name, None, plan.total_size, plan.compressed_size, limits)
+    return plan
+
+
+def extract(folder, archive_name, limits, max_inline_bytes=None):
+    """
+    Unpack ``archive_name`` of an :class:`~.uploads.UploadFolder` into the same folder;
+    return ``[(member name, size)]``. Raise :class:`ArchiveRejected` (nothing left
+    behind) or, when ``max_inline_bytes`` is given and the archive promises more,
+    :class:`UnpackLater` before writing anything.
+    """
+    written = []  # names, in order, so that a refusal can remove them
+    sizes = {}  # a name repeated in the archive is written twice: the last copy stays
+    try:
+        with folder.open(archive_name, "rb") as raw, zipfile.ZipFile(raw) as archive:
+            plan = inspect(archive, archive_name, limits)
+            if max_inline_bytes is not None and plan.total_size > max_inline_bytes:
+                raise UnpackLater(archive_name)
+            budget = _Budget(plan, limits)
+            for member in plan.members:
+                written.append(member.name)
+                with archive.open(member.info) as source:
+                    sizes[member.name] = folder.write(member.name, _CheckedReader(source, member, budget))
+    except (ArchiveRejected, UnpackLater):
+        _remove(folder, written)
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, zlib.error) as exc:
+        _remove(folder, written)
+        raise ArchiveRejected(archive_name, f"файл повреждён или не является zip-архивом ({exc})") from exc
+    except OSError as exc:
+        _remove(folder, written)
+        where = f" «{written[-1]}»" if written else ""
+        raise ArchiveRejected(archive_name, f"не удалось записать{where}: {exc}") from exc
+    return list(sizes.items())
+
+
+def _remove(folder, names):
+    for name in names:
+        try:
+            folder.discard(name)
+        except OSError:
+            pass
+
+
+def _check_total(archive_name, total, limits):
+    if total > limits.max_total:
+        raise ArchiveRejected(
+            archive_name,
+            f"распакованный размер {format_size(total)} больше предела "
+            f"ONEC_MAX_UNZIPPED_SIZE = {format_size(limits.max_total)}",
+        )
+
+
+def _check_ratio(archive_name, name, size, compressed, limits):
+    if size <= RATIO_MIN_BYTES:
+        return
+    ratio = size / max(compressed, 1)
+    if ratio > limits.max_ratio:
+        what = f"«{name}» сжат" if name else "архив сжат"
+        raise ArchiveRejected(
+            archive_name,
+            f"{what} в {ratio:.0f} раз, больше предела ONEC_MAX_ZIP_RATIO = {limits.max_ratio:g} "
+            "(похоже на zip-бомбу)",
+        )
+
+
+class _Budget:
+    """Bytes actually inflated so far, checked against the same limits as the headers."""
+
+    def __init__(self, plan, limits):
+        self.plan = plan
+        self.limits = limits
+        self.total = 0
+
+    def spend(self, member, member_bytes, count):
+        self.total += count
+        name = self.plan.archive_name
+        if member_bytes > member.info.file_size:
+            raise ArchiveRejected(name, f"«{member.name}» при распаковке больше, чем записано в заголовке архива")
+        _check_total(name, self.total, self.limits)
+        _check_ratio(name, member.name, member_bytes, member.info.compress_size, self.limits)
+        _check_ratio(name, None, self.total, self.plan.compressed_size, self.limits)
+
+
+class _CheckedReader:
+    """A member's stream that stops the moment the limits are crossed."""
+
+    def __init__(self, source, member, budget):
+        self.source = source
+        self.member = member
+        self.budget = budget
+        self.count = 0
+
+    def read(self, size=-1):
+        data = self.source.read(size)
+        self.count += len(data)
+        self.budget.spend(self.member, self.count, len(data))
+        return data

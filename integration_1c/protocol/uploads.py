@@ -1,0 +1,254 @@
+"""
+Where the files of an exchange live.
+
+Every exchange session gets its own folder in the private ``exchange`` storage
+(``STORAGES["exchange"]``): ``<type>/<UTC start time>-<token>/``, and a file 1C sends as
+``filename=import_files/5c/x.jpg`` is stored as ``<folder>/import_files/5c/x.jpg``. A
+per-session folder means a new exchange never overwrites the files of one still being
+imported, and the importer finds pictures next to the XML that names them.
+
+Everything goes through Django's storage API, so web and worker nodes can share the
+files: a volume mounted on every node (``FileSystemStorage`` with ``EXCHANGE_ROOT``) or
+an object store (an S3 backend). Chunked uploads (a file larger than ``file_limit``
+arrives as several POSTs with the same name) are stored in one of two ways:
+
+* ``FileSystemStorage``: each chunk is appended in place to the final file, so a
+  completed upload needs no further work, however large.
+* any other storage (object stores cannot append): chunk *n* is saved as
+  ``<folder>/.upload-chunks/<name>/<n:06d>`` and :meth:`UploadFolder.finish` joins the
+  chunks into the final file once the upload is complete, i.e. when 1C asks to import
+  (in the worker for anything big, see :mod:`integration_1c.protocol.pipeline`).
+
+Readers (the importer, the archive unpacker) always open the final ``<folder>/<name>``
+(:func:`open_exchange_file`).
+"""
+
+import logging
+import os
+import posixpath
+import shutil
+import tempfile
+from datetime import UTC, datetime
+
+from django.core.files import File
+from django.core.files.storage import FileSystemStorage, storages
+
+from .names import CHUNKS_DIR
+
+logger = logging.getLogger(__name__)
+
+STORAGE_ALIAS = "exchange"
+COPY_BUFFER = 1024 * 1024
+#: Files up to this size are joined/staged in memory, bigger ones in a temporary file.
+SPOOL_MAX = 8 * 1024 * 1024
+FOLDER_TIME_FORMAT = "%Y%m%dT%H%M%SZ"
+
+
+def exchange_storage():
+    """The private storage of exchange uploads (never served by the web server)."""
+    return storages[STORAGE_ALIAS]
+
+
+def new_folder_name(exchange_type, token, when):
+    """``catalog/20250101T120000Z-<token>``: sortable by time, unique by token."""
+    return f"{exchange_type}/{when.astimezone(UTC):{FOLDER_TIME_FORMAT}}-{token}"
+
+
+def folder_started_at(folder):
+    """The start time written into a folder name, or None for a name we did not make."""
+    stamp = posixpath.basename(folder.rstrip("/")).split("-", 1)[0]
+    try:
+        return datetime.strptime(stamp, FOLDER_TIME_FORMAT).replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def list_folders(exchange_type, storage=None):
+    """Folders (``<type>/<name>``) present in the storage for one exchange type."""
+    storage = storage or exchange_storage()
+    try:
+        directories, _files = storage.listdir(exchange_type)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return sorted(f"{exchange_type}/{name}" for name in directories)
+
+
+def remove_tree(path, storage=None):
+    """Delete a folder and everything in it; a missing folder is not an error."""
+    storage = storage or exchange_storage()
+    if isinstance(storage, FileSystemStorage):
+        try:
+            shutil.rmtree(storage.path(path))
+        except FileNotFoundError:
+            pass
+        return
+    try:
+        directories, files = storage.listdir(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    for name in files:
+        storage.delete(f"{path}/{name}")
+    for name in directories:
+        remove_tree(f"{path}/{name}", storage)
+    try:
+        storage.delete(path)  # object stores have no directories: nothing left to do
+    except (FileNotFoundError, OSError):
+        pass
+
+
+def open_exchange_file(exchange_file, mode="rb"):
+    """Open the stored content of an :class:`~integration_1c.models.ExchangeFile`."""
+    return UploadFolder(exchange_file.session.folder).open(exchange_file.name, mode)
+
+
+class UploadFolder:
+    """The files of one exchange session, addressed by the names 1C gave them."""
+
+    def __init__(self, folder, storage=None):
+        if not folder:
+            raise ValueError("An exchange session has no upload folder before mode=init.")
+        self.folder = folder.rstrip("/")
+        self.storage = storage or exchange_storage()
+        #: Append chunks in place (a real file system) or keep numbered chunks.
+        self.local = isinstance(self.storage, FileSystemStorage)
+
+    def storage_name(self, name):
+        """The name of a file inside the storage."""
+        return f"{self.folder}/{name}"
+
+    def _chunks_root(self):
+        return f"{self.folder}/{CHUNKS_DIR}"
+
+    def open(self, name, mode="rb"):
+        return self.storage.open(self.storage_name(name), mode)
+
+    def exists(self, name):
+        return self.storage.exists(self.storage_name(name))
+
+    def size(self, name):
+        return self.storage.size(self.storage_name(name))
+
+    def append(self, name, stream, number):
+        """
+        Add chunk ``number`` (1 for the first POST of a file) read from ``stream`` to
+        ``name``; return its size. Chunks must arrive in order, as 1C sends them.
+        """
+        if self.local:
+            path = self.storage.path(self.storage_name(name))
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "ab") as target:
+                return _copy(stream, target)
+        return self._replace(f"{self._chunk_dir(name)}/{number:06d}", stream)
+
+    def write(self, name, stream):
+        """Store ``name`` whole (an archive member), replacing any earlier content."""
+        if self.local:
+            path = self.storage.path(self.storage_name(name))
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "wb") as target:
+                return _copy(stream, target)
+        return self._replace(self.storage_name(name), stream)
+
+    def discard(self, name):
+        """Forget ``name`` (its content and unjoined chunks) before 1C sends it anew."""
+        self._delete(self.storage_name(name))
+        if not self.local:
+            self._drop_chunks(name)
+
+    def finish(self, name):
+        """
+        Join the chunks of ``name`` into its final file (object stores only); return
+        True when there was something to join. Safe to call any number of times.
+        """
+        if self.local:
+            return False
+        chunk_dir = self._chunk_dir(name)
+        parts = self._parts(chunk_dir)
+        if not parts:
+            return False
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX) as joined:
+            for part in parts:
+                with self.storage.open(f"{chunk_dir}/{part}", "rb") as source:
+                    shutil.copyfileobj(source, joined, COPY_BUFFER)
+            joined.seek(0)
+            self._replace(self.storage_name(name), joined)
+        self._drop_chunks(name)
+        return True
+
+    def finish_all(self):
+        """Join every upload of this folder that still lies in chunks; return their names."""
+        if self.local:
+            return []
+        finished = []
+        for name in list(self._chunked_names(self._chunks_root(), "")):
+            if self.finish(name):
+                finished.append(name)
+        return finished
+
+    def _chunk_dir(self, name):
+        return f"{self._chunks_root()}/{name}"
+
+    def _parts(self, chunk_dir):
+        """The numbered chunks in a chunk folder, in upload order."""
+        try:
+            _directories, files = self.storage.listdir(chunk_dir)
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        return sorted(name for name in files if name.isdigit())
+
+    def _drop_chunks(self, name):
+        """Delete the chunks of ``name`` only: another name may continue below (``a``, ``a/b``)."""
+        chunk_dir = self._chunk_dir(name)
+        for part in self._parts(chunk_dir):
+            self._delete(f"{chunk_dir}/{part}")
+        try:
+            directories, files = self.storage.listdir(chunk_dir)
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        if not directories and not files:
+            remove_tree(chunk_dir, self.storage)
+
+    def _chunked_names(self, path, prefix):
+        """Names whose chunk folder (holding numbered parts) lies under ``path``."""
+        try:
+            directories, files = self.storage.listdir(path)
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        if prefix and any(name.isdigit() for name in files):
+            yield prefix
+        for directory in directories:
+            child = f"{prefix}/{directory}" if prefix else directory
+            yield from self._chunked_names(f"{path}/{directory}", child)
+
+    def remove(self):
+        """Delete the whole folder."""
+        remove_tree(self.folder, self.storage)
+
+    def _delete(self, storage_name):
+        try:
+            self.storage.delete(storage_name)
+        except FileNotFoundError:
+            pass
+
+    def _replace(self, storage_name, stream):
+        """Save ``stream`` under exactly ``storage_name`` (storages never overwrite by themselves)."""
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX) as staged:
+            size = _copy(stream, staged)
+            staged.seek(0)
+            self._delete(storage_name)
+            saved = self.storage.save(storage_name, File(staged, name=posixpath.basename(storage_name)))
+        if saved != storage_name:
+            self._delete(saved)
+            raise OSError(f"The exchange storage saved {storage_name!r} as {saved!r}.")
+        return size
+
+
+def _copy(source, target):
+    """Copy a readable into a writable; return the number of bytes."""
+    total = 0
+    while True:
+        block = source.read(COPY_BUFFER)
+        if not block:
+            return total
+        target.write(block)
+        total += len(block)
