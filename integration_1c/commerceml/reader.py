@@ -108,9 +108,19 @@ _SPACES = re.compile(r"[\s\u00a0\u202f\u2007\u2009']+")
 _UNIT_REFERENCE = re.compile(r"^(\d+|[0-9a-fA-F]{8}-[0-9a-fA-F-]{27,})$")
 
 
+_LOCAL_NAMES = {}
+
+
 def local_name(tag):
-    """``{urn:1C.ru:commerceml_2}Товар`` -> ``Товар``."""
-    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
+    """``{urn:1C.ru:commerceml_2}Товар`` -> ``Товар`` (cached: a file repeats a few dozen tags)."""
+    name = _LOCAL_NAMES.get(tag)
+    if name is None:
+        if not isinstance(tag, str):
+            return ""
+        name = _LOCAL_NAMES[tag] = tag.rpartition("}")[2]
+        if len(_LOCAL_NAMES) > 10_000:  # a hostile file with endless distinct tags
+            _LOCAL_NAMES.clear()
+    return name
 
 
 def parse_decimal(text):
@@ -330,8 +340,11 @@ class CommerceMLReader:
 
     def _start(self, element):
         name = local_name(element.tag)
-        self._stack.append(name)
-        depth = len(self._stack)
+        stack = self._stack
+        stack.append(name)
+        depth = len(stack)
+        if depth > self._section_depth + 1 and self._section != CLASSIFIER:
+            return False  # inside a Товар/Предложение: read when it ends
         if depth == 1:
             return self._start_root(element, name)
         section_depth = self._section_depth
@@ -385,12 +398,15 @@ class CommerceMLReader:
         return False
 
     def _end(self, element):
-        name = self._stack[-1]
-        depth = len(self._stack)
+        stack = self._stack
+        depth = len(stack)
+        if depth > self._section_depth + 2 and self._section != CLASSIFIER:
+            stack.pop()  # a field of a Товар/Предложение: read with the whole item
+            return False
         try:
-            return self._dispatch_end(element, name, depth)
+            return self._dispatch_end(element, stack[-1], depth)
         finally:
-            self._stack.pop()
+            stack.pop()
 
     def _dispatch_end(self, element, name, depth):
         section_depth = self._section_depth

@@ -212,23 +212,21 @@ def parse_events(stream, label):
         remove_pis=True,
         encoding=stream.encoding_override,
     )
-    first = True
-    while True:
-        try:
-            event, element = next(events)
-        except StopIteration:
-            return
-        except etree.XMLSyntaxError as exc:
-            raise syntax_error(exc, stream, label) from None
-        if first:
-            first = False
-            docinfo = element.getroottree().docinfo
-            if docinfo.doctype or docinfo.internalDTD is not None:
-                # Belt and braces: the prolog scan should already have refused it.
-                raise UnsafeXMLError(
-                    f"{label}: contains a DTD or entity declaration; refused for security (XXE)."
-                )
-        yield event, element
+    checked = False
+    try:
+        for event, element in events:
+            if not checked:
+                checked = True
+                docinfo = element.getroottree().docinfo
+                if docinfo.doctype or docinfo.internalDTD is not None:
+                    # Belt and braces: the prolog scan should already have refused it.
+                    raise UnsafeXMLError(
+                        f"{label}: contains a DTD or entity declaration; refused for security (XXE)."
+                    )
+            yield event, element
+    except etree.XMLSyntaxError as exc:
+        # Only lxml raises these; the consumer's own errors never pass through here.
+        raise syntax_error(exc, stream, label) from None
 
 
 def syntax_error(exc, stream, label):
