@@ -1,0 +1,63 @@
+"""
+``manage.py import_1c_folder <dir>``: import a folder of 1C exchange files, as 1C would
+send them.
+
+The kind of each ``*.xml`` is read from its content (names vary: ``import0_1.xml``,
+``offers___<guid>.xml``, ``rests___…``); files are applied catalogue kinds first
+(classifier, catalogue), then offers, then offers changes — within a kind in the order
+1C generated them (``ДатаФормирования``), then by name. Pictures are looked up relative
+to the folder. Order documents (``type=sale``) are not part of a catalogue and are
+skipped.
+"""
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from integration_1c.commerceml import records as rec
+from integration_1c.services import importer
+
+ORDER = {rec.CLASSIFIER: 0, rec.CATALOGUE: 1, rec.OFFERS: 2, rec.OFFERS_CHANGES: 3}
+
+
+class Command(BaseCommand):
+    help = "Import every CommerceML file of a folder into the catalogue (catalogue first, then offers)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("folder", help="Folder with 1C exchange files (import*.xml, offers*.xml, …)")
+        parser.add_argument(
+            "--recursive", action="store_true", help="Also import xml files of sub-folders (pictures stay relative)."
+        )
+
+    def handle(self, folder, recursive=False, **options):
+        base = Path(folder)
+        if not base.is_dir():
+            raise CommandError(f"{folder}: not a folder")
+        paths = sorted(base.rglob("*.xml") if recursive else base.glob("*.xml"))
+        plan, failed = [], []
+        for path in paths:
+            try:
+                document = importer.detect_kind(path)
+            except Exception as exc:  # a file that is not CommerceML is reported, the rest goes on
+                failed.append(path.name)
+                self.stderr.write(f"{path.name}: не распознан: {exc}")
+                continue
+            if document.kind not in ORDER:
+                self.stdout.write(f"{path.name}: {document.kind} — пропущен (не каталог и не предложения)")
+                continue
+            generated = document.generated_at.isoformat() if document.generated_at else ""
+            plan.append((ORDER[document.kind], generated, str(path.relative_to(base)), path))
+        if not plan and not failed:
+            raise CommandError(f"{folder}: no CommerceML catalogue or offers files found")
+        for _, _, label, path in sorted(plan):
+            try:
+                report = importer.apply_path(path, base_dir=base)
+            except importer.ImportFailed as exc:
+                failed.append(label)
+                self.stderr.write(self.style.ERROR(f"{label}: НЕ ЗАГРУЖЕН — {exc}"))
+                continue
+            self.stdout.write(self.style.SUCCESS(f"{label} [{report.kind}]: {report.summary()}"))
+            for warning in report.all_warnings()[: 20 if options["verbosity"] < 2 else None]:
+                self.stdout.write(f"  ! {warning}")
+        if failed:
+            raise CommandError(f"{len(failed)} file(s) not imported: {', '.join(failed)}")

@@ -1,0 +1,87 @@
+"""
+What every service needs to know while one file is applied.
+
+One :class:`ImportContext` lives for one file inside one transaction. It carries the
+moment the import started (rows written by this import have ``date_updated`` at or after
+it, which is how "not listed in a full package" is found without keeping every Ид in
+memory), the moment 1C counted its stock (see :mod:`.stock`), where images are read
+from, and the report.
+"""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable
+
+from django.db import transaction
+from django.utils import timezone
+from oscar.core.loading import get_model
+
+from integration_1c import conf
+
+from .report import ImportReport
+
+logger = logging.getLogger(__name__)
+
+ProductClass = get_model("catalogue", "ProductClass")
+
+
+class ImportFailed(Exception):
+    """A file cannot be applied; the message is meant for the 1C operator."""
+
+
+@dataclass
+class ImportContext:
+    report: ImportReport
+    #: Taken before the first write; rows this import wrote are stamped at or after it.
+    started_at: datetime = field(default_factory=timezone.now)
+    #: Orders 1C acknowledged before this moment are in its stock figures (stock.py).
+    counted_before: datetime | None = None
+    #: Where ``Картинка`` paths are read from (an :class:`.images.ImageSource`), or None.
+    images: object = None
+    batch_size: int = 0
+    #: Called with ``report.processed`` after every batch (progress for the journal).
+    progress: Callable[[int], None] | None = None
+    _rollback_actions: list = field(default_factory=list)
+    _product_class: object = None
+
+    def __post_init__(self):
+        if not self.batch_size:
+            self.batch_size = int(conf.get("ONEC_BATCH_SIZE"))
+        if self.counted_before is None:
+            self.counted_before = self.started_at
+
+    @property
+    def product_class(self):
+        """The ProductClass every 1C product lives in (created on first use)."""
+        if self._product_class is None:
+            self._product_class, _ = ProductClass.objects.get_or_create(
+                name=conf.get("ONEC_PRODUCT_CLASS_NAME"),
+                defaults={"track_stock": True, "requires_shipping": True},
+            )
+        return self._product_class
+
+    def on_rollback(self, action):
+        """
+        Run ``action`` if the file's transaction rolls back: files written to storage
+        (product images) are not part of the database transaction.
+        """
+        self._rollback_actions.append(action)
+
+    def rolled_back(self):
+        for action in reversed(self._rollback_actions):
+            try:
+                action()
+            except Exception:  # cleaning up must not hide the error that caused it
+                logger.exception("Cleaning up after a failed import")
+        self._rollback_actions.clear()
+
+    def tick(self, records=0):
+        """Count applied records and publish progress."""
+        self.report.processed += records
+        if self.progress is not None:
+            self.progress(self.report.processed)
+
+    @staticmethod
+    def after_commit(action):
+        transaction.on_commit(action)

@@ -1,0 +1,304 @@
+"""
+Applying one 1C file to the shop: the entry point of the catalogue import.
+
+``apply_file(exchange_file_id)`` is what the Celery task calls for a file 1C uploaded;
+``apply_path(path)`` does the same for a file on disk (``import_1c_folder``). Both
+stream the file through the CommerceML reader and hand its records, in batches of conf
+``ONEC_BATCH_SIZE``, to the writers of this package:
+
+* Группа -> :class:`.catalogue.CategoryWriter`, Свойство / ЕдиницаИзмерения ->
+  :class:`.attributes.AttributeIndex`, Товар -> :class:`.catalogue.ProductWriter`
+  (+ :class:`.images.ImageWriter`);
+* ТипЦены, Склад, Предложение -> :mod:`.offers` (stock rule in :mod:`.stock`);
+* order documents -> ``services.orders.apply_order_documents`` (the orders side).
+
+Records are routed by their type, not by the file's kind, because 1C mixes them: a 3.1
+classifier carries price types and warehouses, a 2.09 split offers file a classifier.
+The file's kind decides only what "not listed" means at the end of a FULL package
+(``СодержитТолькоИзменения="false"``): a full classifier/catalogue hides the groups it
+left out (if it listed any), a full catalogue hides the products it left out (if it
+listed any, conf ``ONEC_HIDE_MISSING_ON_FULL``), a full offers package that carried
+stock zeroes the stock of the offers it left out. A package of changes never hides.
+
+The whole file is applied in ONE transaction: a file that fails half-way (a truncated
+XML, a value the database refuses) leaves the catalogue exactly as it was, and 1C sends
+it again. Applying the same file twice gives the same catalogue (everything is keyed by
+1C Ид). Imports are serialised (an advisory lock on PostgreSQL) so two workers never
+interleave two files of one exchange.
+"""
+
+import logging
+from pathlib import Path
+
+from django.core.cache import cache
+from django.core.files.storage import storages
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.utils import timezone
+
+from integration_1c.commerceml import reader
+from integration_1c.commerceml import records as rec
+from integration_1c.models import ExchangeFile
+
+from .attributes import AttributeIndex
+from .catalogue import (
+    CategoryWriter,
+    ProductWriter,
+    forget_category_urls,
+    hide_missing_enabled,
+    hide_products_not_updated_since,
+    refresh_category_hierarchy,
+)
+from .context import ImportContext, ImportFailed
+from .images import DirectoryImageSource, ImageWriter, StorageImageSource
+from .offers import OfferWriter, PriceTypeIndex, WarehouseIndex
+from .report import ImportReport
+
+logger = logging.getLogger(__name__)
+
+PROGRESS_TIMEOUT = 3600
+#: pg_advisory_xact_lock key: one import at a time.
+IMPORT_LOCK_KEY = 0x1C_1C_0001
+
+DATA_ERRORS = (reader.CommerceMLError, reader.UnsafeXMLError, ImportFailed)
+
+
+def progress_key(file_id):
+    return f"onec:progress:{file_id}"
+
+
+def read_progress(exchange_file):
+    """Records applied so far: live from the cache while the file runs, else the stored count."""
+    if exchange_file.state == ExchangeFile.RUNNING:
+        value = cache.get(progress_key(exchange_file.pk))
+        if value is not None:
+            return int(value)
+    return exchange_file.processed
+
+
+# -- routing records to writers ----------------------------------------------------------------
+
+
+class RecordApplier:
+    """Feeds one file's record stream to the writers, a batch at a time."""
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.categories = CategoryWriter(ctx)
+        self.price_types = PriceTypeIndex(ctx)
+        self.warehouses = WarehouseIndex(ctx)
+        self._attributes = None
+        self._products = None
+        self._offers = None
+        self._pending = []
+        self._pending_type = None
+
+    @property
+    def attributes(self):
+        if self._attributes is None:
+            self._attributes = AttributeIndex(self.ctx)
+        return self._attributes
+
+    @property
+    def products(self):
+        if self._products is None:
+            images = ImageWriter(self.ctx, self.ctx.images)
+            self._products = ProductWriter(self.ctx, self.attributes, images)
+        return self._products
+
+    @property
+    def offers(self):
+        if self._offers is None:
+            self._offers = OfferWriter(self.ctx, self.price_types, self.warehouses, self.attributes)
+        return self._offers
+
+    def apply(self, stream):
+        stream = iter(stream)
+        document = next(stream, None)
+        if not isinstance(document, rec.Document):
+            raise ImportFailed(f"{self.ctx.report.source}: файл не похож на выгрузку CommerceML")
+        self.ctx.report.kind = document.kind
+        batch_size = self.ctx.batch_size
+        for record in stream:
+            if type(record) is not self._pending_type or len(self._pending) >= batch_size:
+                self.flush()
+                self._pending_type = type(record)
+            self._pending.append(record)
+        self.flush()
+        self.finish(document)
+        return document
+
+    def flush(self):
+        if not self._pending:
+            return
+        batch, kind = self._pending, self._pending_type
+        self._pending = []
+        if kind is rec.Group:
+            self.categories.write(batch)
+            if self._products is not None:
+                self._products.categories_changed()
+        elif kind is rec.Property:
+            self.attributes.write_properties(batch)
+        elif kind is getattr(rec, "Unit", None):
+            self.attributes.write_units(batch)
+        elif kind is rec.PriceType:
+            self.price_types.write(batch)
+        elif kind is rec.Warehouse:
+            self.warehouses.write(batch)
+        elif kind is rec.Product:
+            self.products.write(batch)
+        elif kind is rec.Offer:
+            self.offers.write(batch)
+        self.ctx.tick(len(batch))
+
+    def finish(self, document):
+        """What a full package means for what it did not list; caches and views."""
+        report = self.ctx.report
+        full = document.changes_only is False
+        if full and document.kind in (rec.CLASSIFIER, rec.CATALOGUE):
+            self.categories.hide_missing()
+        if (
+            full
+            and document.kind == rec.CATALOGUE
+            and self._products is not None
+            and self._products.seen_any
+            and hide_missing_enabled()
+        ):
+            report.hidden += hide_products_not_updated_since(self.ctx.started_at)
+        if full and document.kind == rec.OFFERS and self._offers is not None:
+            self._offers.zero_unlisted()
+        if self.categories.changed:
+            self.ctx.after_commit(forget_category_urls)
+        if self.categories.changed or self._products is not None:
+            refresh_category_hierarchy()
+
+
+# -- applying a file -------------------------------------------------------------------------
+
+
+def _serialise_imports():
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IMPORT_LOCK_KEY])
+
+
+def apply_stream(fileobj, ctx):
+    """
+    Apply an open CommerceML file in one transaction. Raises the reader's errors,
+    :class:`ImportFailed` or a database error; on any error nothing stays written
+    (and pictures already copied are removed again).
+    """
+    name = ctx.report.source
+    try:
+        with transaction.atomic():
+            _serialise_imports()
+            document = reader.read_document(fileobj, name=name)
+            fileobj.seek(0)
+            ctx.report.kind = document.kind
+            if document.kind == rec.ORDERS:
+                from integration_1c.services.orders import apply_order_documents
+
+                apply_order_documents(fileobj, ctx.report)
+            else:
+                RecordApplier(ctx).apply(reader.iter_records(fileobj, name=name))
+    except BaseException:
+        ctx.rolled_back()
+        raise
+    return ctx.report
+
+
+def describe_error(exc, name):
+    """A message for the 1C operator (the journal and ``failure`` answers)."""
+    if isinstance(exc, DATA_ERRORS):
+        return str(exc)
+    if isinstance(exc, (IntegrityError, DatabaseError)):
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return f"{name}: данные файла не записаны, база данных отказала: {detail}. Каталог на сайте не изменён."
+    return f"Внутренняя ошибка сайта при загрузке «{name}»: {type(exc).__name__}: {exc}. Каталог на сайте не изменён."
+
+
+def _log_error(exc, name):
+    if isinstance(exc, DATA_ERRORS):
+        logger.warning("1C import of %s failed: %s", name, exc)
+    elif isinstance(exc, DatabaseError):
+        logger.warning("1C import of %s refused by the database", name, exc_info=True)
+    else:
+        logger.exception("1C import of %s failed unexpectedly", name)
+
+
+def apply_file(exchange_file_id):
+    """
+    Apply a file 1C uploaded (the Celery task's entry point). Marks the journal row
+    RUNNING, applies ``<session.folder>/<file.name>`` from the ``exchange`` storage, then
+    stores counts, warnings, kind and DONE — or FAILED with a message in ``error``.
+    Data errors never raise out of here.
+    """
+    exchange_file = ExchangeFile.objects.select_related("session").get(pk=exchange_file_id)
+    session = exchange_file.session
+    started = timezone.now()
+    ExchangeFile.objects.filter(pk=exchange_file.pk).update(
+        state=ExchangeFile.RUNNING, started_at=started, finished_at=None, processed=0, error=""
+    )
+    key = progress_key(exchange_file.pk)
+    cache.set(key, 0, PROGRESS_TIMEOUT)
+    report = ImportReport(source=exchange_file.name)
+    storage = storages["exchange"]
+    folder = (session.folder or "").strip("/")
+    path = f"{folder}/{exchange_file.name}" if folder else exchange_file.name
+    ctx = ImportContext(
+        report,
+        started_at=started,
+        counted_before=session.started_at,
+        images=StorageImageSource(storage, folder),
+        progress=lambda n: cache.set(key, n, PROGRESS_TIMEOUT),
+    )
+    error = ""
+    try:
+        fileobj = storage.open(path, "rb")
+    except (FileNotFoundError, OSError):
+        error = f"{exchange_file.name}: файл не найден в папке обмена на сайте — отправьте его снова"
+    else:
+        try:
+            with fileobj:
+                apply_stream(fileobj, ctx)
+        except Exception as exc:
+            _log_error(exc, exchange_file.name)
+            error = describe_error(exc, exchange_file.name)
+    ExchangeFile.objects.filter(pk=exchange_file.pk).update(
+        state=ExchangeFile.FAILED if error else ExchangeFile.DONE,
+        kind=report.kind or exchange_file.kind,
+        processed=report.processed,
+        created=0 if error else report.created,
+        updated=0 if error else report.updated,
+        hidden=0 if error else report.hidden,
+        skipped=0 if error else report.skipped,
+        warnings=report.all_warnings(),
+        error=error,
+        finished_at=timezone.now(),
+    )
+    cache.set(key, report.processed, PROGRESS_TIMEOUT)
+
+
+def apply_path(path, *, base_dir=None):
+    """
+    Apply a CommerceML file on disk; pictures are looked up relative to ``base_dir``
+    (default: the file's folder). Returns the :class:`ImportReport`; raises
+    :class:`ImportFailed` with the operator's message when the file was not applied.
+    """
+    path = Path(path)
+    report = ImportReport(source=path.name)
+    ctx = ImportContext(report, images=DirectoryImageSource(base_dir or path.parent))
+    try:
+        with open(path, "rb") as fileobj:
+            apply_stream(fileobj, ctx)
+    except ImportFailed:
+        raise
+    except Exception as exc:
+        _log_error(exc, path.name)
+        raise ImportFailed(describe_error(exc, path.name)) from exc
+    return report
+
+
+def detect_kind(path):
+    """The Document of a file on disk (its kind decides the import order of a folder)."""
+    with open(path, "rb") as fileobj:
+        return reader.read_document(fileobj, name=Path(path).name)

@@ -1,0 +1,60 @@
+"""
+What applying one 1C file did, in numbers and in words a 1C operator reads.
+
+The report is filled by the services while they write and copied into the
+``ExchangeFile`` journal row at the end (see :mod:`.importer`). Warnings are capped: a
+file with 100,000 products that all name an unknown property must not store 100,000
+identical messages; the first :data:`MAX_WARNINGS` are kept and the rest counted.
+"""
+
+from dataclasses import dataclass, field
+
+MAX_WARNINGS = 200
+
+
+@dataclass
+class ImportReport:
+    """Counters and warnings of one applied file."""
+
+    #: File name, prefixed to every warning ("offers.xml: …").
+    source: str = ""
+    #: Document kind (``records.CATALOGUE``, ``records.OFFERS``, …) once known.
+    kind: str = ""
+    created: int = 0
+    updated: int = 0
+    hidden: int = 0
+    skipped: int = 0
+    #: Records read from the file and applied so far (the progress figure).
+    processed: int = 0
+    warnings: list[str] = field(default_factory=list)
+    #: Warnings beyond :data:`MAX_WARNINGS`, counted but not kept.
+    warnings_dropped: int = 0
+
+    def warn(self, message):
+        """Keep a warning for the journal (prefixed with the file name)."""
+        if self.source and not message.startswith(f"{self.source}:"):
+            message = f"{self.source}: {message}"
+        if len(self.warnings) < MAX_WARNINGS:
+            self.warnings.append(message)
+        else:
+            self.warnings_dropped += 1
+
+    def all_warnings(self):
+        """The kept warnings, plus a line saying how many more there were."""
+        if not self.warnings_dropped:
+            return list(self.warnings)
+        return [*self.warnings, f"… и ещё {self.warnings_dropped} предупреждений"]
+
+    def summary(self):
+        """One line for logs and the management command."""
+        parts = [
+            f"создано {self.created}",
+            f"обновлено {self.updated}",
+            f"скрыто {self.hidden}",
+            f"пропущено {self.skipped}",
+            f"записей {self.processed}",
+        ]
+        warnings = len(self.warnings) + self.warnings_dropped
+        if warnings:
+            parts.append(f"предупреждений {warnings}")
+        return ", ".join(parts)

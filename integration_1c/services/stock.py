@@ -1,0 +1,187 @@
+"""
+The sales stock record: the one place that decides how the shop's reservations combine
+with 1C's stock figures.
+
+Every sellable 1C product (a standalone product or a variant) has one stock record per
+1C warehouse (Partner ``code`` = warehouse Ид, ``partner_sku`` = offer Ид) holding what
+1C reported, and ONE MORE on the sales partner (conf ``ONEC_SALES_PARTNER_CODE``), same
+``partner_sku``. The shop sells from that sales record only: Oscar's strategy selects it,
+basket and order lines point at it, checkout allocates on it under ``select_for_update``.
+
+The rule, applied by :func:`recompute_sales_stock` after every stock import:
+
+* ``num_in_stock`` = the sum of the per-warehouse quantities of the SELLING warehouses
+  (conf ``ONEC_SELLING_WAREHOUSES``: warehouse Ид or names; empty = every warehouse).
+  The total-quantity warehouse (conf ``ONEC_DEFAULT_WAREHOUSE_CODE``, used when 1C sends
+  only ``Количество``) stands for all of 1C's stock and always counts.
+* ``num_allocated`` = the shop's reservations 1C does not know of yet: the sum of
+  ``order.Line.num_allocated`` of lines on that record whose allocation was not
+  cancelled, whose order is not cancelled (the shop's cancelled status), and whose order
+  1C had NOT acknowledged (``OrderExchange.acknowledged_at``, set by
+  ``type=sale&mode=success``) before ``counted_before`` — the start of the exchange
+  session that uploaded the stock file. An order 1C acknowledged before that moment is
+  already reserved or shipped in 1C, so 1C's figure accounts for it; one acknowledged
+  later (or never) is not in the figure yet and stays reserved here.
+
+Available to sell = ``num_in_stock - num_allocated``: nothing is counted twice, nothing
+is lost. Whoever changes the inputs later (an order cancelled, an acknowledgement)
+may call :func:`recompute_sales_stock` again; without ``counted_before`` it uses the
+start of the last session whose stock file was applied (:func:`stock_counted_at`).
+
+Concurrency: the records are locked (``SELECT … FOR UPDATE``, in id order) before the
+recompute, in a statement of their own. A checkout that allocated on one of them has
+then committed, so the recompute, a new statement, sees its order line; a checkout that
+comes later waits for the import to commit and adds its allocation on top.
+"""
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from oscar.core.loading import get_model
+
+from integration_1c import conf
+from integration_1c.models import ExchangeFile, ExchangeSession
+
+Partner = get_model("partner", "Partner")
+StockRecord = get_model("partner", "StockRecord")
+StockAlert = get_model("partner", "StockAlert")
+Line = get_model("order", "Line")
+
+STOCK_KINDS = ("offers", "offers_changes")
+
+
+def sales_partner():
+    """The Partner the shop sells from (created on first use)."""
+    partner, _ = Partner.objects.get_or_create(
+        code=conf.get("ONEC_SALES_PARTNER_CODE"), defaults={"name": conf.get("ONEC_SALES_PARTNER_NAME")}
+    )
+    return partner
+
+
+def default_warehouse():
+    """The warehouse of offers that carry only a total ``Количество``."""
+    partner, _ = Partner.objects.get_or_create(
+        code=conf.get("ONEC_DEFAULT_WAREHOUSE_CODE"), defaults={"name": conf.get("ONEC_DEFAULT_WAREHOUSE_NAME")}
+    )
+    return partner
+
+
+def selling_partner_ids():
+    """Partner ids of the selling warehouses, or None for "every warehouse"."""
+    wanted = [value for value in conf.get("ONEC_SELLING_WAREHOUSES") or [] if value]
+    if not wanted:
+        return None
+    ids = set(
+        Partner.objects.filter(
+            Q(code__in=wanted) | Q(name__in=wanted) | Q(code=conf.get("ONEC_DEFAULT_WAREHOUSE_CODE"))
+        ).values_list("id", flat=True)
+    )
+    return ids
+
+
+def cancelled_statuses():
+    """The shop's cancelled order status(es), as the orders side defines them."""
+    from integration_1c.selectors import cancelled_status
+
+    status = cancelled_status()
+    return [status] if status else []
+
+
+def stock_counted_at():
+    """Start of the latest exchange session whose stock file was applied (None if none)."""
+    session = (
+        ExchangeSession.objects.filter(
+            Exists(ExchangeFile.objects.filter(session=OuterRef("pk"), kind__in=STOCK_KINDS, state=ExchangeFile.DONE))
+        )
+        .order_by("-started_at")
+        .first()
+    )
+    return session.started_at if session else None
+
+
+def unreflected_lines(counted_before):
+    """Order lines whose reservation 1C's stock figures (counted at ``counted_before``) miss."""
+    lines = Line.objects.filter(allocation_cancelled=False, num_allocated__gt=0)
+    cancelled = cancelled_statuses()
+    if cancelled:
+        lines = lines.exclude(order__status__in=cancelled)
+    if counted_before is not None:
+        lines = lines.filter(
+            Q(order__onec__isnull=True)
+            | Q(order__onec__acknowledged_at__isnull=True)
+            | Q(order__onec__acknowledged_at__gte=counted_before)
+        )
+    return lines
+
+
+def recompute_sales_stock(product_ids, *, counted_before=None):
+    """
+    Apply the rule above to the sales records of ``product_ids`` (ids or a values
+    queryset). Returns the number of records recomputed.
+    """
+    if counted_before is None:
+        counted_before = stock_counted_at()
+    sales = sales_partner()
+    locked = list(
+        StockRecord.objects.filter(partner=sales, product_id__in=product_ids)
+        .order_by("pk")
+        .select_for_update()
+        .values_list("pk", flat=True)
+    )
+    if not locked:
+        return 0
+    warehouses = StockRecord.objects.filter(
+        product_id=OuterRef("product_id"), partner_sku=OuterRef("partner_sku")
+    ).exclude(partner_id=sales.pk)
+    selling = selling_partner_ids()
+    if selling is not None:
+        warehouses = warehouses.filter(partner_id__in=selling)
+    in_stock = warehouses.order_by().values("product_id").annotate(total=Sum("num_in_stock")).values("total")
+    reserved = (
+        unreflected_lines(counted_before)
+        .filter(stockrecord_id=OuterRef("pk"))
+        .order_by()
+        .values("stockrecord_id")
+        .annotate(total=Sum("num_allocated"))
+        .values("total")
+    )
+    StockRecord.objects.filter(pk__in=locked).update(
+        num_in_stock=Coalesce(Subquery(in_stock), 0),
+        num_allocated=Coalesce(Subquery(reserved), 0),
+        date_updated=timezone.now(),
+    )
+    sync_stock_alerts(locked)
+    return len(locked)
+
+
+def sync_stock_alerts(stockrecord_ids):
+    """
+    Open / close Oscar's low-stock alerts for these records, set-based — what Oscar's
+    ``update_stock_alerts`` post_save receiver does, which bulk updates bypass. Only
+    records with a ``low_stock_threshold`` can have alerts.
+    """
+    records = StockRecord.objects.filter(pk__in=stockrecord_ids, low_stock_threshold__isnull=False)
+    rows = list(records.values("pk", "num_in_stock", "num_allocated", "low_stock_threshold"))
+    if not rows:
+        return
+    below = {
+        row["pk"]: row["low_stock_threshold"]
+        for row in rows
+        if (row["num_in_stock"] or 0) - (row["num_allocated"] or 0) < row["low_stock_threshold"]
+    }
+    open_alerts = set(
+        StockAlert.objects.filter(stockrecord_id__in=[row["pk"] for row in rows], status=StockAlert.OPEN).values_list(
+            "stockrecord_id", flat=True
+        )
+    )
+    StockAlert.objects.filter(stockrecord_id__in=open_alerts - set(below), status=StockAlert.OPEN).update(
+        status=StockAlert.CLOSED, date_closed=timezone.now()
+    )
+    StockAlert.objects.bulk_create(
+        [StockAlert(stockrecord_id=pk, threshold=threshold) for pk, threshold in below.items() if pk not in open_alerts]
+    )
+
+
+def default_currency():
+    return getattr(settings, "OSCAR_DEFAULT_CURRENCY", "") or ""
