@@ -278,6 +278,9 @@ class CommerceMLReader:
     # -- public --------------------------------------------------------------------------
 
     def __iter__(self):
+        return self._records()
+
+    def _records(self):
         with open_binary(self.source) as raw:
             stream = GuardedStream(raw, self.label).inspect()
             for event, element in parse_events(stream, self.label):
@@ -518,7 +521,9 @@ class CommerceMLReader:
                 # A root with no section at all: the empty order document 1C and
                 # 1C-Bitrix send when there is nothing to report.
                 self._emit_document(records.ORDERS)
-        return True
+        # Not a stop: the parser must still see the end of the file, so that a file
+        # uploaded twice into one (content after the root) is an error, not half read.
+        return False
 
     # -- groups --------------------------------------------------------------------------
 
@@ -907,12 +912,16 @@ def iter_records(source, *, name=""):
     Raises :class:`CommerceMLError` (or :class:`UnsafeXMLError`) with a message for
     the 1C operator.
     """
-    return iter(CommerceMLReader(source, name=name))
+    return CommerceMLReader(source, name=name)._records()
 
 
 def read_document(source, *, name=""):
     """The :class:`~.records.Document` of a file, reading only as far as its kind is known."""
     reader = CommerceMLReader(source, name=name, document_only=True)
-    for record in reader:
-        return record
-    raise CommerceMLError(f"{reader.label}: no CommerceML content found.")
+    iterator = iter(reader)
+    try:
+        return next(iterator)
+    except StopIteration:
+        raise CommerceMLError(f"{reader.label}: no CommerceML content found.") from None
+    finally:
+        iterator.close()

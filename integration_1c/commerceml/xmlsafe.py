@@ -24,6 +24,7 @@ from lxml import etree
 PROLOG_LIMIT = 1024 * 1024
 CHUNK_SIZE = 64 * 1024
 
+_LXML_POSITION = re.compile(r",\s*line \d+, column \d+$")
 _ENCODING_DECL = re.compile(r"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 
 
@@ -156,6 +157,8 @@ class GuardedStream:
         data = b""
         while True:
             chunk = self._raw.read(CHUNK_SIZE)
+            if isinstance(chunk, str):
+                raise TypeError(f"{self._label}: open CommerceML files in binary mode ('rb')")
             if not chunk:
                 self.eof = True
             data += chunk
@@ -231,11 +234,16 @@ def parse_events(stream, label):
 
 def syntax_error(exc, stream, label):
     """A readable :class:`CommerceMLError` for an lxml syntax error."""
-    message = (exc.msg or str(exc)).strip()
+    message = _LXML_POSITION.sub("", (exc.msg or str(exc)).strip())
     line = exc.lineno or 0
     lowered = message.lower()
     if lowered in ("no element found", "document is empty") or (line <= 1 and "document is empty" in lowered):
         return CommerceMLError(f"{label}: the file is empty — was the upload cut short?")
+    if "extra content at the end" in lowered or "declaration allowed only at the start" in lowered:
+        return CommerceMLError(
+            f"{label}: more data follows the end of the XML document (line {line}) — "
+            "was the file uploaded twice or appended to?"
+        )
     at_end = stream.eof and line >= stream.lines_read
     if "premature end of data" in lowered or (
         at_end and "mismatch" not in lowered and "extra content" not in lowered

@@ -234,3 +234,13 @@ def test_memory_does_not_grow_with_the_file(chunks, record_type):
     assert seen == count
     assert 0 < largest_tree < 2_000
     assert sum(1 for _ in reader.root.iter()) < 10
+
+
+@pytest.mark.parametrize("tail", [b"garbage", None], ids=["garbage", "the-file-again"])
+def test_content_after_the_document_is_an_error(tail):
+    """A file uploaded twice into one (chunks appended again) must not pass as its first half."""
+    data = cml(OFFERS)
+    with pytest.raises(CommerceMLError, match="offers.xml: more data follows the end of the XML document"):
+        list(iter_records(stream(data + (tail if tail is not None else data)), name="offers.xml"))
+    # Trailing whitespace and comments are fine.
+    assert len(list(iter_records(stream(data + b"\r\n<!-- 1C -->\n")))) == 10
