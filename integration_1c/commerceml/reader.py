@@ -359,15 +359,18 @@ class CommerceMLReader:
         if depth == section_depth + 1:
             if section == CATALOGUE and name == "Товары":
                 self._emit_document(records.CATALOGUE)
-            elif section in (OFFERS, OFFERS_CHANGES) and section == self._main_section and name not in HEADER_CHILDREN:
+            elif (
+                section in (OFFERS, OFFERS_CHANGES)
+                and section == self._main_section
+                and name not in HEADER_CHILDREN
+            ):
                 self._emit_document(records.OFFERS if section == OFFERS else records.OFFERS_CHANGES)
         if section == CLASSIFIER and name == "Группа" and self._in_group_tree(depth):
             self._groups.append({"element": element, "emitted": False, "children": 0})
-        elif section == CLASSIFIER and name == "Группы" and self._groups and depth >= section_depth + 2:
+        elif section == CLASSIFIER and name == "Группы" and self._groups and self._stack[-2] == "Группа":
             # The nested Группы of a Группа: its Ид and Наименование are complete now,
             # so the parent goes out before any of its children.
-            if self._stack[-2] == "Группа":
-                self._emit_group(self._groups[-1])
+            self._emit_group(self._groups[-1])
         return False
 
     def _start_root(self, element, name):
@@ -486,9 +489,7 @@ class CommerceMLReader:
             return
         if section != self._main_section:
             return
-        if name == "Ид" and section == CATALOGUE:
-            header["catalogue_id"] = _text(element)
-        elif name == "ИдКаталога":
+        if (name == "Ид" and section == CATALOGUE) or name == "ИдКаталога":
             header["catalogue_id"] = _text(element)
         elif name == "ИдКлассификатора":
             header["classifier_id"] = _text(element)
@@ -657,7 +658,9 @@ class CommerceMLReader:
                 product.unit_code, product.unit_name = self._base_unit(child)
             elif name == "Группы":
                 product.group_ids.extend(
-                    _text(group) for group_name, group in _children(child) if group_name == "Ид" and _text(group)
+                    _text(group)
+                    for group_name, group in _children(child)
+                    if group_name == "Ид" and _text(group)
                 )
             elif name == "Картинка":
                 path = _text(child).replace("\\", "/")
@@ -670,7 +673,9 @@ class CommerceMLReader:
             elif name == "СтавкиНалогов":
                 for rate_name, rate in _children(child):
                     if rate_name == "СтавкаНалога":
-                        product.tax_rates.append((_child_text(rate, "Наименование"), _child_text(rate, "Ставка")))
+                        product.tax_rates.append(
+                            (_child_text(rate, "Наименование"), _child_text(rate, "Ставка"))
+                        )
             elif name == "ЗначенияРеквизитов":
                 for requisite_name, value in self._requisites(child):
                     if requisite_name == "ОписаниеФайла":
@@ -871,7 +876,9 @@ class CommerceMLReader:
             if name == "Склад":
                 stocks.extend(self._warehouse_stocks(child, offer_id))
         if not stocks and _child(element, "Ид") is not None:
-            quantity = self._decimal(element, _child_text(element, "Количество"), f"offer {offer_id}: Количество")
+            quantity = self._decimal(
+                element, _child_text(element, "Количество"), f"offer {offer_id}: Количество"
+            )
             stocks.append((_child_text(element, "Ид"), quantity if quantity is not None else Decimal(0)))
         return stocks
 
@@ -891,7 +898,9 @@ class CommerceMLReader:
                     warehouse_id = _child_text(child, "Ид") or (_attribute(child, "ИдСклада") or "").strip()
                     if not warehouse_id:
                         continue
-                    quantity_text = _child_text(child, "Количество") or _attribute(child, "КоличествоНаСкладе")
+                    quantity_text = _child_text(child, "Количество") or _attribute(
+                        child, "КоличествоНаСкладе"
+                    )
                     quantity = self._decimal(child, quantity_text, f"offer {offer_id}: Количество")
                     stocks.append((warehouse_id, quantity if quantity is not None else Decimal(0)))
                     has_stocks = True

@@ -23,7 +23,9 @@ def cml_text(body, *, ns=NS_2, version="2.10", encoding="UTF-8", declaration=Tru
 def cml(body, *, ns=NS_2, version="2.10", encoding="UTF-8", declaration=True, bom=False):
     """A complete file as bytes."""
     python_encoding = {"windows-1251": "cp1251"}.get(encoding.lower(), encoding)
-    data = cml_text(body, ns=ns, version=version, encoding=encoding, declaration=declaration).encode(python_encoding)
+    data = cml_text(body, ns=ns, version=version, encoding=encoding, declaration=declaration).encode(
+        python_encoding
+    )
     return (codecs.BOM_UTF8 + data) if bom else data
 
 

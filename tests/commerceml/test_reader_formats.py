@@ -74,7 +74,10 @@ def test_groups_nested_parents_first_with_deletions_and_positions():
 def test_deep_group_tree_streams_parents_first():
     depth = 300
     body = "<Классификатор><Ид>c</Ид><Наименование>c</Наименование><Группы>"
-    body += "".join(f"<Группа><Ид>g{level}</Ид><Наименование>Уровень {level}</Наименование><Группы>" for level in range(depth))
+    body += "".join(
+        f"<Группа><Ид>g{level}</Ид><Наименование>Уровень {level}</Наименование><Группы>"
+        for level in range(depth)
+    )
     body += "</Группы></Группа>" * depth + "</Группы></Классификатор>"
     groups = by_type(iter_records(stream(cml(body))), records.Group)
     assert [group.id for group in groups] == [f"g{level}" for level in range(depth)]
@@ -82,7 +85,9 @@ def test_deep_group_tree_streams_parents_first():
 
 
 def test_properties_types_options_and_usage():
-    properties = {record.id: record for record in by_type(iter_records(stream(cml(CLASSIFIER))), records.Property)}
+    properties = {
+        record.id: record for record in by_type(iter_records(stream(cml(CLASSIFIER))), records.Property)
+    }
     assert properties["p-colour"].value_type == "reference"
     assert properties["p-colour"].options == [("v-red", "Красный"), ("v-blue", "Синий")]
     assert properties["p-colour"].for_offers is False
@@ -114,7 +119,10 @@ def test_catalogue_header_without_products_is_a_classifier():
 
 
 def test_product_fields():
-    products = {record.id: record for record in by_type(iter_records(stream(cml(CLASSIFIER + PRODUCTS))), records.Product)}
+    products = {
+        record.id: record
+        for record in by_type(iter_records(stream(cml(CLASSIFIER + PRODUCTS))), records.Product)
+    }
     product = products["prod-1"]
     assert product.name == "Шапка зимняя"
     assert product.article == "ART-1"
@@ -224,7 +232,9 @@ def test_rests_only_file_gives_no_prices():
       <ИдКаталога>c</ИдКаталога><Предложения>
       <Предложение><Ид>a</Ид><Остатки><Остаток><Склад><Ид>wh</Ид><Количество>4</Количество></Склад></Остаток></Остатки></Предложение>
       </Предложения></ПакетПредложений>"""
-    offer = by_type(iter_records(stream(cml(body, ns=NAMESPACES["commerceml_3"], version="3.1"))), records.Offer)[0]
+    offer = by_type(
+        iter_records(stream(cml(body, ns=NAMESPACES["commerceml_3"], version="3.1"))), records.Offer
+    )[0]
     assert offer.prices is None
     assert offer.stocks == [("wh", Decimal(4))]
 
@@ -274,7 +284,7 @@ def test_header_only_offers_package_followed_by_its_properties_is_a_classifier()
     result = list(iter_records(stream(cml(body))))
     assert result[0].kind == records.CLASSIFIER
     assert [record.id for record in by_type(result, records.Property)] == ["p"]
-    header_only = '<ПакетПредложений><Ид>c#</Ид><Наименование>П</Наименование></ПакетПредложений>'
+    header_only = "<ПакетПредложений><Ид>c#</Ид><Наименование>П</Наименование></ПакетПредложений>"
     assert read_document(stream(cml(header_only))).kind == records.OFFERS
 
 
@@ -314,8 +324,13 @@ def test_reads_from_a_path(tmp_path):
 
 def test_read_document_stops_early():
     """read_document reads only up to the kind: the broken products after it are never reached."""
-    filler = "".join(f"<Товар><Ид>filler-{number}</Ид><Наименование>{'x' * 200}</Наименование></Товар>" for number in range(2000))
-    broken = PRODUCTS.replace("<Товары>", "<Товары>" + filler).replace("<Ид>prod-3</Ид>", "<Ид>prod-3</Ид></Каталог>")
+    filler = "".join(
+        f"<Товар><Ид>filler-{number}</Ид><Наименование>{'x' * 200}</Наименование></Товар>"
+        for number in range(2000)
+    )
+    broken = PRODUCTS.replace("<Товары>", "<Товары>" + filler).replace(
+        "<Ид>prod-3</Ид>", "<Ид>prod-3</Ид></Каталог>"
+    )
     data = cml(CLASSIFIER + broken)
     assert read_document(stream(data)).kind == records.CATALOGUE
     with pytest.raises(CommerceMLError, match="not well-formed"):

@@ -79,12 +79,16 @@ class Oracle:
         return sum(len(element.xpath(L(*steps))) for element in self.sections(section))
 
     def kind(self):
-        if self.root_name == "КоммерческаяИнформация":
-            if self.xpath(L("Документ")) or self.xpath(L("Контейнер")) or not len(self.root):
-                return records.ORDERS
+        if self.root_name == "КоммерческаяИнформация" and (
+            self.xpath(L("Документ")) or self.xpath(L("Контейнер")) or not len(self.root)
+        ):
+            return records.ORDERS
         if any(element.xpath(L("Товары")) for element in self.sections("Каталог")):
             return records.CATALOGUE
-        for section, kind in (("ПакетПредложений", records.OFFERS), ("ИзмененияПакетаПредложений", records.OFFERS_CHANGES)):
+        for section, kind in (
+            ("ПакетПредложений", records.OFFERS),
+            ("ИзмененияПакетаПредложений", records.OFFERS_CHANGES),
+        ):
             for element in self.sections(section):
                 content = [
                     child
@@ -142,7 +146,7 @@ def test_kind_is_detected_from_content(sample):
 
 
 def test_record_counts_match_an_independent_count(sample):
-    path, oracle, stream = sample
+    _path, oracle, stream = sample
     counts = Counter(type(record).__name__ for record in stream)
     if stream[0].kind == records.ORDERS:
         assert counts == {"Document": 1}, "an orders file yields its Document only"
@@ -165,7 +169,7 @@ def test_record_counts_match_an_independent_count(sample):
 
 
 def test_offer_figures_match(sample):
-    path, oracle, stream = sample
+    _path, oracle, stream = sample
     offers = [record for record in stream if isinstance(record, records.Offer)]
     elements = oracle.offers()
     assert len(offers) == len(elements)
@@ -174,7 +178,11 @@ def test_offer_figures_match(sample):
         len(element.xpath(L("Цены", "Цена"))) for element in elements
     )
     expected_stock = sum(
-        (_number(value) for element in elements for value in element.xpath(f"{L('Склад')}/@КоличествоНаСкладе")),
+        (
+            _number(value)
+            for element in elements
+            for value in element.xpath(f"{L('Склад')}/@КоличествоНаСкладе")
+        ),
         Decimal(0),
     ) + sum(
         (
@@ -184,14 +192,21 @@ def test_offer_figures_match(sample):
         ),
         Decimal(0),
     )
-    assert sum((quantity for offer in offers for _, quantity in offer.stocks or []), Decimal(0)) == expected_stock
+    assert (
+        sum((quantity for offer in offers for _, quantity in offer.stocks or []), Decimal(0))
+        == expected_stock
+    )
     expected_warehouse_rows = sum(
         len(element.xpath(f"{L('Склад')}[@ИдСклада]")) + len(element.xpath(L("Остатки", "Остаток", "Склад")))
         for element in elements
     )
     assert sum(len(offer.stocks or []) for offer in offers) == expected_warehouse_rows
     assert sum((offer.quantity or 0 for offer in offers), Decimal(0)) == sum(
-        (_number(element.xpath(L("Количество"))[0].text) for element in elements if element.xpath(L("Количество"))),
+        (
+            _number(element.xpath(L("Количество"))[0].text)
+            for element in elements
+            if element.xpath(L("Количество"))
+        ),
         Decimal(0),
     )
 
@@ -208,10 +223,14 @@ def test_offer_figures_match(sample):
 
 
 def test_products_match(sample):
-    path, oracle, stream = sample
+    _path, oracle, stream = sample
     products = [record for record in stream if isinstance(record, records.Product)]
-    elements = [element for section in oracle.sections("Каталог") for element in section.xpath(L("Товары", "Товар"))]
-    assert [product.id for product in products] == [element.xpath(L("Ид"))[0].text.strip() for element in elements]
+    elements = [
+        element for section in oracle.sections("Каталог") for element in section.xpath(L("Товары", "Товар"))
+    ]
+    assert [product.id for product in products] == [
+        element.xpath(L("Ид"))[0].text.strip() for element in elements
+    ]
     for product, element in zip(products, elements, strict=True):
         deleted = (
             element.get("Статус") == "Удален"
@@ -224,7 +243,8 @@ def test_products_match(sample):
             value.text.strip() for value in element.xpath(L("Картинка")) if (value.text or "").strip()
         ]
         assert len(product.properties) == sum(
-            max(1, len(value.xpath(L("Значение")))) for value in element.xpath(L("ЗначенияСвойств", "ЗначенияСвойства"))
+            max(1, len(value.xpath(L("Значение"))))
+            for value in element.xpath(L("ЗначенияСвойств", "ЗначенияСвойства"))
         )
         unit = element.xpath(L("БазоваяЕдиница"))
         if unit and unit[0].get("Код"):
@@ -233,7 +253,7 @@ def test_products_match(sample):
 
 
 def test_groups_come_parents_first_with_the_tree_of_the_file(sample):
-    path, oracle, stream = sample
+    _path, oracle, stream = sample
     groups = [record for record in stream if isinstance(record, records.Group)]
     seen = set()
     for group in groups:
@@ -243,7 +263,9 @@ def test_groups_come_parents_first_with_the_tree_of_the_file(sample):
     for section in oracle.sections("Классификатор"):
         for element in section.xpath(f".//{L('Группа')}"):
             parent = element.getparent().getparent()
-            parent_id = parent.xpath(L("Ид"))[0].text.strip() if etree.QName(parent).localname == "Группа" else None
+            parent_id = (
+                parent.xpath(L("Ид"))[0].text.strip() if etree.QName(parent).localname == "Группа" else None
+            )
             expected[element.xpath(L("Ид"))[0].text.strip()] = parent_id
     assert {group.id: group.parent_id for group in groups} == expected
 
