@@ -357,7 +357,8 @@ class OneCClient:
         lines = answer.lines
         if len(lines) < 3 or not lines[1].strip() or "=" in lines[1]:
             raise ProtocolError(
-                f"checkauth: expected 'success', a cookie name and a cookie value on separate lines, got {answer.text!r}"
+                f"type={exchange_type}&mode=checkauth: expected 'success', a cookie name and a cookie value "
+                f"on separate lines, got {answer.text!r}"
             )
         self.cookie = f"{lines[1].strip()}={lines[2].strip()}"
         values = _key_values(lines[3:])
@@ -381,7 +382,9 @@ class OneCClient:
             self._fail(answer, "init")
         values = _key_values(lines)
         if "zip" not in values or "file_limit" not in values:
-            raise ProtocolError(f"init: expected zip=yes|no and file_limit=<bytes> lines, got {text[:300]!r}")
+            raise ProtocolError(
+                f"type={exchange_type}&mode=init: expected zip=yes|no and file_limit=<bytes> lines, got {text[:300]!r}"
+            )
         self.zip = values["zip"].lower() == "yes"
         try:
             self.file_limit = int(values["file_limit"])

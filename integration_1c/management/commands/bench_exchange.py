@@ -275,7 +275,7 @@ def purge_onec_catalogue():
     _purge(product_model.objects.filter(code__isnull=False))
     _purge(category_model.objects.filter(code__isnull=False))
     if category_model.objects.exists():
-        category_model.fix_tree()
+        category_model.objects.fix_tree()
     return count
 
 
