@@ -34,8 +34,8 @@ class Document:
     changes_only: bool | None = None
     catalogue_id: str = ""
     classifier_id: str = ""
-    #: What the offers package holds, known only after reading it; readers set what
-    #: they can from the root (e.g. ``ПакетПредложений`` with ``Цены`` vs ``Остатки``).
+    #: Наименование of the Каталог / ПакетПредложений (of the Классификатор for a
+    #: classifier file), e.g. "Пакет предложений (Основной каталог товаров)".
     name: str = ""
 
 
