@@ -13,6 +13,7 @@ def _stock_settings(settings):
     settings.ONEC_LOW_STOCK_THRESHOLD = 5
     settings.ONEC_PRICE_TYPE = ""
     settings.ONEC_OLD_PRICE_TYPE = ""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed, not strength
 
 
 @pytest.fixture

@@ -135,36 +135,35 @@ class GroupFactory(factory.django.DjangoModelFactory):
 
 def stock(product, warehouses, price="1000.00", num_allocated=0):
     """
-    Write the product's stock as an offers import does: one record per warehouse
-    ``{Partner or name: quantity}`` and the sales record with the sum of the selling
-    warehouses (conf ``ONEC_SELLING_WAREHOUSES``) and ``price``. Returns the sales record.
+    Write the product's stock as an offers import does, in bulk (no model signals): one
+    record per warehouse ``{Partner or name: quantity}`` and the sales record with the
+    sum of the selling warehouses (conf ``ONEC_SELLING_WAREHOUSES``), ``price`` and
+    ``num_allocated``. Returns the sales record.
     """
     from shop.apps.partner.selectors import is_selling_warehouse
 
     price = Decimal(price) if price is not None else None
-    total = 0
+    rows, total = [], 0
     for warehouse, quantity in warehouses.items():
         if isinstance(warehouse, str):
             warehouse = Partner.objects.filter(name=warehouse).first() or WarehouseFactory(name=warehouse)
-        StockRecord.objects.update_or_create(
-            partner=warehouse,
-            partner_sku=product.code,
-            defaults={"product": product, "num_in_stock": quantity, "price": price, "price_currency": "KZT"},
-        )
+        rows.append(StockRecord(partner=warehouse, num_in_stock=quantity, num_allocated=0))
         if is_selling_warehouse(warehouse):
             total += quantity
-    sales, _ = StockRecord.objects.update_or_create(
-        partner=SalesPartnerFactory(),
-        partner_sku=product.code,
-        defaults={
-            "product": product,
-            "num_in_stock": total,
-            "num_allocated": num_allocated,
-            "price": price,
-            "price_currency": "KZT",
-        },
+    sales_partner = SalesPartnerFactory()
+    rows.append(StockRecord(partner=sales_partner, num_in_stock=total, num_allocated=num_allocated))
+    for row in rows:
+        row.product = product
+        row.partner_sku = product.code
+        row.price = price
+        row.price_currency = "KZT"
+    StockRecord.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["partner", "partner_sku"],
+        update_fields=["product", "num_in_stock", "num_allocated", "price", "price_currency", "date_updated"],
     )
-    return sales
+    return StockRecord.objects.get(partner=sales_partner, partner_sku=product.code)
 
 
 def set_attribute(product, code, value, name=None):

@@ -108,4 +108,6 @@ def place(basket):
     method = Free()
     charge = method.calculate(basket)
     total = OrderTotalCalculator().calculate(basket, charge)
-    return OrderCreator().place_order(basket=basket, total=total, shipping_method=method, shipping_charge=charge)
+    return OrderCreator().place_order(
+        basket=basket, total=total, shipping_method=method, shipping_charge=charge
+    )

@@ -38,7 +38,8 @@ def product_jsonld(product, sellables, request, low_stock_threshold):
         "name": product.get_title(),
         "url": request.build_absolute_uri(product.get_absolute_url()),
     }
-    description = _plain_text(product.description or (product.parent.description if product.parent_id else ""))
+    description = product.description or (product.parent.description if product.parent_id else "")
+    description = _plain_text(description)
     if description:
         data["description"] = description
     image = _image_url(product, request)

@@ -139,20 +139,22 @@ def product_prices(product, price_type_ids):
 
 def selling_warehouse_names():
     """
-    conf ``ONEC_SELLING_WAREHOUSES`` as a set of casefolded Ид/names; empty means every
+    conf ``ONEC_SELLING_WAREHOUSES`` as a set of warehouse Ид/names; empty means every
     1C warehouse.
     """
     value = conf.get("ONEC_SELLING_WAREHOUSES") or []
     if isinstance(value, str):
         value = value.split(",")
-    return {str(v).strip().casefold() for v in value if str(v).strip()}
+    return {str(v).strip() for v in value if str(v).strip()}
 
 
 def is_selling_warehouse(partner, selected=None, sales_code=None):
     """
-    Whether ``partner`` is a warehouse the shop sells from: any partner except the sales
-    partner, narrowed to conf ``ONEC_SELLING_WAREHOUSES`` (matched by 1C Ид = partner
-    code, or by name) when that is set.
+    Whether ``partner`` is a warehouse the shop sells from, by the same rule the stock
+    import sums the sales record with (``integration_1c.services.stock``): any partner
+    except the sales partner; when conf ``ONEC_SELLING_WAREHOUSES`` is set, those
+    matched by 1C Ид (partner code) or name, plus the total-quantity warehouse (conf
+    ``ONEC_DEFAULT_WAREHOUSE_CODE``), which stands for all of 1C's stock.
     """
     sales_code = sales_partner_code() if sales_code is None else sales_code
     if partner.code == sales_code:
@@ -160,7 +162,11 @@ def is_selling_warehouse(partner, selected=None, sales_code=None):
     selected = selling_warehouse_names() if selected is None else selected
     if not selected:
         return True
-    return partner.code.casefold() in selected or partner.name.strip().casefold() in selected
+    return (
+        partner.code in selected
+        or partner.name.strip() in selected
+        or partner.code == conf.get("ONEC_DEFAULT_WAREHOUSE_CODE")
+    )
 
 
 @dataclass(frozen=True)
