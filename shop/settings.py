@@ -7,8 +7,6 @@ Production sets ``DEBUG=false`` and at least ``SECRET_KEY``, ``DATABASE_URL``,
 ``REDIS_URL`` and ``ALLOWED_HOSTS``; every other value has a safe default.
 """
 
-import re
-import warnings
 from pathlib import Path
 
 import environ
@@ -213,13 +211,13 @@ OSCAR_ORDER_STATUS_CASCADE = {status: status for status in OSCAR_ORDER_STATUS_PI
 STATIC_URL = "/static/"
 STATIC_ROOT = env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
-if DEBUG:
-    # With DEBUG on, whitenoise serves files straight from the finders (app and project
-    # "static" folders); STATIC_ROOT exists only once collectstatic ran, so its
-    # "No directory at" warning says nothing in development.
-    warnings.filterwarnings(
-        "ignore", message="No directory at: " + re.escape(str(STATIC_ROOT).rstrip("/")), category=UserWarning
-    )
+# Development (DEBUG in the environment): whitenoise serves files straight from the
+# finders (the app and project "static" folders), re-read on every request, so nothing has
+# to be collected and there is no "No directory at: staticfiles" warning. Set from the
+# environment's DEBUG because the test runner turns settings.DEBUG off. Production serves
+# the collected, compressed STATIC_ROOT (collectstatic in the Docker image).
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 STORAGES = {

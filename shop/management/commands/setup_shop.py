@@ -148,7 +148,7 @@ class Command(BaseCommand):
             countries = setup_countries()
             setup_payment_methods()
 
-        scheme = "http" if settings.DEBUG else "https"
+        scheme = "https" if settings.SECURE_SSL_REDIRECT else "http"
         base = f"{scheme}://{site.domain}"
         path = exchange_path()
         kept = "(password changed since; not shown)"
