@@ -109,8 +109,8 @@ def deactivate(request, exchange_type, params):
     session = _session(request, exchange_type)
     since = _timestamp(params.get("timestamp"), default=session.started_at)
     hidden = pipeline.load_service("catalogue").deactivate_untouched(since=since)
-    if isinstance(hidden, int) and not isinstance(hidden, bool):
-        return success(f"Скрыто: {hidden}")
+    if isinstance(hidden, tuple) and len(hidden) == 2:
+        return success(f"Скрыто товаров: {hidden[0]}, групп: {hidden[1]}")
     return success()
 
 

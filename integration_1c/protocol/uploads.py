@@ -183,6 +183,8 @@ class UploadFolder:
         for name in list(self._chunked_names(self._chunks_root(), "")):
             if self.finish(name):
                 finished.append(name)
+        if not any(True for _name in self._chunked_names(self._chunks_root(), "")):
+            remove_tree(self._chunks_root(), self.storage)  # the empty folders left behind
         return finished
 
     def _chunk_dir(self, name):

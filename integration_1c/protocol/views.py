@@ -54,14 +54,16 @@ def query_params(request):
     The query string as a dict. Names 1C sends are UTF-8; an old client on Windows may
     send a Cyrillic file name in windows-1251, which Django would turn into "\ufffd".
     """
-    raw = get_bytes_from_wsgi(request.environ, "QUERY_STRING", "")
+    raw = get_bytes_from_wsgi(request.environ, "QUERY_STRING", "").decode("latin-1")
     params = {}
-    for key, value in parse_qsl(raw, keep_blank_values=True):
+    # latin-1 maps bytes to characters one to one: each value comes back as its raw bytes.
+    for key, value in parse_qsl(raw, keep_blank_values=True, encoding="latin-1"):
         params.setdefault(_decode(key), _decode(value))
     return params
 
 
-def _decode(value):
+def _decode(text):
+    value = text.encode("latin-1")
     try:
         return value.decode("utf-8")
     except UnicodeDecodeError:

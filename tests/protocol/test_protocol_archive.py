@@ -1,0 +1,229 @@
+"""zip=yes: the archive is unpacked once, on the first import, and only when it is safe."""
+
+import io
+import os
+import stat
+import struct
+import zipfile
+
+import pytest
+
+from integration_1c.models import ExchangeFile, ExchangeSession
+from integration_1c.protocol import archives, pipeline, uploads
+
+from .conftest import text
+
+pytestmark = pytest.mark.django_db
+
+IMPORT_XML = "<КоммерческаяИнформация><Каталог/></КоммерческаяИнформация>".encode()
+OFFERS_XML = "<КоммерческаяИнформация><ПакетПредложений/></КоммерческаяИнформация>".encode()
+
+
+def make_zip(members, symlinks=()):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+        for name, target in symlinks:
+            info = zipfile.ZipInfo(name)
+            info.external_attr = (stat.S_IFLNK | 0o777) << 16
+            archive.writestr(info, target)
+    return buffer.getvalue()
+
+
+def package():
+    return make_zip({"import.xml": IMPORT_XML, "offers.xml": OFFERS_XML, "import_files/5c/a.jpg": b"\xff\xd8"})
+
+
+def folder_of(onec):
+    return uploads.UploadFolder(ExchangeSession.objects.get(token=onec.sessid).folder)
+
+
+def files_on_disk(tmp_path):
+    return sorted(str(path.relative_to(tmp_path)) for path in tmp_path.rglob("*") if path.is_file())
+
+
+def test_the_archive_is_unpacked_on_the_first_import_not_after_its_chunks(onec, importer, queue, any_storage):
+    onec.send("v8_1065_3a.zip", package(), chunk_size=100)
+    folder = folder_of(onec)
+    assert not folder.exists("import.xml")
+    assert list(ExchangeFile.objects.values_list("name", flat=True)) == ["v8_1065_3a.zip"]
+
+    assert text(onec.import_("import.xml")).startswith("progress\n")
+
+    files = {f.name: f for f in ExchangeFile.objects.all()}
+    assert set(files) == {"v8_1065_3a.zip", "import.xml", "offers.xml", "import_files/5c/a.jpg"}
+    assert (files["v8_1065_3a.zip"].state, files["v8_1065_3a.zip"].processed) == (ExchangeFile.DONE, 3)
+    assert files["import_files/5c/a.jpg"].kind == pipeline.ATTACHMENT
+    assert files["import.xml"].state == ExchangeFile.QUEUED and files["offers.xml"].state == ExchangeFile.UPLOADING
+    assert folder.open("import_files/5c/a.jpg").read() == b"\xff\xd8"
+
+    queue.run()
+    assert text(onec.import_("import.xml")) == "success"
+    assert importer.applied == [("import.xml", IMPORT_XML)]
+
+
+def test_the_archive_is_unpacked_only_once_per_upload(onec, importer, queue, monkeypatch):
+    calls = []
+    original = archives.extract
+    monkeypatch.setattr(archives, "extract", lambda *args, **kwargs: calls.append(args[1]) or original(*args, **kwargs))
+    onec.send("v8.zip", package())
+
+    for name in ("import.xml", "import.xml", "offers.xml"):
+        text(onec.import_(name))
+        queue.run()
+
+    assert text(onec.import_("offers.xml")) == "success"
+    assert calls == ["v8.zip"]
+    assert [name for name, _content in importer.applied] == ["import.xml", "offers.xml"]
+
+
+def test_a_big_archive_is_unpacked_by_the_worker_while_import_answers_progress(onec, importer, queue, monkeypatch):
+    monkeypatch.setattr(pipeline, "INLINE_UNPACK_MAX_BYTES", 10)
+    onec.send("v8.zip", package())
+
+    assert text(onec.import_("import.xml")) == "progress\nРаспаковка архива «v8.zip»…"
+    assert text(onec.import_("import.xml")) == "progress\nРаспаковка архива «v8.zip»…"
+    assert queue.names() == ["unpack_archive"]
+    assert not folder_of(onec).exists("import.xml")
+
+    queue.run()
+    assert text(onec.import_("import.xml")).startswith("progress\n")
+    assert queue.names() == ["import_exchange_file"]
+    queue.run()
+    assert text(onec.import_("import.xml")) == "success"
+
+
+def test_an_archive_bigger_than_a_chunk_goes_to_the_worker_without_being_opened(onec, queue, monkeypatch):
+    monkeypatch.setattr(pipeline, "INLINE_UNPACK_MAX_ARCHIVE", 10)
+    monkeypatch.setattr(archives, "extract", lambda *args, **kwargs: pytest.fail("opened in the request"))
+    onec.send("v8.zip", package())
+
+    assert text(onec.import_("import.xml")).startswith("progress\n")
+    assert queue.names() == ["unpack_archive"]
+
+
+@pytest.mark.parametrize(
+    "member, reason",
+    [
+        ("../../evil.xml", "недопустимое имя «../../evil.xml» в архиве"),
+        ("/etc/cron.d/evil", "недопустимое имя «/etc/cron.d/evil» в архиве"),
+        ("import_files/../../../evil.xml", "недопустимое имя «import_files/../../../evil.xml»"),
+        ("C:\\evil.xml", "недопустимое имя «C:\\evil.xml»"),
+    ],
+)
+def test_a_member_escaping_the_folder_refuses_the_whole_archive(onec, importer, queue, tmp_path, member, reason):
+    onec.send("v8.zip", make_zip({"import.xml": IMPORT_XML, member: b"pwned"}))
+
+    answer = text(onec.import_("import.xml"))
+
+    assert answer.startswith(f"failure\nАрхив «v8.zip» отклонён: {reason}")
+    assert files_on_disk(tmp_path) == [f"exchange/{folder_of(onec).folder}/v8.zip"]
+    assert list(ExchangeFile.objects.values_list("name", "state")) == [("v8.zip", ExchangeFile.FAILED)]
+    assert text(onec.import_("offers.xml")).startswith("failure\nАрхив «v8.zip» отклонён")
+    assert importer.applied == [] and queue.sent == []
+
+
+def test_a_symbolic_link_in_the_archive_is_refused(onec, tmp_path):
+    onec.send("v8.zip", make_zip({"import.xml": IMPORT_XML}, symlinks=[("import_files/passwd", "/etc/passwd")]))
+
+    answer = text(onec.import_("import.xml"))
+
+    assert answer.startswith("failure\nАрхив «v8.zip» отклонён: «import_files/passwd» — символическая ссылка")
+    assert not folder_of(onec).exists("import.xml")
+
+
+def test_a_zip_bomb_by_ratio_is_refused_before_anything_is_written(onec, settings, tmp_path):
+    settings.ONEC_MAX_ZIP_RATIO = 100
+    onec.send("v8.zip", make_zip({"import.xml": IMPORT_XML, "offers.xml": b"\0" * (8 * 1024 * 1024)}))
+
+    answer = text(onec.import_("import.xml"))
+
+    assert answer.startswith("failure\nАрхив «v8.zip» отклонён: «offers.xml» сжат в ")
+    assert "ONEC_MAX_ZIP_RATIO = 100" in answer and "zip-бомбу" in answer
+    assert files_on_disk(tmp_path) == [f"exchange/{folder_of(onec).folder}/v8.zip"]
+
+
+def test_an_archive_bigger_than_the_unpacked_limit_is_refused(onec, settings, tmp_path):
+    settings.ONEC_MAX_UNZIPPED_SIZE = 1_000_000
+    noise = os.urandom(600_000)
+    onec.send("v8.zip", make_zip({"import.xml": noise, "offers.xml": noise}))
+
+    answer = text(onec.import_("import.xml"))
+
+    assert answer.startswith("failure\nАрхив «v8.zip» отклонён: распакованный размер 1 200 000 байт (1.1 МБ)")
+    assert "ONEC_MAX_UNZIPPED_SIZE = 1 000 000 байт" in answer
+    assert files_on_disk(tmp_path) == [f"exchange/{folder_of(onec).folder}/v8.zip"]
+
+
+def test_an_archive_with_too_many_members_is_refused(onec, settings):
+    settings.ONEC_MAX_ZIP_MEMBERS = 2
+    onec.send("v8.zip", package())
+
+    answer = text(onec.import_("import.xml"))
+
+    assert answer.startswith("failure\nАрхив «v8.zip» отклонён: в архиве 3 файлов, больше предела ONEC_MAX_ZIP_MEMBERS = 2")
+
+
+def _lie_about_sizes(data, declared):
+    """Rewrite the uncompressed size in every local and central header of a one-member zip."""
+    data = bytearray(data)
+    local = data.find(b"PK\x03\x04")
+    struct.pack_into("<I", data, local + 22, declared)
+    central = data.find(b"PK\x01\x02")
+    struct.pack_into("<I", data, central + 24, declared)
+    return bytes(data)
+
+
+def test_a_header_that_lies_about_sizes_does_not_get_past_the_limits(onec, settings, tmp_path):
+    settings.ONEC_MAX_UNZIPPED_SIZE = 100_000
+    honest = make_zip({"offers.xml": b"<a/>" * 200_000})  # 800 KB inflated
+    onec.send("v8.zip", _lie_about_sizes(honest, 1_000))
+
+    answer = text(onec.import_("offers.xml"))
+
+    assert answer.startswith("failure\nАрхив «v8.zip» отклонён")
+    assert files_on_disk(tmp_path) == [f"exchange/{folder_of(onec).folder}/v8.zip"]
+
+
+def test_limits_are_checked_on_the_inflated_bytes_too(monkeypatch):
+    """Headers that passed (here: checked with no limits) do not let the inflated bytes past."""
+    folder = uploads.UploadFolder("catalog/x")
+    folder.write("v8.zip", io.BytesIO(make_zip({"a.xml": b"1" * 300_000, "b.xml": b"2" * 300_000})))
+    original = archives.inspect
+    unlimited = archives.Limits(max_total=10**12, max_members=10**6, max_ratio=10**6)
+    monkeypatch.setattr(archives, "inspect", lambda archive, name, limits: original(archive, name, unlimited))
+
+    with pytest.raises(archives.ArchiveRejected, match="ONEC_MAX_UNZIPPED_SIZE"):
+        archives.extract(folder, "v8.zip", archives.Limits(max_total=400_000, max_members=10, max_ratio=10**6))
+
+    assert not folder.exists("a.xml") and not folder.exists("b.xml")
+
+
+def test_small_well_compressed_members_are_not_taken_for_bombs(onec, settings, importer, queue):
+    settings.ONEC_MAX_ZIP_RATIO = 100
+    onec.send("v8.zip", make_zip({"import.xml": b" " * 500_000}))
+
+    assert text(onec.import_("import.xml")).startswith("progress\n")
+
+
+def test_a_file_that_is_not_a_zip_is_reported_as_such(onec):
+    onec.send("v8.zip", b"<?xml version='1.0'?><not-a-zip/>")
+
+    answer = text(onec.import_("import.xml"))
+
+    assert answer.startswith("failure\nАрхив «v8.zip» отклонён: файл повреждён или не является zip-архивом")
+
+
+def test_names_without_the_utf8_flag_are_read_as_the_windows_oem_code_page():
+    info = zipfile.ZipInfo("import_files/" + "фото.jpg".encode("cp866").decode("cp437"))
+    info.flag_bits = 0
+
+    assert archives.member_name(info) == "import_files/фото.jpg"
+
+
+def test_importing_the_archive_by_its_own_name_answers_once_it_is_unpacked(onec, importer, queue):
+    onec.send("v8.zip", package())
+
+    assert text(onec.import_("v8.zip")) == "success"
+    assert queue.sent == []

@@ -1,0 +1,110 @@
+"""mode=import (progress loop, states), deactivate, and failures that must stay text."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from integration_1c.models import ExchangeFile, ExchangeSession
+from integration_1c.protocol import pipeline
+
+from .conftest import patch_service, text
+
+pytestmark = pytest.mark.django_db
+
+
+def test_import_is_queued_once_and_answers_progress_until_done(onec, importer, queue):
+    onec.send("import.xml", b"<KommerceML/>")
+
+    assert text(onec.import_("import.xml")).startswith("progress\n")
+    assert text(onec.import_("import.xml")).startswith("progress\n")
+    assert queue.names() == ["import_exchange_file"]
+    assert ExchangeFile.objects.get().state == ExchangeFile.QUEUED
+
+    queue.run()
+
+    assert text(onec.import_("import.xml")) == "success"
+    assert importer.applied == [("import.xml", b"<KommerceML/>")]
+    assert queue.sent == []
+
+
+def test_a_running_import_reports_how_far_it_got(onec, importer, queue):
+    onec.send("offers.xml", b"<x/>")
+    text(onec.import_("offers.xml"))
+    ExchangeFile.objects.update(state=ExchangeFile.RUNNING, processed=42)
+
+    assert text(onec.import_("offers.xml")) == "progress\nФайл «offers.xml»: обработано записей: 42"
+
+
+def test_a_failed_import_answers_failure_with_the_importers_reason(onec, importer, queue):
+    onec.send("offers.xml", b"<FAIL/>")
+    text(onec.import_("offers.xml"))
+    queue.run()
+
+    assert text(onec.import_("offers.xml")) == "failure\noffers.xml: тип цен «Розничная» не найден"
+
+
+def test_an_exception_in_the_importer_fails_the_file_instead_of_looping_forever(onec, queue, monkeypatch):
+    def broken(file_id):
+        raise MemoryError("out of memory")
+
+    patch_service(monkeypatch, "importer", apply_file=broken)
+    onec.send("import.xml", b"<x/>")
+    text(onec.import_("import.xml"))
+    queue.run()
+
+    answer = text(onec.import_("import.xml"))
+    assert answer.startswith("failure\nВнутренняя ошибка сайта при загрузке «import.xml»: MemoryError")
+
+
+def test_importing_a_file_that_was_never_uploaded_fails_with_its_name(onec):
+    answer = text(onec.import_("offers___7f30.xml"))
+
+    assert answer.startswith("failure\n")
+    assert "«offers___7f30.xml» не был загружен" in answer
+
+
+def test_importing_without_a_filename_fails(onec):
+    assert text(onec.call("import")).startswith("failure\nНе указано имя файла")
+
+
+def test_an_unexpected_exception_answers_failure_text_not_an_html_page(onec, monkeypatch, settings):
+    settings.DEBUG = True
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(pipeline, "receive_chunk", explode)
+
+    response = onec.call("file", body=b"<x/>", filename="import.xml")
+
+    assert text(response) == "failure\nВнутренняя ошибка сайта: RuntimeError: disk on fire\nПодробности записаны в журнал сайта."
+    messages = ExchangeSession.objects.get(token=onec.sessid).messages
+    assert messages[-1]["mode"] == "file" and "disk on fire" in messages[-1]["message"]
+
+
+def test_deactivate_hides_what_was_not_touched_since_the_checkauth_timestamp(onec, monkeypatch):
+    calls = []
+    patch_service(monkeypatch, "catalogue", deactivate_untouched=lambda since: calls.append(since) or (3, 1))
+
+    answer = text(onec.call("deactivate", timestamp=onec.timestamp))
+
+    assert answer == "success\nСкрыто товаров: 3, групп: 1"
+    assert calls == [datetime.fromtimestamp(int(onec.timestamp), tz=UTC)]
+
+
+def test_deactivate_without_a_timestamp_uses_the_start_of_the_session(onec, monkeypatch):
+    calls = []
+    patch_service(monkeypatch, "catalogue", deactivate_untouched=lambda since: calls.append(since) or (0, 0))
+
+    assert text(onec.call("deactivate")).startswith("success")
+    assert calls == [ExchangeSession.objects.get(token=onec.sessid).started_at]
+
+
+def test_deactivate_with_a_garbled_timestamp_fails_and_hides_nothing(onec, monkeypatch):
+    calls = []
+    patch_service(monkeypatch, "catalogue", deactivate_untouched=lambda since: calls.append(since))
+
+    answer = text(onec.call("deactivate", timestamp="вчера"))
+
+    assert answer.startswith("failure\nНепонятное значение timestamp=«вчера»")
+    assert calls == []

@@ -1,0 +1,239 @@
+"""mode=file: chunked uploads, sub-folders, unsafe names, and the folder of each exchange."""
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from integration_1c.models import ExchangeFile, ExchangeSession
+from integration_1c.protocol import pipeline, uploads
+from integration_1c.protocol.names import UnsafeName, clean_name
+
+from .conftest import OneC, text
+
+pytestmark = pytest.mark.django_db
+
+
+def stored(onec, name):
+    session = ExchangeSession.objects.get(token=onec.sessid)
+    folder = uploads.UploadFolder(session.folder)
+    folder.finish(name)
+    with folder.open(name) as handle:
+        return handle.read()
+
+
+def test_a_file_sent_in_chunks_is_reassembled_byte_for_byte(onec, any_storage):
+    content = bytes(range(256)) * 4000 + "ёжик в тумане".encode("cp1251")  # 1 MB of every byte value
+
+    onec.send("import.xml", content, chunk_size=300_001)
+
+    exchange_file = ExchangeFile.objects.get(name="import.xml")
+    assert (exchange_file.size, exchange_file.chunks, exchange_file.state) == (len(content), 4, ExchangeFile.UPLOADING)
+    assert stored(onec, "import.xml") == content
+
+
+def test_names_with_sub_folders_are_stored_under_the_exchange_folder(onec, any_storage):
+    onec.send("import_files/5c/5c2d6e0a-1b7a_9f1e.jpg", b"\xff\xd8jpeg")
+
+    exchange_file = ExchangeFile.objects.get()
+    assert exchange_file.name == "import_files/5c/5c2d6e0a-1b7a_9f1e.jpg"
+    assert exchange_file.kind == pipeline.ATTACHMENT
+    assert stored(onec, "import_files/5c/5c2d6e0a-1b7a_9f1e.jpg") == b"\xff\xd8jpeg"
+
+
+UNSAFE_NAMES = [
+    "../escape.xml",
+    "import_files/../../escape.xml",
+    "/etc/passwd",
+    "C:/Windows/escape.xml",
+    "c:escape.xml",
+    "..\\..\\escape.xml",
+    "import_files\\escape.xml",
+    "import\x00.xml",
+    "import_files//x.jpg",
+    "import_files/./x.jpg",
+    "import_files/",
+    "..",
+    " ",
+    ".upload-chunks/import.xml/000001",
+]
+
+
+@pytest.mark.parametrize("name", UNSAFE_NAMES)
+def test_unsafe_names_are_refused_and_nothing_is_written(onec, name, tmp_path):
+    answer = text(onec.call("file", body=b"<evil/>", filename=name))
+
+    assert answer.startswith("failure\nНедопустимое имя файла «")
+    assert not ExchangeFile.objects.exists()
+    written = [path for path in tmp_path.rglob("*") if path.is_file()]
+    assert written == []
+
+
+def test_an_empty_filename_is_refused(onec):
+    assert text(onec.call("file", body=b"x", filename="")).startswith("failure\nНе указано имя файла")
+
+
+@pytest.mark.parametrize(
+    "name", ["import.xml", "import___b815e2db-7a65.xml", "import_files/5c/a b.jpg", "Картинки/фото 1.JPG", "x..y.xml"]
+)
+def test_ordinary_names_pass_unchanged(name):
+    assert clean_name(name) == name
+
+
+def test_a_name_longer_than_the_journal_holds_is_refused():
+    with pytest.raises(UnsafeName):
+        clean_name("a" * 256)
+
+
+def test_a_cp1251_file_name_from_an_old_client_is_understood(onec):
+    name = "остатки.xml"
+    query = "type=catalog&mode=file&filename=" + "".join(f"%{byte:02X}" for byte in name.encode("cp1251"))
+
+    response = onec.client.post(f"/1c/exchange/?{query}", data=b"<x/>", content_type="application/octet-stream")
+
+    assert text(response) == "success"
+    assert ExchangeFile.objects.get().name == name
+
+
+def test_the_same_name_after_its_import_starts_a_new_upload(onec, importer, queue):
+    onec.send("import.xml", b"<first/>")
+    text(onec.import_("import.xml"))
+    queue.run()
+
+    onec.send("import.xml", b"<second/>")
+
+    exchange_file = ExchangeFile.objects.get(name="import.xml")
+    assert (exchange_file.state, exchange_file.chunks, exchange_file.processed) == (ExchangeFile.UPLOADING, 1, 0)
+    assert stored(onec, "import.xml") == b"<second/>"
+
+
+def test_a_file_being_imported_cannot_be_overwritten(onec, importer, queue):
+    onec.send("import.xml", b"<x/>")
+    text(onec.import_("import.xml"))  # queued, the worker has not run yet
+
+    answer = text(onec.call("file", body=b"<y/>", filename="import.xml"))
+
+    assert answer.startswith("failure\n") and "сейчас загружается" in answer
+
+
+def test_init_cleans_earlier_exchange_folders_except_those_being_imported(exchange_user, tmp_path, importer, queue):
+    busy, idle = OneC(), OneC()
+    for client in (busy, idle):
+        text(client.checkauth())
+        text(client.init())
+    busy.send("import.xml", b"<busy/>")
+    text(busy.import_("import.xml"))  # QUEUED: its folder must survive
+    idle.send("offers.xml", b"<idle/>")
+    busy_folder, idle_folder = (ExchangeSession.objects.get(token=c.sessid).folder for c in (busy, idle))
+
+    later = OneC()
+    text(later.checkauth())
+    text(later.init())
+
+    assert uploads.list_folders("catalog") == [busy_folder]
+    assert idle_folder != busy_folder
+    assert (tmp_path / "exchange" / busy_folder / "import.xml").read_bytes() == b"<busy/>"
+
+
+def test_init_leaves_the_folders_of_the_other_exchange_type(exchange_user, sale_client, settings, queue):
+    settings.ONEC_FILE_LIMIT = 20
+    sale_client.send("orders.xml", b"<KI/>" * 10, chunk_size=20)  # several chunks: queued, not applied
+    catalogue = OneC()
+    text(catalogue.checkauth())
+    text(catalogue.init())
+
+    assert len(uploads.list_folders("sale")) == 1
+
+
+def test_every_exchange_gets_its_own_folder(exchange_user):
+    first, second = OneC(), OneC()
+    for client in (first, second):
+        text(client.checkauth())
+        text(client.init())
+        client.send("import.xml", client.sessid.encode())
+
+    folders = list(ExchangeSession.objects.values_list("folder", flat=True))
+    assert len(set(folders)) == 2
+    assert all(folder.startswith("catalog/") for folder in folders)
+
+
+def test_a_file_without_init_still_gets_a_folder(exchange_user):
+    client = OneC()
+    text(client.checkauth())
+
+    client.send("import.xml", b"<x/>")
+
+    assert ExchangeSession.objects.get().folder
+
+
+def test_cleanup_removes_old_folders_and_keeps_recent_and_busy_ones(exchange_user, settings):
+    settings.ONEC_KEEP_EXCHANGE_HOURS = 72
+    now = timezone.now()
+    storage = uploads.exchange_storage()
+    old = ExchangeSession.objects.create(exchange_type="catalog", token="old", started_at=now - timedelta(days=4))
+    busy = ExchangeSession.objects.create(exchange_type="catalog", token="busy", started_at=now - timedelta(days=4))
+    recent = ExchangeSession.objects.create(exchange_type="sale", token="new", started_at=now - timedelta(hours=1))
+    for session in (old, busy, recent):
+        session.folder = uploads.new_folder_name(session.exchange_type, session.token, session.started_at)
+        session.save()
+        uploads.UploadFolder(session.folder).write("import_files/a.jpg", open(os.devnull, "rb"))
+    ExchangeFile.objects.create(session=busy, name="import.xml", state=ExchangeFile.RUNNING, started_at=now)
+
+    from integration_1c.tasks import cleanup_exchange_folders
+
+    assert cleanup_exchange_folders.apply().get() == 1
+    assert not storage.exists(old.folder)
+    assert storage.exists(busy.folder) and storage.exists(recent.folder)
+
+
+def test_cleanup_fails_files_whose_worker_is_gone_and_closes_idle_sessions(exchange_user, settings):
+    settings.ONEC_KEEP_EXCHANGE_HOURS = 1
+    long_ago = timezone.now() - timedelta(hours=5)
+    session = ExchangeSession.objects.create(
+        exchange_type="catalog", token="t", started_at=long_ago, last_seen_at=long_ago
+    )
+    stuck = ExchangeFile.objects.create(
+        session=session, name="import.xml", state=ExchangeFile.QUEUED, uploaded_at=long_ago
+    )
+
+    pipeline.cleanup()
+
+    stuck.refresh_from_db()
+    session.refresh_from_db()
+    assert stuck.state == ExchangeFile.FAILED and "1 ч" in stuck.error
+    assert session.state == ExchangeSession.FAILED and session.finished_at == long_ago
+
+
+def test_chunks_on_a_storage_without_paths_are_joined_once(onec, settings):
+    storages = dict(settings.STORAGES)
+    storages["exchange"] = {"BACKEND": "django.core.files.storage.InMemoryStorage"}
+    settings.STORAGES = storages
+    storage = uploads.exchange_storage()
+    onec.send("import_files/a/b.jpg", b"12345", chunk_size=2)
+    folder = uploads.UploadFolder(ExchangeSession.objects.get().folder)
+
+    assert not folder.exists("import_files/a/b.jpg")
+    assert folder.finish_all() == ["import_files/a/b.jpg"]
+    assert folder.open("import_files/a/b.jpg").read() == b"12345"
+    assert folder.finish_all() == []
+    assert storage.listdir(folder.folder) == (["import_files"], [])
+
+
+def test_folder_names_carry_their_start_time():
+    when = timezone.now().replace(microsecond=0)
+    folder = uploads.new_folder_name("catalog", "abc", when)
+
+    assert uploads.folder_started_at(folder) == when
+    assert uploads.folder_started_at("catalog/not-ours") is None
+    assert Path(folder).name.endswith("-abc")
+
+
+def test_a_chunk_bigger_than_djangos_upload_memory_limit_is_streamed(onec, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    content = b"<x>" + b"7" * 50_000 + b"</x>"
+
+    onec.send("import.xml", content)
+
+    assert stored(onec, "import.xml") == content
