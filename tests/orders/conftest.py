@@ -11,6 +11,7 @@ import pytest
 from django.contrib.sites.models import Site
 from oscar.core.loading import get_class, get_model
 from oscar.test.factories import (
+    CountryFactory,
     ShippingAddressFactory,
     UserFactory,
     create_order,
@@ -72,6 +73,7 @@ class OrderMaker:
         shipping_method = FixedPrice(charge_excl_tax=shipping, charge_incl_tax=shipping) if shipping else Free()
         shipping_address = (
             ShippingAddressFactory(
+                country=CountryFactory(iso_3166_1_a2="KZ", name="Republic of Kazakhstan", printable_name="Казахстан"),
                 first_name="Иван",
                 last_name="Петров",
                 line1="пр. Абая, 10, кв. 5",
@@ -133,3 +135,17 @@ def shop_site(db):
     site, _created = Site.objects.update_or_create(pk=1, defaults={"domain": "shop.example.kz", "name": "Магазин"})
     Site.objects.clear_cache()
     return site
+
+
+@pytest.fixture(autouse=True)
+def queued_emails(request, monkeypatch):
+    """
+    Status emails the receivers queue, recorded instead of sent to the broker: tests
+    run the task themselves. Tests with a real ``celery_worker`` get the real queue.
+    """
+    queued = []
+    if "celery_worker" not in request.fixturenames:
+        monkeypatch.setattr(
+            "integration_1c.services.notifications.enqueue", lambda task, *args: queued.append((task, args))
+        )
+    return queued
