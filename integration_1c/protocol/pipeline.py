@@ -22,6 +22,7 @@ import importlib
 import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -358,7 +359,9 @@ def cleanup(now=None):
       failed (its worker is gone), so its folder can go;
     * open sessions idle for :data:`IDLE_SESSION` are closed for the journal;
     * upload folders older than ``ONEC_KEEP_EXCHANGE_HOURS`` without an active file are
-      deleted.
+      deleted;
+    * expired Django sessions are cleared (1C logs in for every exchange, and nothing
+      else clears the session table).
 
     Returns the removed folders.
     """
@@ -382,7 +385,16 @@ def cleanup(now=None):
                 continue
             uploads.remove_tree(folder)
             removed.append(folder)
+    _clear_expired_django_sessions()
     return removed
+
+
+def _clear_expired_django_sessions():
+    engine = importlib.import_module(settings.SESSION_ENGINE)
+    try:
+        engine.SessionStore.clear_expired()
+    except NotImplementedError:  # e.g. the cache backend expires on its own
+        pass
 
 
 def _close_idle_sessions(now):

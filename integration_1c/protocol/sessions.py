@@ -22,6 +22,10 @@ from .answers import ExchangeFailure
 from .auth import can_exchange
 
 SESSION_KEY = "integration_1c_exchange_session"
+#: 1C logs in again for every exchange (often every few minutes), so its Django
+#: sessions expire after a day instead of the site's two weeks, and the cleanup task
+#: removes them (:func:`integration_1c.protocol.pipeline.cleanup`).
+SESSION_LIFETIME = 24 * 60 * 60
 
 
 def client_address(request):
@@ -57,6 +61,7 @@ def start(request, user, exchange_type):
         user_agent=request.META.get("HTTP_USER_AGENT", "")[:255],
     )
     request.session[SESSION_KEY] = session.pk
+    request.session.set_expiry(SESSION_LIFETIME)
     if request.session.session_key is None:
         request.session.save()
     return session

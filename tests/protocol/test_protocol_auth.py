@@ -1,10 +1,12 @@
 """checkauth, the session cookie and init, as 1C clients use them."""
 
 import time
+from datetime import timedelta
 
 import pytest
 from django.conf import settings
 from django.contrib.sessions.models import Session
+from django.utils import timezone
 
 from integration_1c.models import ExchangeSession
 from integration_1c.protocol import uploads
@@ -176,3 +178,18 @@ def test_complete_closes_the_session(onec):
 
     session = ExchangeSession.objects.get(token=onec.sessid)
     assert session.state == ExchangeSession.COMPLETE and session.finished_at is not None
+
+
+def test_exchange_logins_expire_after_a_day_and_the_cleanup_clears_them(exchange_user):
+    from integration_1c.protocol import pipeline
+    from integration_1c.protocol.sessions import SESSION_LIFETIME
+
+    client = OneC()
+    text(client.checkauth())
+    session = Session.objects.get(session_key=client.cookie[1])
+    assert abs((session.expire_date - timezone.now()).total_seconds() - SESSION_LIFETIME) < 60
+
+    Session.objects.update(expire_date=timezone.now() - timedelta(seconds=1))
+    pipeline.cleanup()
+
+    assert not Session.objects.exists()
