@@ -31,6 +31,7 @@ import random
 import struct
 import uuid
 import zlib
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -1038,6 +1039,7 @@ class ExchangeWriter:
         self.v3 = schema.startswith("3")
         #: What write_import saw: products and the offers they have.
         self.counts = {"products": 0, "offers": 0}
+        self._folders = set()
 
     # File names ---------------------------------------------------------------------
 
@@ -1152,35 +1154,32 @@ class ExchangeWriter:
 
     # import.xml ------------------------------------------------------------------------
 
-    def write_import(self, out_dir):
+    def _open_import(self, stack, out_dir):
+        """Open ``import.xml`` and write it up to ``<Товары>``; products are written into it."""
         model = self.model
         name = self.file_name("import")
-        with self.open(out_dir, name) as w:
-            with w.node("Классификатор", {"СодержитТолькоИзменения": "false"} if self.v3 else None):
-                w.leaf("Ид", model.catalogue_id)
-                w.leaf("Наименование", f"Классификатор ({model.schema_name})")
-                self._owner(w)
-                self._groups(w, model.groups)
-                self._properties(w)
-                if self.v3:
-                    self._price_types(w)
-                    self._warehouses(w)
-                    with w.node("ЕдиницыИзмерения"):
-                        with w.node("ЕдиницаИзмерения"):
-                            w.leaves(("Ид", "796"), ("НомерВерсии", "AAAAAQAAAAE="), ("ПометкаУдаления", "false"),
-                                     ("НаименованиеКраткое", "шт"), ("Код", "796"), ("НаименованиеПолное", "Штука"),
-                                     ("МеждународноеСокращение", "PCE"))
-            with w.node("Каталог", {"СодержитТолькоИзменения": "false"}):
-                w.leaf("Ид", model.catalogue_id)
-                w.leaf("ИдКлассификатора", model.catalogue_id)
-                w.leaf("Наименование", model.schema_name)
-                self._owner(w)
-                with w.node("Товары"):
-                    for product in model.iter_products():
-                        self._product(w, product)
-                        self.counts["products"] += 1
-                        self.counts["offers"] += len(product.offers)
-        return name
+        w = stack.enter_context(self.open(out_dir, name))
+        with w.node("Классификатор", {"СодержитТолькоИзменения": "false"} if self.v3 else None):
+            w.leaf("Ид", model.catalogue_id)
+            w.leaf("Наименование", f"Классификатор ({model.schema_name})")
+            self._owner(w)
+            self._groups(w, model.groups)
+            self._properties(w)
+            if self.v3:
+                self._price_types(w)
+                self._warehouses(w)
+                with w.node("ЕдиницыИзмерения"):
+                    with w.node("ЕдиницаИзмерения"):
+                        w.leaves(("Ид", "796"), ("НомерВерсии", "AAAAAQAAAAE="), ("ПометкаУдаления", "false"),
+                                 ("НаименованиеКраткое", "шт"), ("Код", "796"), ("НаименованиеПолное", "Штука"),
+                                 ("МеждународноеСокращение", "PCE"))
+        stack.enter_context(w.node("Каталог", {"СодержитТолькоИзменения": "false"}))
+        w.leaf("Ид", model.catalogue_id)
+        w.leaf("ИдКлассификатора", model.catalogue_id)
+        w.leaf("Наименование", model.schema_name)
+        self._owner(w)
+        stack.enter_context(w.node("Товары"))
+        return name, w
 
     def _product(self, w, product):
         attrib = {"Статус": "Удален"} if product.deleted and not self.v3 else None
@@ -1219,62 +1218,58 @@ class ExchangeWriter:
                         w.leaf("Наименование", requisite)
                         w.leaf("Значение", value)
 
+    def _write_images(self, out_dir, product):
+        for image in product.images:
+            target = Path(out_dir) / image
+            if target.parent not in self._folders:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                self._folders.add(target.parent)
+            target.write_bytes(self.model.image_png(image))
+
     # Offers ------------------------------------------------------------------------------
 
-    def iter_offers(self, offers=None):
-        """
-        Offers in file order. 1C does not promise that the variants of a product follow
-        each other, so neither does this: offers are emitted in windows, some windows are
-        shuffled and some variants are held back into the next window.
-        """
-        rng = random.Random(f"{self.model.seed}/offer-order")
-        source = offers if offers is not None else (o for p in self.model.iter_products() for o in p.offers)
-        window, carried = [], []
-        for offer in source:
-            window.append(offer)
-            if len(window) >= 48:
-                yield from self._mix(rng, window, carried)
-                window = []
-        window.extend(carried)
-        carried.clear()
-        yield from self._mix(rng, window, carried)
-        yield from carried
+    def offer_kinds(self):
+        """The offer files of this schema: 2.08 one ``offers``; 3.1 ``offers``, ``prices``, ``rests``."""
+        return ("offers", "prices", "rests") if self.v3 else ("offers",)
 
-    @staticmethod
-    def _mix(rng, window, carried):
-        window = window + carried
-        carried.clear()
-        keep = []
-        for offer in window:
-            if offer.characteristic_id and rng.random() < 0.15:
-                carried.append(offer)
-            else:
-                keep.append(offer)
-        if rng.random() < 0.5:
-            rng.shuffle(keep)
-        return keep
-
-    def write_offers(self, out_dir, *, offers=None, changes_only=False):
+    def _open_offers(self, stack, out_dir, kind, changes_only):
         """
-        2.08: prices, total and per-warehouse stock in one package.
-        3.1: the names and characteristics of offers only.
+        Open one offers-package file and write it up to ``<Предложения>``.
+        2.08 ``offers``: ТипыЦен, Склады, then prices, total and per-warehouse stock.
+        3.1 ``offers``: names and characteristics only; ``prices``: ТипыЦен and Цены;
+        ``rests``: Склады and ``<Остатки>``.
         """
-        name = self.file_name("offers", changes_only)
-        with self.open(out_dir, name) as w:
-            with w.node("ПакетПредложений", {"СодержитТолькоИзменения": "true" if changes_only else "false"}):
-                self._package_head(w, changes_only)
-                if not self.v3:
-                    self._owner(w)
-                    self._price_types(w)
-                    self._warehouses(w)
-                with w.node("Предложения"):
-                    for offer in self.iter_offers(offers):
-                        self._offer(w, offer)
-        return name
+        name = self.file_name(kind, changes_only)
+        w = stack.enter_context(self.open(out_dir, name))
+        stack.enter_context(
+            w.node("ПакетПредложений", {"СодержитТолькоИзменения": "true" if changes_only else "false"})
+        )
+        self._package_head(w, changes_only)
+        if kind == "offers" and not self.v3:
+            self._owner(w)
+            self._price_types(w)
+            self._warehouses(w)
+        elif kind == "prices":
+            self._price_types(w)
+        elif kind == "rests":
+            self._warehouses(w)
+        stack.enter_context(w.node("Предложения"))
+        return name, w
 
-    def _offer(self, w, offer):
+    def _offer(self, w, kind, offer):
         with w.node("Предложение"):
             w.leaf("Ид", offer.id)
+            if kind == "prices":
+                self._prices_node(w, offer)
+                return
+            if kind == "rests":
+                with w.node("Остатки"):
+                    for warehouse_id, qty in offer.stocks:
+                        with w.node("Остаток"):
+                            with w.node("Склад"):
+                                w.leaf("Ид", warehouse_id)
+                                w.leaf("Количество", qty)
+                return
             self._deletion_mark(w, offer.version)
             w.leaf("Артикул", offer.article)
             w.leaf("Наименование", offer.name)
@@ -1287,49 +1282,90 @@ class ExchangeWriter:
             for warehouse_id, qty in offer.stocks:
                 w.leaf("Склад", None, {"ИдСклада": warehouse_id, "КоличествоНаСкладе": str(qty)})
 
-    def write_prices(self, out_dir, *, offers=None, changes_only=False):
-        """3.1 ``prices.xml``: ТипыЦен and the Цены of every offer."""
-        name = self.file_name("prices", changes_only)
-        with self.open(out_dir, name) as w:
-            with w.node("ПакетПредложений", {"СодержитТолькоИзменения": "true" if changes_only else "false"}):
-                self._package_head(w, changes_only)
-                self._price_types(w)
-                with w.node("Предложения"):
-                    for offer in self.iter_offers(offers):
-                        with w.node("Предложение"):
-                            w.leaf("Ид", offer.id)
-                            self._prices_node(w, offer)
-        return name
+    def _emit(self, offer_writers, offers):
+        for offer in offers:
+            for kind, w in offer_writers:
+                self._offer(w, kind, offer)
 
-    def write_rests(self, out_dir, *, offers=None, changes_only=False):
-        """3.1 ``rests.xml``: Склады and ``<Остатки>`` per warehouse of every offer."""
-        name = self.file_name("rests", changes_only)
-        with self.open(out_dir, name) as w:
-            with w.node("ПакетПредложений", {"СодержитТолькоИзменения": "true" if changes_only else "false"}):
-                self._package_head(w, changes_only)
-                self._warehouses(w)
-                with w.node("Предложения"):
-                    for offer in self.iter_offers(offers):
-                        with w.node("Предложение"):
-                            w.leaf("Ид", offer.id)
-                            with w.node("Остатки"):
-                                for warehouse_id, qty in offer.stocks:
-                                    with w.node("Остаток"):
-                                        with w.node("Склад"):
-                                            w.leaf("Ид", warehouse_id)
-                                            w.leaf("Количество", qty)
-        return name
+    # Whole packages ------------------------------------------------------------------------
 
-    def write_images(self, out_dir):
-        """Every product picture, as the files 1C puts beside ``import.xml``."""
-        written = []
-        for product in self.model.iter_products():
-            for image in product.images:
-                target = Path(out_dir) / image
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(self.model.image_png(image))
-                written.append(image)
-        return written
+    def write_full(self, out_dir, *, images=True):
+        """
+        A full exchange in ONE pass over the products: import.xml, the offer files and the
+        pictures are written side by side, so each product is generated once and dropped.
+        Returns the file names in the order 1C sends them and the picture paths.
+        """
+        order = OfferOrder(self.model.seed)
+        image_paths = []
+        with ExitStack() as stack:
+            import_name, import_writer = self._open_import(stack, out_dir)
+            opened = [self._open_offers(stack, out_dir, kind, False) for kind in self.offer_kinds()]
+            offer_writers = [(kind, w) for kind, (_, w) in zip(self.offer_kinds(), opened)]
+            for product in self.model.iter_products():
+                self._product(import_writer, product)
+                if images:
+                    self._write_images(out_dir, product)
+                    image_paths.extend(product.images)
+                self.counts["products"] += 1
+                self.counts["offers"] += len(product.offers)
+                for offer in product.offers:
+                    self._emit(offer_writers, order.push(offer))
+            self._emit(offer_writers, order.finish())
+        return [import_name, *(name for name, _ in opened)], image_paths
+
+    def write_changes(self, out_dir, offers):
+        """A changes-only package of ``offers``: 2.08 ``offers.xml``; 3.1 ``prices.xml`` + ``rests.xml``."""
+        kinds = ("prices", "rests") if self.v3 else ("offers",)
+        order = OfferOrder(self.model.seed)
+        with ExitStack() as stack:
+            opened = [self._open_offers(stack, out_dir, kind, True) for kind in kinds]
+            offer_writers = [(kind, w) for kind, (_, w) in zip(kinds, opened)]
+            for offer in offers:
+                self._emit(offer_writers, order.push(offer))
+            self._emit(offer_writers, order.finish())
+        return [name for name, _ in opened]
+
+
+class OfferOrder:
+    """
+    The order offers go into the file. 1C does not promise that the variants of a
+    product follow each other, so neither does this: offers pass in windows, half of the
+    windows are shuffled and some variants are held back into the next window. Memory
+    stays at one window whatever the catalogue size.
+    """
+
+    WINDOW = 48
+
+    def __init__(self, seed):
+        self.rng = random.Random(f"{seed}/offer-order")
+        self.window = []
+        self.carried = []
+
+    def push(self, offer):
+        """Take one offer; return the offers now due in the file (often none)."""
+        self.window.append(offer)
+        if len(self.window) < self.WINDOW:
+            return []
+        return self._mix()
+
+    def finish(self):
+        """Everything still held, in its final order."""
+        out = self._mix()
+        held, self.carried = self.carried, []
+        return out + held
+
+    def _mix(self):
+        window, self.window = self.window + self.carried, []
+        self.carried = []
+        keep = []
+        for offer in window:
+            if offer.characteristic_id and self.rng.random() < 0.15:
+                self.carried.append(offer)
+            else:
+                keep.append(offer)
+        if self.rng.random() < 0.5:
+            self.rng.shuffle(keep)
+        return keep
 
 
 # --------------------------------------------------------------------------------------
@@ -1491,10 +1527,7 @@ def generate_exchange(
     writer = ExchangeWriter(model, schema=schema, encoding=encoding,
                             generated_at=generated_at or datetime.now().replace(microsecond=0),
                             guid_names=guid_names)
-    names = [writer.write_import(out_dir), writer.write_offers(out_dir)]
-    if writer.v3:
-        names += [writer.write_prices(out_dir), writer.write_rests(out_dir)]
-    image_paths = writer.write_images(out_dir) if images else []
+    names, image_paths = writer.write_full(out_dir, images=images)
     return GeneratedExchange(
         dir=out_dir,
         files=[out_dir / name for name in names],
@@ -1542,11 +1575,7 @@ def generate_offer_changes(
     writer = ExchangeWriter(model, schema=schema, encoding=encoding,
                             generated_at=generated_at or datetime.now().replace(microsecond=0),
                             guid_names=guid_names)
-    if writer.v3:
-        names = [writer.write_prices(out_dir, offers=changed, changes_only=True),
-                 writer.write_rests(out_dir, offers=changed, changes_only=True)]
-    else:
-        names = [writer.write_offers(out_dir, offers=changed, changes_only=True)]
+    names = writer.write_changes(out_dir, changed)
     return GeneratedExchange(
         dir=out_dir,
         files=[out_dir / name for name in names],
