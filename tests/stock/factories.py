@@ -6,11 +6,14 @@ and the SALES stock record on the partner ``ONEC_SALES_PARTNER_CODE`` whose
 ``num_in_stock`` is the sum of the selling warehouses.
 """
 
+import io
 import uuid
 from decimal import Decimal
 
 import factory
+from django.core.files.uploadedfile import SimpleUploadedFile
 from oscar.core.loading import get_model
+from PIL import Image
 
 from integration_1c import conf
 from integration_1c.models import CustomerGroupPriceType, PriceType, ProductPrice
@@ -175,3 +178,10 @@ def set_attribute(product, code, value, name=None):
     ProductAttributeValue.objects.update_or_create(
         product=product, attribute=attribute, defaults={"value_text": value}
     )
+
+
+def png(name):
+    """A tiny PNG upload for a ProductImage."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), (200, 30, 30)).save(buffer, "PNG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")

@@ -1,14 +1,11 @@
 """Category pages price and tell the stock of every card without a query per product."""
 
-import io
 from decimal import Decimal
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from oscar.core.loading import get_model
-from PIL import Image
 
 from .factories import (
     ChildProductFactory,
@@ -17,6 +14,7 @@ from .factories import (
     PriceTypeFactory,
     ProductFactory,
     ProductPriceFactory,
+    png,
     stock,
 )
 
@@ -25,12 +23,6 @@ pytestmark = pytest.mark.django_db
 Category = get_model("catalogue", "Category")
 ProductCategory = get_model("catalogue", "ProductCategory")
 ProductImage = get_model("catalogue", "ProductImage")
-
-
-def png(name):
-    buffer = io.BytesIO()
-    Image.new("RGB", (4, 4), (200, 30, 30)).save(buffer, "PNG")
-    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
 
 
 def category_with(count, warehouses, old_type, group_type):

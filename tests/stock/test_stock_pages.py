@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from oscar.core.loading import get_model
 
 from .factories import (
     ChildProductFactory,
@@ -13,11 +14,14 @@ from .factories import (
     PriceTypeFactory,
     ProductFactory,
     ProductPriceFactory,
+    png,
     set_attribute,
     stock,
 )
 
 pytestmark = pytest.mark.django_db
+
+ProductImage = get_model("catalogue", "ProductImage")
 
 
 def page(client, product):
@@ -95,6 +99,7 @@ def test_jsonld_of_a_standalone_product(client, almaty, astana):
     set_attribute(product, "article", "TWK-8613")
     set_attribute(product, "barcode", "4006381333931")
     stock(product, {almaty: 3, astana: 0}, price="12990.00")
+    ProductImage.objects.create(product=product, original=png("kettle.png"), display_order=0)
 
     html = page(client, product)
     data = jsonld(html)
@@ -106,7 +111,8 @@ def test_jsonld_of_a_standalone_product(client, almaty, astana):
     assert data["sku"] == "TWK-8613"
     assert data["gtin13"] == "4006381333931"
     assert data["description"] == "Хороший & быстрый"
-    assert data["url"].startswith("http://testserver/")
+    assert data["url"] == "http://testserver" + product.get_absolute_url()
+    assert data["image"].startswith("http://testserver/media/") and data["image"].endswith(".png")
     main, *per_warehouse = data["offers"]
     assert main["price"] == "12990.00"
     assert main["priceCurrency"] == "KZT"

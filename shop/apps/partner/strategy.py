@@ -46,9 +46,9 @@ from oscar.apps.partner.strategy import PurchaseInfo, Structured
 from integration_1c import conf
 
 from . import selectors
-from .prefetch import prefetch_for_strategy
-from .availability import NoSalesRecord, NotForSale, ParentAvailability, SalesStock
 from .availability import Available as AlwaysAvailable
+from .availability import NoSalesRecord, NotForSale, ParentAvailability, SalesStock
+from .prefetch import prefetch_for_strategy
 from .prices import FromPrice, ShelfPrice
 from .prices import Unavailable as UnavailablePrice
 
@@ -68,9 +68,9 @@ class SalesStrategy(Structured):
     """Sell from the sales stock record, at the customer's 1C price type."""
 
     def __init__(self, request=None, user=None):
-        super().__init__(request)
-        if user is not None and getattr(user, "is_authenticated", False):
-            self.user = user
+        # Not Oscar's __init__: it reads request.user, which offline callers may not have.
+        self.request = request
+        self.user = user if getattr(user, "is_authenticated", False) else None
 
     # --- What this strategy needs once per request ---------------------------------
 
