@@ -22,7 +22,7 @@ venv: $(VENV)/.installed
 ## Run the shop on http://$(HOST):$(PORT) with the embedded default (SQLite, tasks in-process).
 run: venv
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py setup_shop
+	SITE_DOMAIN=$${SITE_DOMAIN:-$(HOST):$(PORT)} $(PY) manage.py setup_shop
 	$(PY) manage.py demo_exchange --url http://$(HOST):$(PORT) --wait-for-server --if-empty &
 	$(PY) manage.py runserver $(HOST):$(PORT)
 

@@ -18,7 +18,7 @@ class PaymentMethodForm(forms.Form):
 
     payment_method = forms.ChoiceField(
         label=_("Payment method"),
-        widget=forms.RadioSelect,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
         choices=payment_method_choices,
         error_messages={"required": _("Please choose a payment method.")},
     )
