@@ -82,7 +82,7 @@ class ExchangeJournalAdmin(ReadOnlyMixin, admin.ModelAdmin):
     date_hierarchy = "started_at"
     search_fields = ("user__username", "remote_addr", "token", "files__name")
     list_select_related = ("user",)
-    inlines = [ExchangeFileInline]
+    inlines = (ExchangeFileInline,)
     fields = readonly_fields = (
         "exchange_type",
         "state",

@@ -110,9 +110,13 @@ def inspect(archive, archive_name, limits):
         try:
             name = clean_name(raw_name.rstrip("/") if info.is_dir() else raw_name)
         except UnsafeName as exc:
-            raise ArchiveRejected(archive_name, f"недопустимое имя «{raw_name}» в архиве: {exc.reason}") from exc
+            raise ArchiveRejected(
+                archive_name, f"недопустимое имя «{raw_name}» в архиве: {exc.reason}"
+            ) from exc
         if stat.S_ISLNK(info.external_attr >> 16):
-            raise ArchiveRejected(archive_name, f"«{name}» — символическая ссылка; ссылки в архиве не принимаются")
+            raise ArchiveRejected(
+                archive_name, f"«{name}» — символическая ссылка; ссылки в архиве не принимаются"
+            )
         if info.is_dir():
             continue
         if name == archive_name:
@@ -202,7 +206,9 @@ class _Budget:
         self.total += count
         name = self.plan.archive_name
         if member_bytes > member.info.file_size:
-            raise ArchiveRejected(name, f"«{member.name}» при распаковке больше, чем записано в заголовке архива")
+            raise ArchiveRejected(
+                name, f"«{member.name}» при распаковке больше, чем записано в заголовке архива"
+            )
         _check_total(name, self.total, self.limits)
         _check_ratio(name, member.name, member_bytes, member.info.compress_size, self.limits)
         _check_ratio(name, None, self.total, self.plan.compressed_size, self.limits)

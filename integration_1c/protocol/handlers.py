@@ -117,7 +117,9 @@ def deactivate(request, exchange_type, params):
 def complete(request, exchange_type, params):
     """``mode=complete``: the exchange is over."""
     session = _session(request, exchange_type)
-    ExchangeSession.objects.filter(pk=session.pk).update(state=ExchangeSession.COMPLETE, finished_at=timezone.now())
+    ExchangeSession.objects.filter(pk=session.pk).update(
+        state=ExchangeSession.COMPLETE, finished_at=timezone.now()
+    )
     return success()
 
 

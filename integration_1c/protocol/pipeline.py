@@ -137,7 +137,9 @@ def receive_chunk(session, name, stream):
         ExchangeSession.objects.select_for_update().get(pk=session.pk)
         exchange_file = session.files.filter(name=name).order_by("-pk").first()
         if exchange_file is not None and exchange_file.state in ACTIVE_STATES:
-            raise ExchangeFailure(f"Файл «{name}» сейчас загружается в каталог; повторная отправка отклонена.")
+            raise ExchangeFailure(
+                f"Файл «{name}» сейчас загружается в каталог; повторная отправка отклонена."
+            )
         if exchange_file is None:
             exchange_file = ExchangeFile(session=session, name=name, kind=kind_for_upload(name))
         elif exchange_file.state != ExchangeFile.UPLOADING:
@@ -377,7 +379,9 @@ def cleanup(now=None):
     )
     _close_idle_sessions(now)
     removed = []
-    busy = set(ExchangeSession.objects.filter(files__state__in=ACTIVE_STATES).values_list("folder", flat=True))
+    busy = set(
+        ExchangeSession.objects.filter(files__state__in=ACTIVE_STATES).values_list("folder", flat=True)
+    )
     for exchange_type, _label in ExchangeSession.TYPE_CHOICES:
         for folder in uploads.list_folders(exchange_type):
             started = uploads.folder_started_at(folder) or _modified_at(folder)

@@ -19,9 +19,10 @@ from .handlers import ROUTES
 
 logger = logging.getLogger("integration_1c.protocol")
 
-MODES = {}
-for _type, _mode in ROUTES:
-    MODES.setdefault(_type, []).append(_mode)
+#: The modes each exchange type accepts, for the reason of an unknown-mode failure.
+MODES = {
+    exchange_type: [mode for (kind, mode) in ROUTES if kind == exchange_type] for exchange_type, _ in ROUTES
+}
 
 
 @csrf_exempt

@@ -28,7 +28,9 @@ def _fast_password_hashing(settings):
 @pytest.fixture
 def exchange_user(django_user_model):
     user = django_user_model.objects.create_user("obmen", "obmen@example.com", PASSWORD)
-    user.user_permissions.add(Permission.objects.get(codename="exchange_1c", content_type__app_label="integration_1c"))
+    user.user_permissions.add(
+        Permission.objects.get(codename="exchange_1c", content_type__app_label="integration_1c")
+    )
     return user
 
 

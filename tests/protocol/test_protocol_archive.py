@@ -32,7 +32,9 @@ def make_zip(members, symlinks=()):
 
 
 def package():
-    return make_zip({"import.xml": IMPORT_XML, "offers.xml": OFFERS_XML, "import_files/5c/a.jpg": b"\xff\xd8"})
+    return make_zip(
+        {"import.xml": IMPORT_XML, "offers.xml": OFFERS_XML, "import_files/5c/a.jpg": b"\xff\xd8"}
+    )
 
 
 def folder_of(onec):
@@ -55,7 +57,10 @@ def test_the_archive_is_unpacked_on_the_first_import_not_after_its_chunks(onec, 
     assert set(files) == {"v8_1065_3a.zip", "import.xml", "offers.xml", "import_files/5c/a.jpg"}
     assert (files["v8_1065_3a.zip"].state, files["v8_1065_3a.zip"].processed) == (ExchangeFile.DONE, 3)
     assert files["import_files/5c/a.jpg"].kind == pipeline.ATTACHMENT
-    assert files["import.xml"].state == ExchangeFile.QUEUED and files["offers.xml"].state == ExchangeFile.UPLOADING
+    assert (
+        files["import.xml"].state == ExchangeFile.QUEUED
+        and files["offers.xml"].state == ExchangeFile.UPLOADING
+    )
     assert folder.open("import_files/5c/a.jpg").read() == b"\xff\xd8"
 
     queue.run()
@@ -66,7 +71,9 @@ def test_the_archive_is_unpacked_on_the_first_import_not_after_its_chunks(onec, 
 def test_the_archive_is_unpacked_only_once_per_upload(onec, importer, queue, monkeypatch):
     calls = []
     original = archives.extract
-    monkeypatch.setattr(archives, "extract", lambda *args, **kwargs: calls.append(args[1]) or original(*args, **kwargs))
+    monkeypatch.setattr(
+        archives, "extract", lambda *args, **kwargs: calls.append(args[1]) or original(*args, **kwargs)
+    )
     onec.send("v8.zip", package())
 
     for name in ("import.xml", "import.xml", "offers.xml"):
@@ -78,7 +85,9 @@ def test_the_archive_is_unpacked_only_once_per_upload(onec, importer, queue, mon
     assert [name for name, _content in importer.applied] == ["import.xml", "offers.xml"]
 
 
-def test_a_big_archive_is_unpacked_by_the_worker_while_import_answers_progress(onec, importer, queue, monkeypatch):
+def test_a_big_archive_is_unpacked_by_the_worker_while_import_answers_progress(
+    onec, importer, queue, monkeypatch
+):
     monkeypatch.setattr(pipeline, "INLINE_UNPACK_MAX_BYTES", 10)
     onec.send("v8.zip", package())
 
@@ -112,7 +121,9 @@ def test_an_archive_bigger_than_a_chunk_goes_to_the_worker_without_being_opened(
         ("C:\\evil.xml", "недопустимое имя «C:\\evil.xml»"),
     ],
 )
-def test_a_member_escaping_the_folder_refuses_the_whole_archive(onec, importer, queue, tmp_path, member, reason):
+def test_a_member_escaping_the_folder_refuses_the_whole_archive(
+    onec, importer, queue, tmp_path, member, reason
+):
     onec.send("v8.zip", make_zip({"import.xml": IMPORT_XML, member: b"pwned"}))
 
     answer = text(onec.import_("import.xml"))
@@ -125,7 +136,9 @@ def test_a_member_escaping_the_folder_refuses_the_whole_archive(onec, importer, 
 
 
 def test_a_symbolic_link_in_the_archive_is_refused(onec, tmp_path):
-    onec.send("v8.zip", make_zip({"import.xml": IMPORT_XML}, symlinks=[("import_files/passwd", "/etc/passwd")]))
+    onec.send(
+        "v8.zip", make_zip({"import.xml": IMPORT_XML}, symlinks=[("import_files/passwd", "/etc/passwd")])
+    )
 
     answer = text(onec.import_("import.xml"))
 
@@ -162,7 +175,9 @@ def test_an_archive_with_too_many_members_is_refused(onec, settings):
 
     answer = text(onec.import_("import.xml"))
 
-    assert answer.startswith("failure\nАрхив «v8.zip» отклонён: в архиве 3 файлов, больше предела ONEC_MAX_ZIP_MEMBERS = 2")
+    assert answer.startswith(
+        "failure\nАрхив «v8.zip» отклонён: в архиве 3 файлов, больше предела ONEC_MAX_ZIP_MEMBERS = 2"
+    )
 
 
 def _lie_about_sizes(data, declared):
@@ -195,7 +210,9 @@ def test_limits_are_checked_on_the_inflated_bytes_too(monkeypatch):
     monkeypatch.setattr(archives, "inspect", lambda archive, name, limits: original(archive, name, unlimited))
 
     with pytest.raises(archives.ArchiveRejected, match="ONEC_MAX_UNZIPPED_SIZE"):
-        archives.extract(folder, "v8.zip", archives.Limits(max_total=400_000, max_members=10, max_ratio=10**6))
+        archives.extract(
+            folder, "v8.zip", archives.Limits(max_total=400_000, max_members=10, max_ratio=10**6)
+        )
 
     assert not folder.exists("a.xml") and not folder.exists("b.xml")
 

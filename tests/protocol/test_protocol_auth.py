@@ -148,7 +148,7 @@ def test_init_with_version_adds_sessid_and_version(onec, settings):
     assert lines == ["zip=yes", "file_limit=2048", f"sessid={onec.sessid}", "version=3.1"]
     session = ExchangeSession.objects.get(token=onec.sessid)
     assert session.schema_version == "3.1"
-    assert session.folder.startswith(f"catalog/") and session.folder.endswith(f"-{onec.sessid}")
+    assert session.folder.startswith("catalog/") and session.folder.endswith(f"-{onec.sessid}")
 
 
 def test_init_refuses_a_version_it_cannot_read(onec):

@@ -77,7 +77,10 @@ def test_an_unexpected_exception_answers_failure_text_not_an_html_page(onec, mon
 
     response = onec.call("file", body=b"<x/>", filename="import.xml")
 
-    assert text(response) == "failure\nВнутренняя ошибка сайта: RuntimeError: disk on fire\nПодробности записаны в журнал сайта."
+    assert (
+        text(response)
+        == "failure\nВнутренняя ошибка сайта: RuntimeError: disk on fire\nПодробности записаны в журнал сайта."
+    )
     messages = ExchangeSession.objects.get(token=onec.sessid).messages
     assert messages[-1]["mode"] == "file" and "disk on fire" in messages[-1]["message"]
 

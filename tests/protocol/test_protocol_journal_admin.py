@@ -13,7 +13,11 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def journal(exchange_user):
     session = ExchangeSession.objects.create(
-        exchange_type="catalog", user=exchange_user, token="t1", remote_addr="198.51.100.4", folder="catalog/x"
+        exchange_type="catalog",
+        user=exchange_user,
+        token="t1",
+        remote_addr="198.51.100.4",
+        folder="catalog/x",
     )
     session.messages = [{"at": "2025-01-01T10:00:00", "mode": "import", "message": "Архив «v8.zip» отклонён"}]
     session.save()
@@ -22,9 +26,15 @@ def journal(exchange_user):
         created=5, updated=2, hidden=1, skipped=0, warnings=["Товар «Стол»: нет группы"],
     )  # fmt: skip
     ExchangeFile.objects.create(
-        session=session, name="offers.xml", state=ExchangeFile.RUNNING, processed=1500, started_at=timezone.now()
+        session=session,
+        name="offers.xml",
+        state=ExchangeFile.RUNNING,
+        processed=1500,
+        started_at=timezone.now(),
     )
-    ExchangeFile.objects.create(session=session, name="broken.xml", state=ExchangeFile.FAILED, error="нет корня")
+    ExchangeFile.objects.create(
+        session=session, name="broken.xml", state=ExchangeFile.FAILED, error="нет корня"
+    )
     ExchangeFile.objects.create(session=session, name="import_files/a.jpg", kind="attachment")
     return session
 
@@ -64,7 +74,12 @@ def test_the_journal_cannot_be_added_to_edited_or_deleted(admin_client, journal)
 
     assert admin_client.get(reverse("admin:integration_1c_exchangesession_add")).status_code == 403
     assert admin_client.post(change_url, {"state": "complete"}).status_code == 403
-    assert admin_client.get(reverse("admin:integration_1c_exchangesession_delete", args=[journal.pk])).status_code == 403
+    assert (
+        admin_client.get(
+            reverse("admin:integration_1c_exchangesession_delete", args=[journal.pk])
+        ).status_code
+        == 403
+    )
     journal.refresh_from_db()
     assert journal.state == ExchangeSession.OPEN
 

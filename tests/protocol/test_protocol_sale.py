@@ -15,7 +15,9 @@ DOCUMENT = "<?xml version='1.0' encoding='windows-1251'?><Коммерческа
 def test_query_answers_the_order_document_in_its_own_encoding(sale_client, monkeypatch):
     sessions = []
     patch_service(
-        monkeypatch, "orders", build_query_answer=lambda session: sessions.append(session) or (DOCUMENT, "windows-1251")
+        monkeypatch,
+        "orders",
+        build_query_answer=lambda session: sessions.append(session) or (DOCUMENT, "windows-1251"),
     )
 
     response = sale_client.call("query")
@@ -35,7 +37,9 @@ def test_success_acknowledges_the_session_that_queried(sale_client, monkeypatch)
 
 
 def test_info_answers_the_reference_document(sale_client, monkeypatch):
-    patch_service(monkeypatch, "orders", info_document=lambda: (b"\xef\xbb\xbf<?xml version='1.0'?><x/>", "utf-8"))
+    patch_service(
+        monkeypatch, "orders", info_document=lambda: (b"\xef\xbb\xbf<?xml version='1.0'?><x/>", "utf-8")
+    )
 
     response = sale_client.call("info")
 
@@ -70,7 +74,9 @@ def test_a_document_that_cannot_be_applied_fails_the_file_call(sale_client, impo
     assert answer == "failure\ndocuments.xml: тип цен «Розничная» не найден"
 
 
-def test_a_document_in_several_chunks_is_queued_when_its_last_chunk_arrives(sale_client, importer, queue, settings):
+def test_a_document_in_several_chunks_is_queued_when_its_last_chunk_arrives(
+    sale_client, importer, queue, settings
+):
     settings.ONEC_FILE_LIMIT = 4
     sale_client.send("documents.xml", b"<doc>1</doc>", chunk_size=4)  # 4 + 4 + 4: the last is not short
     assert queue.sent == [] and importer.applied == []
@@ -85,7 +91,10 @@ def test_a_document_in_several_chunks_is_queued_when_its_last_chunk_arrives(sale
 
 
 def test_a_zipped_document_waits_for_mode_import(sale_client, importer, queue):
-    assert text(sale_client.call("file", body=make_zip({"documents.xml": b"<doc/>"}), filename="orders.zip")) == "success"
+    assert (
+        text(sale_client.call("file", body=make_zip({"documents.xml": b"<doc/>"}), filename="orders.zip"))
+        == "success"
+    )
     assert importer.applied == []
 
     assert text(sale_client.import_("documents.xml")).startswith("progress\n")

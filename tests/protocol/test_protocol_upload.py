@@ -1,6 +1,6 @@
 """mode=file: chunked uploads, sub-folders, unsafe names, and the folder of each exchange."""
 
-import os
+import io
 from datetime import timedelta
 from pathlib import Path
 
@@ -30,7 +30,11 @@ def test_a_file_sent_in_chunks_is_reassembled_byte_for_byte(onec, any_storage):
     onec.send("import.xml", content, chunk_size=300_001)
 
     exchange_file = ExchangeFile.objects.get(name="import.xml")
-    assert (exchange_file.size, exchange_file.chunks, exchange_file.state) == (len(content), 4, ExchangeFile.UPLOADING)
+    assert (exchange_file.size, exchange_file.chunks, exchange_file.state) == (
+        len(content),
+        4,
+        ExchangeFile.UPLOADING,
+    )
     assert stored(onec, "import.xml") == content
 
 
@@ -76,7 +80,14 @@ def test_an_empty_filename_is_refused(onec):
 
 
 @pytest.mark.parametrize(
-    "name", ["import.xml", "import___b815e2db-7a65.xml", "import_files/5c/a b.jpg", "Картинки/фото 1.JPG", "x..y.xml"]
+    "name",
+    [
+        "import.xml",
+        "import___b815e2db-7a65.xml",
+        "import_files/5c/a b.jpg",
+        "Картинки/фото 1.JPG",
+        "x..y.xml",
+    ],
 )
 def test_ordinary_names_pass_unchanged(name):
     assert clean_name(name) == name
@@ -91,7 +102,9 @@ def test_a_cp1251_file_name_from_an_old_client_is_understood(onec):
     name = "остатки.xml"
     query = "type=catalog&mode=file&filename=" + "".join(f"%{byte:02X}" for byte in name.encode("cp1251"))
 
-    response = onec.client.post(f"/1c/exchange/?{query}", data=b"<x/>", content_type="application/octet-stream")
+    response = onec.client.post(
+        f"/1c/exchange/?{query}", data=b"<x/>", content_type="application/octet-stream"
+    )
 
     assert text(response) == "success"
     assert ExchangeFile.objects.get().name == name
@@ -105,7 +118,11 @@ def test_the_same_name_after_its_import_starts_a_new_upload(onec, importer, queu
     onec.send("import.xml", b"<second/>")
 
     exchange_file = ExchangeFile.objects.get(name="import.xml")
-    assert (exchange_file.state, exchange_file.chunks, exchange_file.processed) == (ExchangeFile.UPLOADING, 1, 0)
+    assert (exchange_file.state, exchange_file.chunks, exchange_file.processed) == (
+        ExchangeFile.UPLOADING,
+        1,
+        0,
+    )
     assert stored(onec, "import.xml") == b"<second/>"
 
 
@@ -118,7 +135,9 @@ def test_a_file_being_imported_cannot_be_overwritten(onec, importer, queue):
     assert answer.startswith("failure\n") and "сейчас загружается" in answer
 
 
-def test_init_cleans_earlier_exchange_folders_except_those_being_imported(exchange_user, tmp_path, importer, queue):
+def test_init_cleans_earlier_exchange_folders_except_those_being_imported(
+    exchange_user, tmp_path, importer, queue
+):
     busy, idle = OneC(), OneC()
     for client in (busy, idle):
         text(client.checkauth())
@@ -172,13 +191,19 @@ def test_cleanup_removes_old_folders_and_keeps_recent_and_busy_ones(exchange_use
     settings.ONEC_KEEP_EXCHANGE_HOURS = 72
     now = timezone.now()
     storage = uploads.exchange_storage()
-    old = ExchangeSession.objects.create(exchange_type="catalog", token="old", started_at=now - timedelta(days=4))
-    busy = ExchangeSession.objects.create(exchange_type="catalog", token="busy", started_at=now - timedelta(days=4))
-    recent = ExchangeSession.objects.create(exchange_type="sale", token="new", started_at=now - timedelta(hours=1))
+    old = ExchangeSession.objects.create(
+        exchange_type="catalog", token="old", started_at=now - timedelta(days=4)
+    )
+    busy = ExchangeSession.objects.create(
+        exchange_type="catalog", token="busy", started_at=now - timedelta(days=4)
+    )
+    recent = ExchangeSession.objects.create(
+        exchange_type="sale", token="new", started_at=now - timedelta(hours=1)
+    )
     for session in (old, busy, recent):
         session.folder = uploads.new_folder_name(session.exchange_type, session.token, session.started_at)
         session.save()
-        uploads.UploadFolder(session.folder).write("import_files/a.jpg", open(os.devnull, "rb"))
+        uploads.UploadFolder(session.folder).write("import_files/a.jpg", io.BytesIO(b"jpeg"))
     ExchangeFile.objects.create(session=busy, name="import.xml", state=ExchangeFile.RUNNING, started_at=now)
 
     from integration_1c.tasks import cleanup_exchange_folders
