@@ -149,6 +149,7 @@ def test_search_by_russian_words_in_any_case(client):
     assert "Дрель ударная Bosch" in page(client, reverse("search:search"), q="ДРЕЛЬ бетон")
     assert "Дрель ударная Bosch" not in page(client, reverse("search:search"), q="дрель аккумуляторный")
     assert "Шуруповёрт Makita" in page(client, reverse("search:search"), q="аккумуляторный makita")
+    assert "Шуруповёрт Makita" in page(client, reverse("search:search"), q="шуруповерт")  # е for ё
 
 
 def test_search_by_article_code_and_barcode(client):

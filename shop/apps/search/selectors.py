@@ -8,8 +8,20 @@ an exchange would show so only after a re-index. These querysets read Oscar's ta
 so every change made by 1C or in the dashboard shows on the next page load.
 """
 
-from django.db.models import Case, Exists, F, IntegerField, Min, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Coalesce, Lower
+from django.db.models import (
+    Case,
+    Exists,
+    F,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Lower, Replace
 from oscar.core.loading import get_model
 
 from integration_1c import conf
@@ -74,23 +86,33 @@ def products_in_category(category):
 
 def search_products(query):
     """
-    Browsable products matching ``query``: each word of it must occur (in any case) in
-    the title or the description, or the whole query is the product's article, barcode,
+    Browsable products matching ``query``: each word of it must occur (in any case, ё
+    and е alike) in the title or the description, or the whole query is the product's article, barcode,
     code (1C Ид) or UPC, or those of one of its variants. Identifier matches come first.
     """
-    words = [word.lower() for word in query.split()]
+    words = [fold_text(word) for word in query.split()]
     if not words:
         return Product.objects.none()
     products = browsable_products().annotate(
-        _title_lower=Lower("title"), _description_lower=Lower("description")
+        _title_folded=_folded("title"), _description_folded=_folded("description")
     )
     words_match = Q()
     for word in words:
-        words_match &= Q(_title_lower__contains=word) | Q(_description_lower__contains=word)
+        words_match &= Q(_title_folded__contains=word) | Q(_description_folded__contains=word)
     identifier_match = _identifier_match(query.strip().lower())
     return products.filter(words_match | identifier_match).annotate(
         _identifier_hit=Case(When(identifier_match, then=Value(1)), default=Value(0), output_field=IntegerField())
     )
+
+
+def fold_text(text):
+    """Lowercase, with ё read as е: shoppers rarely type ё, 1C titles often have it."""
+    return text.lower().replace("ё", "е")
+
+
+def _folded(field):
+    """``fold_text`` done by the database on ``field``."""
+    return Replace(Lower(field), Value("ё"), Value("е"), output_field=TextField())
 
 
 def _identifier_match(identifier):
