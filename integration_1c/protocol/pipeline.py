@@ -90,12 +90,20 @@ def remove_previous_folders(session):
         .values_list("folder", flat=True)
         .distinct()
     )
-    removed = []
-    for folder in uploads.list_folders(session.exchange_type):
-        if folder == session.folder or folder in busy:
-            continue
-        uploads.remove_tree(folder)
-        removed.append(folder)
+    removed = [
+        folder
+        for folder in uploads.list_folders(session.exchange_type)
+        if folder != session.folder and folder not in busy
+    ]
+    if uploads.is_local(uploads.exchange_storage()):
+        for folder in removed:
+            uploads.remove_tree(folder)
+    elif removed:
+        # An object store deletes object by object: thousands of pictures would hold
+        # init past 1C's timeout, so the worker deletes what init chose.
+        from integration_1c import tasks
+
+        background.enqueue(tasks.remove_exchange_folders, removed)
     return removed
 
 

@@ -14,10 +14,12 @@ arrives as several POSTs with the same name) are stored in one of two ways:
 
 * ``FileSystemStorage``: each chunk is appended in place to the final file, so a
   completed upload needs no further work, however large.
-* any other storage (object stores cannot append): chunk *n* is saved as
-  ``<folder>/.upload-chunks/<name>/<n:06d>`` and :meth:`UploadFolder.finish` joins the
-  chunks into the final file once the upload is complete, i.e. when 1C asks to import
-  (in the worker for anything big, see :mod:`integration_1c.protocol.pipeline`).
+* any other storage (object stores cannot append): the first chunk is saved as the
+  final file, so the usual one-chunk upload (a picture, a small XML) is done at once.
+  When a second chunk comes, the first moves to ``<folder>/.upload-chunks/<name>/000001``
+  and chunk *n* is saved next to it as ``<n:06d>``; :meth:`UploadFolder.finish` joins
+  them into the final file once the upload is complete, i.e. when 1C asks to import (in
+  the worker for anything big, see :mod:`integration_1c.protocol.pipeline`).
 
 Readers (the importer, the archive unpacker) always open the final ``<folder>/<name>``
 (:func:`open_exchange_file`).
@@ -63,6 +65,11 @@ def folder_started_at(folder):
         return None
 
 
+def is_local(storage):
+    """True for a file system (local or a shared volume): files can be appended and removed fast."""
+    return isinstance(storage, FileSystemStorage)
+
+
 def list_folders(exchange_type, storage=None):
     """Folders (``<type>/<name>``) present in the storage for one exchange type."""
     storage = storage or exchange_storage()
@@ -76,7 +83,7 @@ def list_folders(exchange_type, storage=None):
 def remove_tree(path, storage=None):
     """Delete a folder and everything in it; a missing folder is not an error."""
     storage = storage or exchange_storage()
-    if isinstance(storage, FileSystemStorage):
+    if is_local(storage):
         try:
             shutil.rmtree(storage.path(path))
         except FileNotFoundError:
@@ -110,7 +117,7 @@ class UploadFolder:
         self.folder = folder.rstrip("/")
         self.storage = storage or exchange_storage()
         #: Append chunks in place (a real file system) or keep numbered chunks.
-        self.local = isinstance(self.storage, FileSystemStorage)
+        self.local = is_local(self.storage)
 
     def storage_name(self, name):
         """The name of a file inside the storage."""
@@ -138,6 +145,12 @@ class UploadFolder:
             os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(path, "ab") as target:
                 return _copy(stream, target)
+        if number == 1:
+            return self._replace(self.storage_name(name), stream)
+        if number == 2:
+            with self.storage.open(self.storage_name(name), "rb") as first:
+                self._replace(f"{self._chunk_dir(name)}/{1:06d}", first)
+            self._delete(self.storage_name(name))
         return self._replace(f"{self._chunk_dir(name)}/{number:06d}", stream)
 
     def write(self, name, stream):

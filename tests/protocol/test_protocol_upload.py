@@ -262,3 +262,31 @@ def test_a_chunk_bigger_than_djangos_upload_memory_limit_is_streamed(onec, setti
     onec.send("import.xml", content)
 
     assert stored(onec, "import.xml") == content
+
+
+def test_a_one_chunk_upload_is_in_place_at_once_on_any_storage(onec, any_storage):
+    onec.send("import_files/a.jpg", b"jpeg")
+
+    folder = uploads.UploadFolder(ExchangeSession.objects.get().folder)
+    assert folder.open("import_files/a.jpg").read() == b"jpeg"
+    assert folder.finish_all() == []
+
+
+def test_on_an_object_store_init_leaves_deleting_old_folders_to_the_worker(exchange_user, settings, queue):
+    storages = dict(settings.STORAGES)
+    storages["exchange"] = {"BACKEND": "django.core.files.storage.InMemoryStorage"}
+    settings.STORAGES = storages
+    earlier = OneC()
+    text(earlier.checkauth())
+    text(earlier.init())
+    earlier.send("import_files/a.jpg", b"jpeg")
+    earlier_folder = ExchangeSession.objects.get().folder
+
+    later = OneC()
+    text(later.checkauth())
+    text(later.init())
+    assert queue.names() == ["remove_exchange_folders"]
+    assert uploads.list_folders("catalog") == [earlier_folder]
+
+    queue.run()
+    assert uploads.list_folders("catalog") == []
