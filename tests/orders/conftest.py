@@ -149,3 +149,9 @@ def queued_emails(request, monkeypatch):
             "integration_1c.services.notifications.enqueue", lambda task, *args: queued.append((task, args))
         )
     return queued
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Users are created in most tests: the production hasher would dominate the run time."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
