@@ -120,7 +120,9 @@ class HttpTransport:
         req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
         try:
             with self.opener.open(req, timeout=self.timeout) as response:
-                return HttpResponse(response.status, _lower_headers(response.headers.items()), response.read())
+                return HttpResponse(
+                    response.status, _lower_headers(response.headers.items()), response.read()
+                )
         except urllib.error.HTTPError as error:
             # 1C reads the body of any status; so do we, and judge the body.
             return HttpResponse(error.code, _lower_headers(error.headers.items()), error.read())
@@ -344,7 +346,9 @@ class OneCClient:
 
     def _fail(self, answer, what):
         reason = answer.reason or "(no reason given)"
-        raise ExchangeFailed(f"{what}: failure: {reason}", reason=answer.reason, answer=answer, result=self._result)
+        raise ExchangeFailed(
+            f"{what}: failure: {reason}", reason=answer.reason, answer=answer, result=self._result
+        )
 
     # Protocol steps ---------------------------------------------------------------------
 
@@ -375,7 +379,9 @@ class OneCClient:
         text = _decode(response.body, response.charset)
         lines = [line.rstrip("\r") for line in text.split("\n")]
         first = lines[0].strip() if lines else ""
-        answer = Answer(exchange_type, "init", "", response.status, first if first in STATUSES else "success", lines)
+        answer = Answer(
+            exchange_type, "init", "", response.status, first if first in STATUSES else "success", lines
+        )
         if self._result is not None:
             self._result.answers.append(answer)
         if first == "failure":
@@ -605,7 +611,10 @@ def _package(source, files):
         else:
             xml_files = sorted(
                 folder.glob("*.xml"),
-                key=lambda p: (next((i for i, k in enumerate(_KIND_ORDER) if p.name.startswith(k)), 9), p.name),
+                key=lambda p: (
+                    next((i for i, k in enumerate(_KIND_ORDER) if p.name.startswith(k)), 9),
+                    p.name,
+                ),
             )
     if not xml_files:
         raise ExchangeError(f"no XML files to send in {folder}")

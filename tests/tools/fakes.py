@@ -87,8 +87,9 @@ class FakeExchangeServer:
         if mode in ("deactivate", "complete", "success"):
             return self._answer("success")
         if mode in ("query", "info"):
-            return HttpResponse(200, {"content-type": f"application/xml; charset={self.query_charset}"},
-                                self.query_body)
+            return HttpResponse(
+                200, {"content-type": f"application/xml; charset={self.query_charset}"}, self.query_body
+            )
         return self._answer(f"failure\nunknown mode {mode}", status=400)
 
     def _authorised(self, headers):

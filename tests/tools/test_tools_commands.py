@@ -27,25 +27,42 @@ def run(command, *args, **kwargs):
 
 def test_generate_exchange_command(tmp_path):
     output = run("generate_exchange", str(tmp_path), "--products", "15", "--schema", "3.1", "--seed", "4")
-    assert sorted(p.name for p in tmp_path.glob("*.xml")) == ["import.xml", "offers.xml", "prices.xml", "rests.xml"]
+    assert sorted(p.name for p in tmp_path.glob("*.xml")) == [
+        "import.xml",
+        "offers.xml",
+        "prices.xml",
+        "rests.xml",
+    ]
     assert "15 products" in output and "import.xml" in output
 
 
 def test_generate_exchange_command_changes_only(tmp_path):
-    output = run("generate_exchange", str(tmp_path), "--products", "15", "--changes-only", "4",
-                 "--encoding", "windows-1251")
+    output = run(
+        "generate_exchange",
+        str(tmp_path),
+        "--products",
+        "15",
+        "--changes-only",
+        "4",
+        "--encoding",
+        "windows-1251",
+    )
     assert [p.name for p in tmp_path.glob("*.xml")] == ["offers.xml"]
     assert (tmp_path / "offers.xml").read_bytes().startswith(b'<?xml version="1.0" encoding="windows-1251"?>')
     assert "changes-only package" in output and "4 offers" in output
 
 
 def test_demo_exchange_drives_the_site_over_http():
-    fake = FakeExchangeServer(username="1c", password="1c-exchange", zip=True, file_limit=64 * 1024, progress=1)
+    fake = FakeExchangeServer(
+        username="1c", password="1c-exchange", zip=True, file_limit=64 * 1024, progress=1
+    )
     with LiveFakeServer(fake) as live:
         output = run("demo_exchange", "--url", live.url, "--wait-for-server")
     modes = [r.mode for r in fake.requests]
     assert modes[:3] == ["checkauth", "checkauth", "init"]
-    assert [r.filename for r in fake.requests if r.mode == "import"] == ["import.xml"] * 2 + ["offers.xml"] * 2
+    assert [r.filename for r in fake.requests if r.mode == "import"] == ["import.xml"] * 2 + [
+        "offers.xml"
+    ] * 2
     assert fake.requests[2].params["version"] == "2.08"
     assert "import.xml: success" in output and "offers.xml: success" in output
 
@@ -72,16 +89,18 @@ def test_purge_removes_only_what_came_from_1c():
     onec_group = Category.objects.add_root(create_kwargs={"name": "Инструменты", "code": "g-1"})
     Category.objects.add_child(onec_group, create_kwargs={"name": "Дрели", "code": "g-2"})
     own_group = Category.objects.add_root(create_kwargs={"name": "Акции"})
-    parent = Product.objects.create(product_class=product_class, title="Футболка", code="p-1",
-                                    structure=Product.PARENT)
+    parent = Product.objects.create(
+        product_class=product_class, title="Футболка", code="p-1", structure=Product.PARENT
+    )
     child = Product.objects.create(parent=parent, title="Футболка M", code="p-1#c-1", structure=Product.CHILD)
     standalone = Product.objects.create(product_class=product_class, title="Дрель", code="p-2")
     ProductCategory.objects.create(product=standalone, category=onec_group)
     ProductCategory.objects.create(product=standalone, category=own_group)
     own = Product.objects.create(product_class=product_class, title="Подарочная карта")
     for product, sku in ((child, "p-1#c-1"), (standalone, "p-2"), (own, "gift")):
-        StockRecord.objects.create(product=product, partner=warehouse, partner_sku=sku, price=Decimal(10),
-                                   num_in_stock=3)
+        StockRecord.objects.create(
+            product=product, partner=warehouse, partner_sku=sku, price=Decimal(10), num_in_stock=3
+        )
     PriceType = get_model("integration_1c", "PriceType")
     ProductPrice = get_model("integration_1c", "ProductPrice")
     retail = PriceType.objects.create(code="t-1", name="Розничная")

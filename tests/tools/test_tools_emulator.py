@@ -106,7 +106,9 @@ def test_version_3_deactivates_with_the_checkauth_timestamp_then_completes(tmp_p
 
 
 def test_failure_raises_with_the_reason(package):
-    fake = FakeExchangeServer(import_answers={"offers.xml": "failure\noffers.xml: price type 'Розничная' is not known"})
+    fake = FakeExchangeServer(
+        import_answers={"offers.xml": "failure\noffers.xml: price type 'Розничная' is not known"}
+    )
     with pytest.raises(ExchangeFailed) as caught:
         client_for(fake).exchange_catalog(package)
     assert "price type 'Розничная' is not known" in str(caught.value)
@@ -161,7 +163,9 @@ def test_per_file_cycle(package):
     fake = FakeExchangeServer(file_limit=10**7)
     client_for(fake, per_file_cycle=True).exchange_catalog(package)
 
-    steps = [step for step in fake.modes() if not (isinstance(step, tuple) and step[1].startswith("import_files/"))]
+    steps = [
+        step for step in fake.modes() if not (isinstance(step, tuple) and step[1].startswith("import_files/"))
+    ]
     assert steps == [
         "checkauth",
         "checkauth",
@@ -179,8 +183,10 @@ def test_per_file_cycle(package):
 
 
 def test_orders_query_success_and_documents(tmp_path):
-    fake = FakeExchangeServer(query_body="<?xml version=\"1.0\" encoding=\"windows-1251\"?><Заказы/>".encode("cp1251"),
-                              query_charset="windows-1251")
+    fake = FakeExchangeServer(
+        query_body='<?xml version="1.0" encoding="windows-1251"?><Заказы/>'.encode("cp1251"),
+        query_charset="windows-1251",
+    )
     document = tmp_path / "orders-from-1c.xml"
     document.write_bytes(b"<x/>")
     client = client_for(fake)
@@ -189,7 +195,15 @@ def test_orders_query_success_and_documents(tmp_path):
 
     assert isinstance(answer, bytes) and answer.charset == "windows-1251"
     assert "<Заказы/>" in answer.text()
-    assert [r.mode for r in fake.requests] == ["checkauth", "checkauth", "init", "query", "success", "file", "import"]
+    assert [r.mode for r in fake.requests] == [
+        "checkauth",
+        "checkauth",
+        "init",
+        "query",
+        "success",
+        "file",
+        "import",
+    ]
     assert all(r.params["type"] == "sale" for r in fake.requests)
     assert fake.requests[5].filename == "orders-from-1c.xml" and fake.requests[5].method == "POST"
     assert results[0].ok
@@ -205,15 +219,17 @@ def test_http_transport_over_a_real_socket(package):
     """urllib: Basic only on checkauth, then only the checkauth cookie (not the Set-Cookie one)."""
     fake = FakeExchangeServer(zip=True, file_limit=3000, progress=1)
     with LiveFakeServer(fake) as live:
-        result = OneCClient(HttpTransport(live.url), "1c", "secret", version="2.08", poll_interval=0).exchange_catalog(
-            package
-        )
+        result = OneCClient(
+            HttpTransport(live.url), "1c", "secret", version="2.08", poll_interval=0
+        ).exchange_catalog(package)
     assert result.ok
     later = fake.requests[2:]
     assert all("authorization" not in r.headers for r in later)
     assert all(r.headers["cookie"] == f"{COOKIE_NAME}=token-2" for r in later)
     assert fake.archive_names("v8_1065_3a.zip") == sorted(["import.xml", "offers.xml", *package.images])
-    assert [r.filename for r in fake.requests if r.mode == "import"] == ["import.xml"] * 2 + ["offers.xml"] * 2
+    assert [r.filename for r in fake.requests if r.mode == "import"] == ["import.xml"] * 2 + [
+        "offers.xml"
+    ] * 2
 
 
 def test_http_transport_reads_the_body_of_an_error_status(package):
@@ -232,9 +248,9 @@ def test_django_client_transport_bypasses_the_cookie_jar(client, db, package):
     fake = exchange_urls.current["fake"] = FakeExchangeServer(file_limit=5000, progress=1)
     client.cookies["sessionid"] = "from-an-earlier-response"
 
-    result = OneCClient(DjangoClientTransport(client), "1c", "secret", version="3.1", poll_interval=0).exchange_catalog(
-        package
-    )
+    result = OneCClient(
+        DjangoClientTransport(client), "1c", "secret", version="3.1", poll_interval=0
+    ).exchange_catalog(package)
 
     assert result.ok
     assert all("cookie" not in r.headers for r in fake.requests[:2])

@@ -51,7 +51,12 @@ def full_208(tmp_path_factory):
 @pytest.fixture(scope="module")
 def full_31(tmp_path_factory):
     return generate_exchange(
-        tmp_path_factory.mktemp("g31"), products=80, seed=7, schema="3.1", encoding="windows-1251", generated_at=FIXED
+        tmp_path_factory.mktemp("g31"),
+        products=80,
+        seed=7,
+        schema="3.1",
+        encoding="windows-1251",
+        generated_at=FIXED,
     )
 
 
@@ -122,7 +127,10 @@ def test_208_import_holds_nested_groups_properties_and_1c_style_products(full_20
         assert (unit.get("Код"), unit.get("НаименованиеПолное"), unit.text) == ("796 ", "Штука", "шт")
         barcode = product.findtext(q(ns, "Штрихкод"))
         assert barcode == ean13(int(barcode[:12]))
-        requisites = {r.findtext(q(ns, "Наименование")) for r in product.iterfind(q(ns, "ЗначенияРеквизитов", "ЗначениеРеквизита"))}
+        requisites = {
+            r.findtext(q(ns, "Наименование"))
+            for r in product.iterfind(q(ns, "ЗначенияРеквизитов", "ЗначениеРеквизита"))
+        }
         assert {"ВидНоменклатуры", "ТипНоменклатуры", "Полное наименование"} <= requisites
         for picture in product.iterfind(q(ns, "Картинка")):
             assert picture.text.startswith("import_files/") and picture.text.endswith(".png")
@@ -143,7 +151,10 @@ def read_208_offers(path):
     ns = NS_2
     root = parse(path)
     package = root.find(q(ns, "ПакетПредложений"))
-    type_names = {t.findtext(q(ns, "Ид")): t.findtext(q(ns, "Наименование")) for t in package.iterfind(q(ns, "ТипыЦен", "ТипЦены"))}
+    type_names = {
+        t.findtext(q(ns, "Ид")): t.findtext(q(ns, "Наименование"))
+        for t in package.iterfind(q(ns, "ТипыЦен", "ТипЦены"))
+    }
     offers = {}
     order = []
     for offer in package.iterfind(q(ns, "Предложения", "Предложение")):
@@ -154,7 +165,9 @@ def read_208_offers(path):
                 type_names[p.findtext(q(ns, "ИдТипаЦены"))]: Decimal(p.findtext(q(ns, "ЦенаЗаЕдиницу")))
                 for p in offer.iterfind(q(ns, "Цены", "Цена"))
             },
-            "stocks": {s.get("ИдСклада"): int(s.get("КоличествоНаСкладе")) for s in offer.iterfind(q(ns, "Склад"))},
+            "stocks": {
+                s.get("ИдСклада"): int(s.get("КоличествоНаСкладе")) for s in offer.iterfind(q(ns, "Склад"))
+            },
             "quantity": int(offer.findtext(q(ns, "Количество"))),
             "characteristics": {
                 c.findtext(q(ns, "Наименование")): c.findtext(q(ns, "Значение"))
@@ -166,7 +179,7 @@ def read_208_offers(path):
 
 def test_expected_matches_the_208_files(full_208):
     expected = full_208.expected()
-    package, offers, order = read_208_offers(full_208.files[1])
+    package, offers, _order = read_208_offers(full_208.files[1])
     assert package.get("СодержитТолькоИзменения") == "false"
     assert set(offers) == set(expected["offers"])
     assert len(offers) == full_208.offers
@@ -192,7 +205,7 @@ def test_expected_matches_the_208_files(full_208):
 
 
 def test_variant_offers_are_not_all_contiguous(full_208):
-    _, offers, order = read_208_offers(full_208.files[1])
+    _, _offers, order = read_208_offers(full_208.files[1])
     positions = defaultdict(list)
     for index, offer_id in enumerate(order):
         if "#" in offer_id:
@@ -232,18 +245,26 @@ def test_31_split_files(full_31):
     assert not offers_root.findall(f".//{{{ns}}}Цены") and not offers_root.findall(f".//{{{ns}}}Остатки")
 
     prices_package = prices_root.find(q(ns, "ПакетПредложений"))
-    type_names = {t.findtext(q(ns, "Ид")): t.findtext(q(ns, "Наименование"))
-                  for t in prices_package.iterfind(q(ns, "ТипыЦен", "ТипЦены"))}
+    type_names = {
+        t.findtext(q(ns, "Ид")): t.findtext(q(ns, "Наименование"))
+        for t in prices_package.iterfind(q(ns, "ТипыЦен", "ТипЦены"))
+    }
     for offer in prices_package.iterfind(q(ns, "Предложения", "Предложение")):
-        prices = {type_names[p.findtext(q(ns, "ИдТипаЦены"))]: Decimal(p.findtext(q(ns, "ЦенаЗаЕдиницу")))
-                  for p in offer.iterfind(q(ns, "Цены", "Цена"))}
+        prices = {
+            type_names[p.findtext(q(ns, "ИдТипаЦены"))]: Decimal(p.findtext(q(ns, "ЦенаЗаЕдиницу")))
+            for p in offer.iterfind(q(ns, "Цены", "Цена"))
+        }
         assert prices == expected["offers"][offer.findtext(q(ns, "Ид"))]["prices"]
 
     rests_package = rests_root.find(q(ns, "ПакетПредложений"))
-    assert {w.findtext(q(ns, "Ид")) for w in rests_package.iterfind(q(ns, "Склады", "Склад"))} == set(expected["warehouses"])
+    assert {w.findtext(q(ns, "Ид")) for w in rests_package.iterfind(q(ns, "Склады", "Склад"))} == set(
+        expected["warehouses"]
+    )
     for offer in rests_package.iterfind(q(ns, "Предложения", "Предложение")):
-        stocks = {s.findtext(q(ns, "Ид")): int(s.findtext(q(ns, "Количество")))
-                  for s in offer.iterfind(q(ns, "Остатки", "Остаток", "Склад"))}
+        stocks = {
+            s.findtext(q(ns, "Ид")): int(s.findtext(q(ns, "Количество")))
+            for s in offer.iterfind(q(ns, "Остатки", "Остаток", "Склад"))
+        }
         assert stocks == expected["offers"][offer.findtext(q(ns, "Ид"))]["stocks"]
 
 

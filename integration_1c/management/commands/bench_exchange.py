@@ -31,7 +31,13 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import models
 
 from integration_1c.commerceml.generator import generate_exchange, generate_offer_changes
-from integration_1c.emulator import DEFAULT_EXCHANGE_PATH, ExchangeError, HttpTransport, OneCClient, build_archive
+from integration_1c.emulator import (
+    DEFAULT_EXCHANGE_PATH,
+    ExchangeError,
+    HttpTransport,
+    OneCClient,
+    build_archive,
+)
 
 BENCH_USER = "bench-1c"
 START_TIMEOUT = 90
@@ -42,7 +48,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--sizes", default="10000,100000", help="Comma-separated product counts.")
-        parser.add_argument("--changes", type=int, default=10_000, help="Offers in the changes-only package (0: skip).")
+        parser.add_argument(
+            "--changes", type=int, default=10_000, help="Offers in the changes-only package (0: skip)."
+        )
         parser.add_argument("--schema", choices=("2.08", "3.1"), default="2.08")
         parser.add_argument("--web-workers", type=int, default=2)
         parser.add_argument("--seed", type=int, default=1)
@@ -77,15 +85,41 @@ class Command(BaseCommand):
         try:
             processes["web"] = self._start(
                 "web",
-                [sys.executable, "-m", "gunicorn", "shop.wsgi:application", "--workers", str(options["web_workers"]),
-                 "--bind", f"127.0.0.1:{port}", "--timeout", "300", "--log-level", "warning"],
-                env, work,
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "shop.wsgi:application",
+                    "--workers",
+                    str(options["web_workers"]),
+                    "--bind",
+                    f"127.0.0.1:{port}",
+                    "--timeout",
+                    "300",
+                    "--log-level",
+                    "warning",
+                ],
+                env,
+                work,
             )
             processes["worker"] = self._start(
                 "worker",
-                [sys.executable, "-m", "celery", "-A", "shop", "worker", "--pool=solo", "-c", "1",
-                 "-n", worker_name, "--loglevel=WARNING"],
-                env, work,
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "shop",
+                    "worker",
+                    "--pool=solo",
+                    "-c",
+                    "1",
+                    "-n",
+                    worker_name,
+                    "--loglevel=WARNING",
+                ],
+                env,
+                work,
             )
             self._wait_for_web(url, processes, work)
             self._wait_for_worker(worker_name.replace("%h", socket.gethostname()), processes, work)
@@ -101,7 +135,7 @@ class Command(BaseCommand):
             self._show_logs(work)
             raise CommandError(f"exchange failed: {error}") from error
         finally:
-            for name, process in processes.items():
+            for process in processes.values():
                 _stop(process)
             self._print_table(rows)
             shutil.rmtree(work, ignore_errors=True)
@@ -115,7 +149,9 @@ class Command(BaseCommand):
                 f"bench_exchange measures the production shape: set DATABASE_URL to PostgreSQL (now {engine})."
             )
         if not settings.CELERY_BROKER_URL:
-            raise CommandError("bench_exchange needs a Celery broker: set REDIS_URL (e.g. redis://127.0.0.1:6379/0).")
+            raise CommandError(
+                "bench_exchange needs a Celery broker: set REDIS_URL (e.g. redis://127.0.0.1:6379/0)."
+            )
 
     def _exchange_user(self, password):
         from django.contrib.auth import get_user_model
@@ -127,14 +163,22 @@ class Command(BaseCommand):
         user.set_password(password)
         user.is_active = True
         user.save()
-        user.user_permissions.add(Permission.objects.get(content_type__app_label="integration_1c",
-                                                         codename="exchange_1c"))
+        user.user_permissions.add(
+            Permission.objects.get(content_type__app_label="integration_1c", codename="exchange_1c")
+        )
 
     def _start(self, name, command, env, work):
-        log = open(work / f"{name}.log", "wb")
+        # The child keeps its own copy of the log's descriptor; ours can close at once.
         # Its own process group, so stopping it also stops the processes it forks.
-        return subprocess.Popen(command, cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        with open(work / f"{name}.log", "wb") as log:
+            return subprocess.Popen(
+                command,
+                cwd=settings.BASE_DIR,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
     def _wait_for_web(self, url, processes, work):
         deadline = time.monotonic() + START_TIMEOUT
@@ -177,20 +221,35 @@ class Command(BaseCommand):
     # Runs -------------------------------------------------------------------------------------
 
     def _client(self, url, password, options):
-        return OneCClient(HttpTransport(url, timeout=600), BENCH_USER, password, version=options["schema"],
-                          poll_interval=0.5, timeout=options["timeout"])
+        return OneCClient(
+            HttpTransport(url, timeout=600),
+            BENCH_USER,
+            password,
+            version=options["schema"],
+            poll_interval=0.5,
+            timeout=options["timeout"],
+        )
 
     def _run_size(self, size, options, url, password, processes, work):
         self.stdout.write(f"== {size:,} products ==")
         started = time.monotonic()
         purged = purge_onec_catalogue()
-        self.stdout.write(f"  emptied the 1C catalogue ({purged:,} products) in {time.monotonic() - started:.1f} s")
+        self.stdout.write(
+            f"  emptied the 1C catalogue ({purged:,} products) in {time.monotonic() - started:.1f} s"
+        )
 
         folder = work / f"package-{size}"
         started = time.monotonic()
-        exchange = generate_exchange(folder, products=size, schema=options["schema"], seed=options["seed"],
-                                     variant_share=0.25, variants=(2, 4), warehouses=3,
-                                     images=not options["no_images"])
+        exchange = generate_exchange(
+            folder,
+            products=size,
+            schema=options["schema"],
+            seed=options["seed"],
+            variant_share=0.25,
+            variants=(2, 4),
+            warehouses=3,
+            images=not options["no_images"],
+        )
         archive = build_archive(folder, exchange.files, work / f"v8_{size}.zip")
         megabytes = sum(path.stat().st_size for path in exchange.files) / 2**20
         self.stdout.write(
@@ -218,11 +277,21 @@ class Command(BaseCommand):
 
     def _run_changes(self, base_size, options, url, password, processes, work):
         count = options["changes"]
-        self.stdout.write(f"== changes-only package: {count:,} offers of the {base_size:,}-product catalogue ==")
+        self.stdout.write(
+            f"== changes-only package: {count:,} offers of the {base_size:,}-product catalogue =="
+        )
         folder = work / "changes"
-        exchange = generate_offer_changes(folder, base_seed=options["seed"], offers=count, schema=options["schema"],
-                                          products=base_size, variant_share=0.25, variants=(2, 4), warehouses=3,
-                                          images=not options["no_images"])
+        exchange = generate_offer_changes(
+            folder,
+            base_seed=options["seed"],
+            offers=count,
+            schema=options["schema"],
+            products=base_size,
+            variant_share=0.25,
+            variants=(2, 4),
+            warehouses=3,
+            images=not options["no_images"],
+        )
         _reset_peaks(processes)
         result = self._client(url, password, options).exchange_catalog(exchange)
         peaks = _peaks(processes)
@@ -240,7 +309,9 @@ class Command(BaseCommand):
     def _print_table(self, rows):
         if not rows:
             return
-        header = f"{'exchange':<18}{'seconds':>10}{'per second':>18}{'web peak RSS':>16}{'worker peak RSS':>18}"
+        header = (
+            f"{'exchange':<18}{'seconds':>10}{'per second':>18}{'web peak RSS':>16}{'worker peak RSS':>18}"
+        )
         self.stdout.write("\n" + header + "\n" + "-" * len(header))
         for row in rows:
             rate = f"{row['rate']:,.0f} {row.get('unit', 'products/s')}"
@@ -373,8 +444,10 @@ def _reset_peaks(processes):
 
 
 def _peaks(processes):
-    return {name: max((_status_kb(pid, "VmHWM") for pid in _tree(process.pid)), default=0)
-            for name, process in processes.items()}
+    return {
+        name: max((_status_kb(pid, "VmHWM") for pid in _tree(process.pid)), default=0)
+        for name, process in processes.items()
+    }
 
 
 def _mb(kilobytes):

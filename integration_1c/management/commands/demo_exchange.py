@@ -16,7 +16,13 @@ import urllib.request
 from django.core.management.base import BaseCommand, CommandError
 
 from integration_1c.commerceml.generator import SCHEMAS, generate_exchange
-from integration_1c.emulator import DEFAULT_EXCHANGE_PATH, ExchangeError, ExchangeFailed, HttpTransport, OneCClient
+from integration_1c.emulator import (
+    DEFAULT_EXCHANGE_PATH,
+    ExchangeError,
+    ExchangeFailed,
+    HttpTransport,
+    OneCClient,
+)
 
 WAIT_SECONDS = 60
 
@@ -27,10 +33,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--url", default="http://127.0.0.1:8000", help="The shop's address.")
         parser.add_argument("--path", default=DEFAULT_EXCHANGE_PATH, help="The exchange URL path.")
-        parser.add_argument("--wait-for-server", action="store_true",
-                            help=f"Wait up to {WAIT_SECONDS} s for the server to answer first.")
-        parser.add_argument("--if-empty", action="store_true",
-                            help="Do nothing when the catalogue already has products.")
+        parser.add_argument(
+            "--wait-for-server",
+            action="store_true",
+            help=f"Wait up to {WAIT_SECONDS} s for the server to answer first.",
+        )
+        parser.add_argument(
+            "--if-empty", action="store_true", help="Do nothing when the catalogue already has products."
+        )
         parser.add_argument("--user", default=os.environ.get("ONEC_EXCHANGE_USER", "1c"))
         parser.add_argument("--password", default=os.environ.get("ONEC_EXCHANGE_PASSWORD", "1c-exchange"))
         parser.add_argument("--schema", choices=SCHEMAS, default="2.08")
@@ -46,7 +56,11 @@ class Command(BaseCommand):
             return
         with tempfile.TemporaryDirectory(prefix="demo-exchange-") as folder:
             exchange = generate_exchange(
-                folder, demo=True, schema=options["schema"], encoding=options["encoding"], seed=options["seed"]
+                folder,
+                demo=True,
+                schema=options["schema"],
+                encoding=options["encoding"],
+                seed=options["seed"],
             )
             client = OneCClient(
                 HttpTransport(url, options["path"]),
@@ -66,14 +80,16 @@ class Command(BaseCommand):
                 hint = ""
                 if error.answer is not None and error.answer.mode == "checkauth":
                     hint = (
-                        f"\nCreate the exchange user (manage.py setup_shop does) or pass --user/--password "
-                        f"(env ONEC_EXCHANGE_USER / ONEC_EXCHANGE_PASSWORD)."
+                        "\nCreate the exchange user (manage.py setup_shop does) or pass --user/--password "
+                        "(env ONEC_EXCHANGE_USER / ONEC_EXCHANGE_PASSWORD)."
                     )
                 raise CommandError(f"demo_exchange: the site refused the exchange: {error}{hint}") from error
             except (ExchangeError, OSError) as error:
                 raise CommandError(f"demo_exchange: {error}") from error
-        uploads = ", ".join(f"{name} ({size:,} bytes in {chunks} chunk{'s' if chunks > 1 else ''})"
-                            for name, size, chunks in result.uploads[:3])
+        uploads = ", ".join(
+            f"{name} ({size:,} bytes in {chunks} chunk{'s' if chunks > 1 else ''})"
+            for name, size, chunks in result.uploads[:3]
+        )
         if len(result.uploads) > 3:
             uploads += f" and {len(result.uploads) - 3} more files"
         self.stdout.write(f"  uploaded {uploads}{' as a zip' if result.zip else ''}")
@@ -96,7 +112,9 @@ class Command(BaseCommand):
                 return  # Any HTTP answer means the server is up.
             except (urllib.error.URLError, OSError) as error:
                 if time.monotonic() > deadline:
-                    raise CommandError(f"demo_exchange: {url} did not answer within {WAIT_SECONDS} s ({error})")
+                    raise CommandError(
+                        f"demo_exchange: {url} did not answer within {WAIT_SECONDS} s ({error})"
+                    )
                 time.sleep(1)
 
     def _catalogue_has_products(self):

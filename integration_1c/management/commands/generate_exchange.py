@@ -16,8 +16,12 @@ class Command(BaseCommand):
         parser.add_argument("--products", type=int, default=100, help="How many products (default 100).")
         parser.add_argument("--schema", choices=SCHEMAS, default="2.08")
         parser.add_argument("--encoding", choices=ENCODINGS, default="utf-8")
-        parser.add_argument("--seed", type=int, default=1, help="The same seed gives the same ids and values.")
-        parser.add_argument("--variant-share", type=float, default=0.25, help="Share of products with variants.")
+        parser.add_argument(
+            "--seed", type=int, default=1, help="The same seed gives the same ids and values."
+        )
+        parser.add_argument(
+            "--variant-share", type=float, default=0.25, help="Share of products with variants."
+        )
         parser.add_argument("--warehouses", type=int, default=3)
         parser.add_argument("--no-images", action="store_true", help="Do not write pictures.")
         parser.add_argument(
@@ -29,7 +33,9 @@ class Command(BaseCommand):
             "of the catalogue the other options describe.",
         )
         parser.add_argument("--demo", action="store_true", help="The ~60-product demo shop instead.")
-        parser.add_argument("--guid-names", action="store_true", help="Name files import___<guid>.xml as 1C-Bitrix does.")
+        parser.add_argument(
+            "--guid-names", action="store_true", help="Name files import___<guid>.xml as 1C-Bitrix does."
+        )
 
     def handle(self, *args, **options):
         if options["products"] < 0 or options["changes_only"] < 0:
