@@ -132,19 +132,21 @@ def inspect(archive, archive_name, limits):
     return plan
 
 
-def extract(folder, archive_name, limits, max_inline_bytes=None):
+def extract(folder, archive_name, limits, max_inline_bytes=None, max_inline_members=None):
     """
     Unpack ``archive_name`` of an :class:`~.uploads.UploadFolder` into the same folder;
     return ``[(member name, size)]``. Raise :class:`ArchiveRejected` (nothing left
-    behind) or, when ``max_inline_bytes`` is given and the archive promises more,
-    :class:`UnpackLater` before writing anything.
+    behind) or, when the archive promises more bytes or members than the ``max_inline_*``
+    given, :class:`UnpackLater` before writing anything.
     """
     written = []  # names, in order, so that a refusal can remove them
     sizes = {}  # a name repeated in the archive is written twice: the last copy stays
     try:
         with folder.open(archive_name, "rb") as raw, zipfile.ZipFile(raw) as archive:
             plan = inspect(archive, archive_name, limits)
-            if max_inline_bytes is not None and plan.total_size > max_inline_bytes:
+            if (max_inline_bytes is not None and plan.total_size > max_inline_bytes) or (
+                max_inline_members is not None and len(plan.members) > max_inline_members
+            ):
                 raise UnpackLater(archive_name)
             budget = _Budget(plan, limits)
             for member in plan.members:

@@ -45,8 +45,10 @@ ACTIVE_STATES = (ExchangeFile.QUEUED, ExchangeFile.RUNNING)
 
 #: An archive is unpacked within the HTTP call when it is at most this big…
 INLINE_UNPACK_MAX_ARCHIVE = 16 * 1024 * 1024
-#: …and promises at most this many unpacked bytes; otherwise a Celery task does it.
+#: …and promises at most this many unpacked bytes and members (every member is a file
+#: to create, about a millisecond each); otherwise a Celery task does it.
 INLINE_UNPACK_MAX_BYTES = 64 * 1024 * 1024
+INLINE_UNPACK_MAX_MEMBERS = 500
 
 #: An open session with no call for this long is closed by the cleanup task (2.x
 #: clients never send ``mode=complete``).
@@ -232,7 +234,9 @@ def _unpack_archives(session):
     for archive in session.files.filter(kind=ARCHIVE).exclude(state=ExchangeFile.DONE).order_by("pk"):
         if archive.state == ExchangeFile.UPLOADING and _claim(archive):
             if archive.size > INLINE_UNPACK_MAX_ARCHIVE or not unpack_archive(
-                archive.pk, max_inline_bytes=INLINE_UNPACK_MAX_BYTES
+                archive.pk,
+                max_inline_bytes=INLINE_UNPACK_MAX_BYTES,
+                max_inline_members=INLINE_UNPACK_MAX_MEMBERS,
             ):
                 from integration_1c import tasks
 
@@ -245,10 +249,10 @@ def _unpack_archives(session):
     return None
 
 
-def unpack_archive(file_id, max_inline_bytes=None):
+def unpack_archive(file_id, max_inline_bytes=None, max_inline_members=None):
     """
     Unpack a QUEUED archive into its session folder and register its members. Returns
-    False (and leaves it QUEUED) when ``max_inline_bytes`` says it is for the worker,
+    False (and leaves it QUEUED) when the ``max_inline_*`` limits say it is for the worker,
     True once it is DONE or FAILED. A second caller finds nothing to do.
     """
     now = timezone.now()
@@ -260,7 +264,9 @@ def unpack_archive(file_id, max_inline_bytes=None):
     folder = uploads.UploadFolder(archive.session.folder)
     try:
         folder.finish(archive.name)
-        members = archives.extract(folder, archive.name, archives.Limits.from_conf(), max_inline_bytes)
+        members = archives.extract(
+            folder, archive.name, archives.Limits.from_conf(), max_inline_bytes, max_inline_members
+        )
     except archives.UnpackLater:
         ExchangeFile.objects.filter(pk=file_id).update(state=ExchangeFile.QUEUED, started_at=None)
         return False

@@ -103,6 +103,15 @@ def test_a_big_archive_is_unpacked_by_the_worker_while_import_answers_progress(
     assert text(onec.import_("import.xml")) == "success"
 
 
+def test_an_archive_with_many_members_goes_to_the_worker(onec, importer, queue, monkeypatch):
+    monkeypatch.setattr(pipeline, "INLINE_UNPACK_MAX_MEMBERS", 2)
+    onec.send("v8.zip", package())
+
+    assert text(onec.import_("import.xml")) == "progress\nРаспаковка архива «v8.zip»…"
+    assert queue.names() == ["unpack_archive"]
+    assert not folder_of(onec).exists("import.xml")
+
+
 def test_an_archive_bigger_than_a_chunk_goes_to_the_worker_without_being_opened(onec, queue, monkeypatch):
     monkeypatch.setattr(pipeline, "INLINE_UNPACK_MAX_ARCHIVE", 10)
     monkeypatch.setattr(archives, "extract", lambda *args, **kwargs: pytest.fail("opened in the request"))
