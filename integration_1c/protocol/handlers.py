@@ -105,9 +105,14 @@ def import_file(request, exchange_type, params):
 
 
 def deactivate(request, exchange_type, params):
-    """``mode=deactivate&timestamp=``: hide what this exchange did not touch (3.x clients)."""
+    """
+    ``mode=deactivate&timestamp=``: hide what this exchange did not touch (3.x clients).
+    Hiding too much empties the shop, hiding too little only waits for the next run, so
+    the earlier of the client's timestamp and the start of the whole run is used.
+    """
     session = _session(request, exchange_type)
-    since = _timestamp(params.get("timestamp"), default=session.started_at)
+    run_start = sessions.run_started_at(session)
+    since = min(_timestamp(params.get("timestamp"), default=run_start), run_start)
     hidden = pipeline.load_service("catalogue").deactivate_untouched(since=since)
     if isinstance(hidden, tuple) and len(hidden) == 2:
         return success(f"Скрыто товаров: {hidden[0]}, групп: {hidden[1]}")

@@ -1,13 +1,14 @@
 """mode=import (progress loop, states), deactivate, and failures that must stay text."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.utils import timezone
 
 from integration_1c.models import ExchangeFile, ExchangeSession
 from integration_1c.protocol import pipeline
 
-from .conftest import patch_service, text
+from .conftest import OneC, patch_service, text
 
 pytestmark = pytest.mark.django_db
 
@@ -93,6 +94,29 @@ def test_deactivate_hides_what_was_not_touched_since_the_checkauth_timestamp(one
 
     assert answer == "success\nСкрыто товаров: 3, групп: 1"
     assert calls == [datetime.fromtimestamp(int(onec.timestamp), tz=UTC)]
+
+
+def test_deactivate_after_a_checkauth_per_file_counts_from_the_first_cycle(exchange_user, monkeypatch):
+    """The last checkauth's timestamp would make the first file's products look untouched."""
+    calls = []
+    patch_service(monkeypatch, "catalogue", deactivate_untouched=lambda since: calls.append(since) or (0, 0))
+    earlier_run = ExchangeSession.objects.create(
+        exchange_type="catalog", user=exchange_user, token="yesterday",
+        started_at=timezone.now() - timedelta(hours=1), last_seen_at=timezone.now() - timedelta(minutes=50),
+    )  # fmt: skip
+    cycles = []
+    for _ in range(3):
+        client = OneC()
+        text(client.checkauth())
+        text(client.init())
+        cycles.append(client)
+    first = ExchangeSession.objects.get(token=cycles[0].sessid)
+    ExchangeSession.objects.filter(pk=first.pk).update(started_at=first.started_at - timedelta(minutes=5))
+
+    assert text(cycles[-1].call("deactivate", timestamp=cycles[-1].timestamp)).startswith("success")
+
+    assert calls == [first.started_at - timedelta(minutes=5)]
+    assert calls[0] > earlier_run.started_at
 
 
 def test_deactivate_without_a_timestamp_uses_the_start_of_the_session(onec, monkeypatch):
