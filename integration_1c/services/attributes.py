@@ -13,12 +13,14 @@ its attributes are:
 * ``c_<slug>`` for each characteristic name (ХарактеристикиТовара), as text.
 
 Values are written set-based: per batch, one query reads the 1C-managed values the
-products have, one upsert writes the wanted ones and one delete drops the rest.
+products have, one upsert writes the new and changed ones (unchanged ones are not
+rewritten) and one delete drops the rest.
 Manager-made attributes (any other code) are never touched.
 """
 
 import hashlib
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -26,6 +28,8 @@ from oscar.core.loading import get_model
 from unidecode import unidecode
 
 from integration_1c.models import Unit
+
+from .bulk import delete_where_in, upsert
 
 ProductAttribute = get_model("catalogue", "ProductAttribute")
 ProductAttributeValue = get_model("catalogue", "ProductAttributeValue")
@@ -76,11 +80,13 @@ def _safe_code(prefix, body, source):
     return code
 
 
+@lru_cache(maxsize=4096)
 def property_attribute_code(property_id):
     """``p_<Ид with '-' replaced by '_'>`` (other odd characters too, made unique by a hash)."""
     return _safe_code(PROPERTY_PREFIX, property_id.replace("-", "_"), property_id)
 
 
+@lru_cache(maxsize=4096)
 def characteristic_attribute_code(name):
     """``c_<transliterated slug of the characteristic name, '_' for '-'>``: "Цвет" -> ``c_tsvet``."""
     from oscar.core.utils import slugify
@@ -343,7 +349,7 @@ class AttributeIndex:
         """A value row for a fixed text attribute, or None for an empty text."""
         if not text:
             return None
-        return ProductAttributeValue(product_id=product_id, attribute_id=self.by_code[code].id, value_text=text)
+        return value_row(product_id, self.by_code[code].id, value_text=text)
 
     def property_values(self, product_id, pairs, *, owner):
         """
@@ -366,10 +372,10 @@ class AttributeIndex:
             row = rows.get(info.id)
             if row is not None:
                 # Several values of one property: texts are joined, others keep the first.
-                if info.type == ProductAttribute.TEXT and value not in row.value_text.split(", "):
-                    row.value_text = f"{row.value_text}, {value}"
+                if info.type == ProductAttribute.TEXT and value not in row["value_text"].split(", "):
+                    row["value_text"] = f"{row['value_text']}, {value}"
                 continue
-            row = ProductAttributeValue(product_id=product_id, attribute_id=info.id)
+            row = value_row(product_id, info.id)
             if info.type == ProductAttribute.OPTION:
                 option_id = self.options_by_key.get(info.option_group_id, {}).get(value) or self.options_by_text.get(
                     info.option_group_id, {}
@@ -380,7 +386,7 @@ class AttributeIndex:
                         f"{owner}: значение {value} свойства {property_id} нет в справочнике — пропущено",
                     )
                     continue
-                row.value_option_id = option_id
+                row["value_option_id"] = option_id
             elif info.type == ProductAttribute.FLOAT:
                 number = parse_number(value)
                 if number is None:
@@ -389,7 +395,7 @@ class AttributeIndex:
                         f"{owner}: значение «{value}» свойства {property_id} не число — пропущено",
                     )
                     continue
-                row.value_float = number
+                row["value_float"] = number
             elif info.type == ProductAttribute.BOOLEAN:
                 word = value.casefold()
                 if word not in TRUE_WORDS and word not in FALSE_WORDS:
@@ -398,11 +404,25 @@ class AttributeIndex:
                         f"{owner}: значение «{value}» свойства {property_id} не булево — пропущено",
                     )
                     continue
-                row.value_boolean = word in TRUE_WORDS
+                row["value_boolean"] = word in TRUE_WORDS
             else:
-                row.value_text = value
+                row["value_text"] = value
             rows[info.id] = row
         return list(rows.values())
+
+
+def value_row(product_id, attribute_id, **values):
+    """A ProductAttributeValue row for :func:`write_values` (every value column set)."""
+    row = {
+        "product_id": product_id,
+        "attribute_id": attribute_id,
+        "value_text": None,
+        "value_float": None,
+        "value_boolean": None,
+        "value_option_id": None,
+    }
+    row.update(values)
+    return row
 
 
 def option_key(group_code, option_code):
@@ -425,21 +445,26 @@ def write_values(rows, managed):
         return
     wanted = {}
     for row in rows:
-        wanted[(row.product_id, row.attribute_id)] = row
+        wanted[(row["product_id"], row["attribute_id"])] = row
     attribute_ids = set().union(*managed.values())
-    stale = [
-        pk
-        for pk, product_id, attribute_id in ProductAttributeValue.objects.filter(
-            product_id__in=list(managed), attribute_id__in=attribute_ids
-        ).values_list("id", "product_id", "attribute_id")
-        if attribute_id in managed.get(product_id, ()) and (product_id, attribute_id) not in wanted
-    ]
+    stale = []
+    columns = ("value_text", "value_float", "value_boolean", "value_option_id")
+    # Filtered by product only: with the attribute ids too PostgreSQL picks the attribute
+    # index and scans every value of those attributes, batch after batch.
+    for pk, product_id, attribute_id, *values in ProductAttributeValue.objects.filter(
+        product_id__in_array=list(managed)
+    ).values_list("id", "product_id", "attribute_id", *columns):
+        if attribute_id not in attribute_ids:
+            continue
+        key = (product_id, attribute_id)
+        row = wanted.get(key)
+        if row is None:
+            if attribute_id in managed.get(product_id, ()):
+                stale.append(pk)
+        elif all(row[column] == value for column, value in zip(columns, values)):
+            del wanted[key]  # unchanged: nothing to write
     if stale:
-        ProductAttributeValue.objects.filter(id__in=stale).delete()
-    if wanted:
-        ProductAttributeValue.objects.bulk_create(
-            list(wanted.values()),
-            update_conflicts=True,
-            unique_fields=["attribute", "product"],
-            update_fields=list(VALUE_FIELDS),
-        )
+        through = ProductAttributeValue.value_multi_option.through
+        delete_where_in(through, "productattributevalue_id", stale)
+        delete_where_in(ProductAttributeValue, "id", stale)
+    upsert(ProductAttributeValue, list(wanted.values()), unique=["attribute", "product"], update=list(VALUE_FIELDS))

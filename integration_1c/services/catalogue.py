@@ -34,6 +34,7 @@ from integration_1c.models import CategoryExchange
 
 from . import attributes as attrs
 from .attributes import FIXED_ATTRIBUTES, FULL_NAME_REQUISITE, write_values
+from .bulk import delete_where_in, upsert
 
 Category = get_model("catalogue", "Category")
 Product = get_model("catalogue", "Product")
@@ -285,10 +286,10 @@ class ProductWriter:
         self.seen_any = True
         existing = {
             row["code"]: row
-            for row in Product.objects.filter(code__in=list(unique)).values("id", "code", "structure", "is_public")
+            for row in Product.objects.filter(code__in_array=list(unique)).values("id", "code", "structure", "is_public")
         }
-        product_class = self.ctx.product_class
-        objects, kept = [], []
+        product_class_id = self.ctx.product_class.pk
+        rows, kept = [], []
         for record in records:
             row = existing.get(record.id)
             if row is not None and row["structure"] == Product.CHILD:
@@ -296,17 +297,17 @@ class ProductWriter:
                 self.report.warn(f"товар {record.id} «{record.name}»: на сайте это вариант другого товара — пропущен")
                 continue
             title = (record.name or record.requisites.get(FULL_NAME_REQUISITE) or record.id).strip()[:255]
-            objects.append(
-                Product(
-                    code=record.id,
-                    title=title,
-                    slug=make_slug(title, record.id),
-                    description=record.description or "",
-                    is_public=not record.deleted,
-                    structure=row["structure"] if row is not None else Product.STANDALONE,
-                    product_class=product_class,
-                    parent=None,
-                )
+            rows.append(
+                {
+                    "code": record.id,
+                    "title": title,
+                    "slug": make_slug(title, record.id),
+                    "description": record.description or "",
+                    "is_public": not record.deleted,
+                    "structure": row["structure"] if row is not None else Product.STANDALONE,
+                    "product_class_id": product_class_id,
+                    "parent_id": None,
+                }
             )
             kept.append(record)
             if row is None:
@@ -317,12 +318,10 @@ class ProductWriter:
                 self.report.updated += 1
                 if record.deleted and row["is_public"]:
                     self.report.hidden += 1
-        if not objects:
+        if not rows:
             return
-        Product.objects.bulk_create(
-            objects, update_conflicts=True, unique_fields=["code"], update_fields=self.PRODUCT_FIELDS
-        )
-        ids = dict(Product.objects.filter(code__in=[record.id for record in kept]).values_list("code", "id"))
+        written = upsert(Product, rows, unique=["code"], update=self.PRODUCT_FIELDS, returning=["code", "id"])
+        ids = dict(written)
         self._write_categories(kept, ids)
         self._write_attributes(kept, ids)
         if self.images is not None:
@@ -343,10 +342,16 @@ class ProductWriter:
                             "товар в неё не помещён"
                         )
                     continue
-                links[(product_id, category_id)] = ProductCategory(product_id=product_id, category_id=category_id)
-        ProductCategory.objects.filter(product_id__in=list(ids.values())).delete()
-        if links:
-            ProductCategory.objects.bulk_create(list(links.values()))
+                links[(product_id, category_id)] = {"product_id": product_id, "category_id": category_id}
+        stale = []
+        for pk, product_id, category_id in ProductCategory.objects.filter(
+            product_id__in_array=list(ids.values())
+        ).values_list("id", "product_id", "category_id"):
+            if links.pop((product_id, category_id), None) is None:
+                stale.append(pk)
+        # Raw delete: ProductCategory's post_delete receiver would load and signal every row.
+        delete_where_in(ProductCategory, "id", stale)
+        upsert(ProductCategory, list(links.values()), unique=["product", "category"], update=[])
 
     def _write_attributes(self, records, ids):
         index = self.attributes
@@ -388,10 +393,7 @@ def characteristic_values(product_id, characteristics, attribute_ids):
                 values[attribute_id] = f"{values[attribute_id]}, {value}"
         else:
             values[attribute_id] = value
-    return [
-        attrs.ProductAttributeValue(product_id=product_id, attribute_id=attribute_id, value_text=value)
-        for attribute_id, value in values.items()
-    ]
+    return [attrs.value_row(product_id, attribute_id, value_text=value) for attribute_id, value in values.items()]
 
 
 # -- hiding --------------------------------------------------------------------------------
@@ -415,8 +417,8 @@ def deactivate_untouched(since):
     Products are "touched" when an import wrote them (``Product.date_updated``, which
     every product upsert sets). Oscar's Category has no such date, so the import stamps
     ``CategoryExchange.touched_at`` for every group it reads; a 1C group without a stamp
-    has never been listed since stamps exist and counts as untouched. Returns
-    ``(products hidden, groups hidden)``.
+    has never been listed since stamps exist and counts as untouched. Returns how many
+    products and groups it hid.
     """
     products = hide_products_not_updated_since(since)
     stale = Exists(CategoryExchange.objects.filter(category_id=OuterRef("pk"), touched_at__gte=since))
@@ -426,7 +428,7 @@ def deactivate_untouched(since):
         forget_category_urls()
     if products or groups:
         refresh_category_hierarchy()
-    return products, groups
+    return products + groups
 
 
 def hide_missing_enabled():

@@ -40,6 +40,10 @@ class ImportContext:
     #: Where ``Картинка`` paths are read from (an :class:`.images.ImageSource`), or None.
     images: object = None
     batch_size: int = 0
+    #: The file's Document kind, and whether it is a FULL package (СодержитТолькоИзменения
+    #: = false): set by the importer once the Document is read.
+    kind: str = ""
+    full_package: bool = False
     #: Called with ``report.processed`` after every batch (progress for the journal).
     progress: Callable[[int], None] | None = None
     _rollback_actions: list = field(default_factory=list)

@@ -116,7 +116,8 @@ class RecordApplier:
         document = next(stream, None)
         if not isinstance(document, rec.Document):
             raise ImportFailed(f"{self.ctx.report.source}: файл не похож на выгрузку CommerceML")
-        self.ctx.report.kind = document.kind
+        self.ctx.report.kind = self.ctx.kind = document.kind
+        self.ctx.full_package = document.changes_only is False
         batch_size = self.ctx.batch_size
         for record in stream:
             if type(record) is not self._pending_type or len(self._pending) >= batch_size:

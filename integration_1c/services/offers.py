@@ -23,7 +23,7 @@ the sales records.
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import F
+from django.db import connection
 from oscar.core.loading import get_model
 
 from integration_1c import conf
@@ -33,6 +33,7 @@ from integration_1c.models import PriceType, ProductPrice
 from . import attributes as attrs
 from . import stock
 from .attributes import write_values
+from .bulk import KeySet, delete_where_in, upsert
 from .catalogue import characteristic_values, make_slug
 from .context import ImportFailed
 
@@ -191,10 +192,14 @@ class WarehouseIndex:
 
 
 class OfferWriter:
-    """Applies batches of Предложение records."""
+    """
+    Applies batches of Предложение records. Rows whose content did not change are not
+    written again: 1C re-sends whole packages every few minutes, and an unchanged row
+    costs nothing to skip but a lot to rewrite (Oscar's tables carry many indexes).
+    """
 
-    CHILD_FIELDS = ["title", "slug", "is_public", "parent", "structure", "product_class", "date_updated"]
-    STOCK_FIELDS = ["product", "num_in_stock", "price", "price_currency", "date_updated"]
+    CHILD_FIELDS = ["title", "slug", "is_public", "parent", "structure", "product_class"]
+    STOCK_FIELDS = ["product", "num_in_stock", "num_allocated", "price", "price_currency"]
 
     def __init__(self, ctx, price_types, warehouses, attributes):
         self.ctx = ctx
@@ -203,14 +208,16 @@ class OfferWriter:
         self.warehouses = warehouses
         self.attributes = attributes
         self.saw_stock = False
-        self._sales = None
+        #: Offer Ид that carried stock, for zeroing what a full package left out.
+        self.listed = KeySet("offers")
+        self._rule = None
         self._default_warehouse = None
 
     @property
-    def sales(self):
-        if self._sales is None:
-            self._sales = stock.sales_partner()
-        return self._sales
+    def rule(self):
+        if self._rule is None:
+            self._rule = stock.SalesStockRule(self.ctx.counted_before)
+        return self._rule
 
     @property
     def default_warehouse(self):
@@ -228,7 +235,9 @@ class OfferWriter:
         codes = {offer.product_id for offer in offers} | {offer.id for offer in offers if offer.characteristic_id}
         products = {
             row["code"]: row
-            for row in Product.objects.filter(code__in=list(codes)).values("id", "code", "structure", "parent_id")
+            for row in Product.objects.filter(code__in_array=list(codes)).values(
+                "id", "code", "structure", "parent_id", "title", "is_public"
+            )
         }
         targets = []  # (offer, product row)
         variants = []  # (offer, parent row)
@@ -266,7 +275,7 @@ class OfferWriter:
         """Upsert child products for ``p#c`` offers; returns (offer, child row) pairs."""
         if not variants:
             return []
-        described, bare = [], []
+        ids, rows = {}, []
         for offer, parent in variants:
             child = products.get(offer.id)
             if child is not None and child["structure"] != Product.CHILD:
@@ -275,45 +284,35 @@ class OfferWriter:
                 continue
             if child is None:
                 self.report.created += 1
-            else:
-                self.report.updated += 1
-            (described if offer.name else bare).append((offer, parent, child))
-        if described:
-            Product.objects.bulk_create(
-                [self._child(offer, parent) for offer, parent, _ in described],
-                update_conflicts=True,
-                unique_fields=["code"],
-                update_fields=self.CHILD_FIELDS,
-            )
-        new_bare = [(offer, parent) for offer, parent, child in bare if child is None]
-        if new_bare:
-            Product.objects.bulk_create(
-                [self._child(offer, parent) for offer, parent in new_bare],
-                update_conflicts=True,
-                unique_fields=["code"],
-                update_fields=["parent", "structure"],
-            )
-        ids = dict(
-            Product.objects.filter(code__in=[offer.id for offer, _, _ in described + bare]).values_list("code", "id")
-        )
-        self._write_variant_attributes([(offer, ids[offer.id]) for offer, _, _ in described + bare])
-        pairs = []
-        for offer, _, _ in described + bare:
-            pairs.append((offer, {"id": ids[offer.id], "code": offer.id, "structure": Product.CHILD}))
-        return pairs
+                rows.append(self._child(offer, parent))
+                continue
+            self.report.updated += 1
+            ids[offer.id] = child["id"]
+            # An offer without a name (prices / rests files) says nothing about the variant.
+            title = (offer.name or "").strip()[:255]
+            if offer.name and (
+                child["title"] != title or child["is_public"] == offer.deleted or child["parent_id"] != parent["id"]
+            ):
+                rows.append(self._child(offer, parent))
+        if rows:
+            ids.update(upsert(Product, rows, unique=["code"], update=self.CHILD_FIELDS, returning=["code", "id"]))
+        pairs = [(offer, ids[offer.id]) for offer, _ in variants if offer.id in ids]
+        self._write_variant_attributes(pairs)
+        return [(offer, {"id": pk, "code": offer.id, "structure": Product.CHILD}) for offer, pk in pairs]
 
     @staticmethod
     def _child(offer, parent):
         title = (offer.name or "").strip()[:255]
-        return Product(
-            code=offer.id,
-            parent_id=parent["id"],
-            structure=Product.CHILD,
-            product_class=None,
-            title=title,
-            slug=make_slug(title, offer.id),
-            is_public=not offer.deleted,
-        )
+        return {
+            "code": offer.id,
+            "parent_id": parent["id"],
+            "structure": Product.CHILD,
+            "product_class_id": None,
+            "title": title,
+            "slug": make_slug(title or parent.get("title") or "", offer.id),
+            "is_public": not offer.deleted,
+            "description": "",
+        }
 
     def _write_variant_attributes(self, pairs):
         """Characteristics (``c_``), article, barcode and offer properties of variants."""
@@ -332,7 +331,7 @@ class OfferWriter:
             for code, text in (("article", offer.article), ("barcode", offer.barcode)):
                 row = index.text_value(product_id, code, (text or "").strip())
                 if row is not None:
-                    owned.add(row.attribute_id)
+                    owned.add(row["attribute_id"])
                     rows.append(row)
             if offer.properties:
                 owned |= index.ids_with_prefix(attrs.PROPERTY_PREFIX)
@@ -348,9 +347,10 @@ class OfferWriter:
         if selling is None:
             wanted = conf.get("ONEC_PRICE_TYPE")
             if wanted:
+                known = ", ".join(f"«{row['name']}»" for row in self.price_types.by_code.values()) or "нет"
                 raise ImportFailed(
                     f"{self.report.source}: тип цены «{wanted}» (ONEC_PRICE_TYPE) не найден ни в файле, ни на сайте; "
-                    f"известные типы: {', '.join(row['name'] for row in self.price_types.by_code.values()) or 'нет'}"
+                    f"известные типы цен: {known}"
                 )
             raise ImportFailed(
                 f"{self.report.source}: в файле есть цены, но не описан ни один тип цены (ТипыЦен) — "
@@ -366,12 +366,9 @@ class OfferWriter:
         priced = [(offer, product) for offer, product in targets if offer.prices is not None]
         if not priced:
             return {}
-        selling = self._selling_type()
-        selling_prices = {}
-        rows = {}
-        listed = {}
+        selling = self.price_types.selling()
+        selling_prices, wanted = {}, {}
         for offer, product in priced:
-            listed.setdefault(product["id"], set())
             for price in offer.prices:
                 price_type = self.price_types.get(price.price_type_id)
                 if price_type is None:
@@ -382,30 +379,26 @@ class OfferWriter:
                     self.report.warn(f"предложение {offer.id}: цена {price.value} вне допустимых пределов — пропущена")
                     continue
                 currency = normalise_currency(price.currency) or price_type["currency"] or stock.default_currency()
-                rows[(product["id"], price_type["id"])] = ProductPrice(
-                    product_id=product["id"], price_type_id=price_type["id"], price=value, currency=currency
-                )
-                listed[product["id"]].add(price_type["id"])
+                if selling is None:
+                    selling = self._selling_type()  # raises: prices that can reach no stock record
+                wanted[(product["id"], price_type["id"])] = (value, currency)
                 if price_type["id"] == selling["id"]:
                     selling_prices[offer.id] = (value, currency)
         declared = {self.price_types.by_code[code]["id"] for code in self.price_types.declared}
-        if declared:
-            stale = [
-                pk
-                for pk, product_id, type_id in ProductPrice.objects.filter(
-                    product_id__in=list(listed), price_type_id__in=declared
-                ).values_list("id", "product_id", "price_type_id")
-                if type_id not in listed[product_id]
-            ]
-            if stale:
-                ProductPrice.objects.filter(id__in=stale).delete()
-        if rows:
-            ProductPrice.objects.bulk_create(
-                list(rows.values()),
-                update_conflicts=True,
-                unique_fields=["product", "price_type"],
-                update_fields=["price", "currency", "date_updated"],
-            )
+        product_ids = {product["id"] for _, product in priced}
+        stale, rows = [], []
+        existing = {}
+        for pk, product_id, type_id, value, currency in ProductPrice.objects.filter(
+            product_id__in_array=list(product_ids)
+        ).values_list("id", "product_id", "price_type_id", "price", "currency"):
+            existing[(product_id, type_id)] = (value, currency)
+            if type_id in declared and (product_id, type_id) not in wanted:
+                stale.append(pk)
+        for (product_id, type_id), (value, currency) in wanted.items():
+            if existing.get((product_id, type_id)) != (value, currency):
+                rows.append({"product_id": product_id, "price_type_id": type_id, "price": value, "currency": currency})
+        delete_where_in(ProductPrice, "id", stale)
+        upsert(ProductPrice, rows, unique=["product", "price_type"], update=["price", "currency"])
         return selling_prices
 
     # -- stock ---------------------------------------------------------------------------
@@ -413,7 +406,8 @@ class OfferWriter:
     def _write_stock(self, targets, selling_prices):
         """
         Per-warehouse records and the sales record of each sellable offer that brought
-        stock or a selling price, in one upsert on (partner, partner_sku).
+        stock or a selling price, in one upsert on (partner, partner_sku). The records
+        are read ``FOR UPDATE`` first, then the reservations (see :mod:`.stock`).
         """
         work = []
         for offer, product in targets:
@@ -422,70 +416,91 @@ class OfferWriter:
             if product["structure"] == Product.PARENT or not (has_stock or selling):
                 continue
             work.append((offer, product, has_stock, selling))
-            self.saw_stock = self.saw_stock or has_stock
         if not work:
             return
-        sales_id = self.sales.pk
+        rule = self.rule
+        sales_id = rule.sales_id
+        stocked = [offer.id[:128] for offer, _, has_stock, _ in work if has_stock]
+        if stocked:
+            self.saw_stock = True
+            if self.ctx.full_package:
+                self.listed.add(stocked)
         existing = {}
-        for row in StockRecord.objects.filter(partner_sku__in=[offer.id for offer, *_ in work]).values(
-            "partner_id", "partner_sku", "product_id", "num_in_stock", "num_allocated", "price", "price_currency"
+        skus = {offer.id[:128] for offer, *_ in work}
+        # By product (indexed), not by partner_sku (Oscar indexes it only behind partner).
+        for row in stock.lock_stock_records(
+            StockRecord.objects.filter(product_id__in_array=list({product["id"] for _, product, *_ in work})),
+            ["partner_id", "partner_sku", "product_id", "num_in_stock", "num_allocated", "price", "price_currency"],
         ):
-            existing.setdefault(row["partner_sku"], {})[row["partner_id"]] = row
+            if row["partner_sku"] in skus:
+                existing.setdefault(row["partner_sku"], {})[row["partner_id"]] = row
+        reserved = rule.reserved(
+            [current[sales_id]["pk"] for current in existing.values() if sales_id in current]
+        )
         known_prices = self._known_selling_prices([product["id"] for _, product, _, selling in work if not selling])
         warehouse_codes = {code for offer, *_ in work if offer.stocks for code, _ in offer.stocks}
         warehouse_ids = self.warehouses.ids_for(sorted(warehouse_codes)) if warehouse_codes else {}
 
-        rows, restock = [], set()
+        rows, sales_ids = [], []
         for offer, product, has_stock, selling in work:
-            current = existing.get(offer.id, {})
+            sku = offer.id[:128]
+            current = existing.get(sku, {})
             price, currency = selling or known_prices.get(product["id"], (None, ""))
-            quantities = {}
-            if offer.stocks is not None:
-                for code, quantity in offer.stocks:
-                    partner_id = warehouse_ids[code]
-                    quantities[partner_id] = quantities.get(partner_id, 0) + quantity_to_int(quantity)
-                if not offer.stocks and offer.quantity is not None:
+            quantities = {
+                partner_id: row["num_in_stock"] for partner_id, row in current.items() if partner_id != sales_id
+            }
+            if has_stock:
+                # A warehouse the offer no longer lists has nothing left there.
+                quantities = dict.fromkeys(quantities, 0)
+                if offer.stocks:
+                    for code, quantity in offer.stocks:
+                        partner_id = warehouse_ids[code]
+                        quantities[partner_id] = quantities.get(partner_id, 0) + quantity_to_int(quantity)
+                elif offer.quantity is not None:
                     quantities[self.default_warehouse.pk] = quantity_to_int(offer.quantity)
-            elif offer.quantity is not None:
-                quantities[self.default_warehouse.pk] = quantity_to_int(offer.quantity)
-            partners = set(current) | set(quantities)
-            partners.discard(sales_id)
-            for partner_id in partners:
-                row = current.get(partner_id)
-                if has_stock:
-                    # A warehouse the offer no longer lists has nothing left there.
-                    num_in_stock = quantities.get(partner_id, 0)
-                else:
-                    num_in_stock = row["num_in_stock"]
-                rows.append(self._record(offer, product, partner_id, num_in_stock, row, price, currency, selling))
+            for partner_id, num_in_stock in quantities.items():
+                rows.append(self._record(sku, product, partner_id, num_in_stock, current.get(partner_id), price, currency, selling))
             sales_row = current.get(sales_id)
-            rows.append(
-                self._record(
-                    offer, product, sales_id, sales_row["num_in_stock"] if sales_row else 0, sales_row, price, currency,
-                    selling,
-                )
-            )  # fmt: skip
+            if sales_row is not None:
+                sales_ids.append(sales_row["pk"])
             if has_stock or sales_row is None:
-                restock.add(product["id"])
-        StockRecord.objects.bulk_create(
-            rows, update_conflicts=True, unique_fields=["partner", "partner_sku"], update_fields=self.STOCK_FIELDS
-        )
-        if restock:
-            stock.recompute_sales_stock(list(restock), counted_before=self.ctx.counted_before)
+                in_stock = rule.in_stock(quantities)
+                allocated = reserved.get(sales_row["pk"], 0) if sales_row else 0
+            else:
+                in_stock, allocated = sales_row["num_in_stock"], sales_row["num_allocated"]
+            rows.append(
+                self._record(sku, product, sales_id, in_stock, sales_row, price, currency, selling, allocated)
+            )
+        changed = [row for row in rows if row.pop("_changed")]
+        upsert(StockRecord, changed, unique=["partner", "partner_sku"], update=self.STOCK_FIELDS)
+        if changed and sales_ids:
+            stock.sync_stock_alerts(sales_ids)
 
     @staticmethod
-    def _record(offer, product, partner_id, num_in_stock, row, price, currency, selling):
+    def _record(sku, product, partner_id, num_in_stock, row, price, currency, selling, allocated=None):
+        """A stock record row, flagged ``_changed`` unless it equals what is stored."""
         if not selling and row is not None:
             price, currency = row["price"], row["price_currency"]
-        return StockRecord(
-            product_id=product["id"],
-            partner_id=partner_id,
-            partner_sku=offer.id[:128],
-            num_in_stock=num_in_stock,
-            num_allocated=row["num_allocated"] if row is not None else 0,
-            price=price,
-            price_currency=currency or stock.default_currency(),
+        currency = currency or stock.default_currency()
+        if allocated is None:
+            allocated = row["num_allocated"] if row is not None else 0
+        changed = row is None or (
+            row["product_id"] != product["id"]
+            or row["num_in_stock"] != num_in_stock
+            or (row["num_allocated"] or 0) != (allocated or 0)
+            or row["price"] != price
+            or row["price_currency"] != currency
         )
+        return {
+            "product_id": product["id"],
+            "partner_id": partner_id,
+            "partner_sku": sku,
+            "num_in_stock": num_in_stock,
+            "num_allocated": allocated,
+            "price": price,
+            "price_currency": currency,
+            "_changed": changed,
+        }
 
     def _known_selling_prices(self, product_ids):
         """Selling prices stored by earlier files, for records created by a rests-only file."""
@@ -497,7 +512,7 @@ class OfferWriter:
         return {
             product_id: (price, currency)
             for product_id, price, currency in ProductPrice.objects.filter(
-                product_id__in=product_ids, price_type_id=selling["id"]
+                product_id__in_array=product_ids, price_type_id=selling["id"]
             ).values_list("product_id", "price", "currency")
         }
 
@@ -505,21 +520,30 @@ class OfferWriter:
 
     def zero_unlisted(self):
         """
-        A FULL offers package that carried stock: 1C offers it did not list have nothing
-        left on the warehouses (records this import did not write since it started).
+        A FULL offers package that carried stock: the 1C offers it did not list have
+        nothing left on the warehouses. 1C offers' records are those whose
+        ``partner_sku`` is their product's code; the listed offers are in a temporary
+        table. Returns how many products' stock went to zero.
         """
-        if not self.saw_stock:
+        if not self.saw_stock or not self.listed.used:
             return 0
-        unlisted = (
-            StockRecord.objects.filter(partner_sku=F("product__code"), date_updated__lt=self.ctx.started_at)
-            .exclude(partner_id=self.sales.pk)
-            .exclude(num_in_stock=0)
+        self.listed.prepare()
+        quote = connection.ops.quote_name
+        stock_table, product_table = quote(StockRecord._meta.db_table), quote(Product._meta.db_table)
+        where = (
+            f"FROM {stock_table} s JOIN {product_table} p ON p.id = s.product_id "
+            f"WHERE s.partner_sku = p.code AND s.partner_id <> %s AND s.num_in_stock <> 0 "
+            f"AND NOT {self.listed.exists_sql('s.partner_sku')}"
         )
-        product_ids = list(unlisted.values_list("product_id", flat=True).distinct())
-        if not product_ids:
-            return 0
-        unlisted.update(num_in_stock=0)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT DISTINCT s.product_id {where}", [self.rule.sales_id])
+            product_ids = [row[0] for row in cursor.fetchall()]
+            if product_ids:
+                cursor.execute(
+                    f"UPDATE {stock_table} SET num_in_stock = 0 WHERE id IN (SELECT s.id {where})", [self.rule.sales_id]
+                )
         size = self.ctx.batch_size
         for start in range(0, len(product_ids), size):
             stock.recompute_sales_stock(product_ids[start : start + size], counted_before=self.ctx.counted_before)
+        self.listed.drop()
         return len(product_ids)

@@ -208,8 +208,21 @@ def info_document(encoding=None):
 
 
 def payment_methods():
-    """(code, name) of every payment method orders can record (payment ``SourceType``)."""
-    return [(source_type.code, source_type.name) for source_type in SourceType.objects.order_by("name")]
+    """
+    (code, name) of every payment method orders record: the checkout's methods (their
+    ``SourceType`` code and name, as ``shop.apps.checkout.payment`` records them on
+    orders) and any other payment ``SourceType`` in the database.
+    """
+    methods = {}
+    try:
+        checkout_methods = get_class("checkout.payment", "PAYMENT_METHODS")
+    except (ImportError, AttributeError):  # a checkout without the shop's payment module
+        checkout_methods = ()
+    for method in checkout_methods:
+        methods.setdefault(method.code, method.source_type_name)
+    for code, name in SourceType.objects.order_by("name").values_list("code", "name"):
+        methods.setdefault(code, name)
+    return list(methods.items())
 
 
 def delivery_methods():
@@ -632,14 +645,22 @@ class _OrderChange:
         return status
 
     def cancel_allocations(self):
-        """Release the stock the cancelled order reserved (Oscar's cancel_stock_allocations)."""
+        """
+        Release the stock the cancelled order reserved: Oscar's cancel_stock_allocations
+        on its lines, then the stock rule recomputes the sales records' reservations
+        (``services.stock``), since an order 1C already counted held no reservation there.
+        """
         lines = [
             line
             for line in self.order.lines.all()
             if line.stockrecord_id and line.num_allocated and not line.allocation_cancelled
         ]
-        if lines:
-            self.handler.cancel_stock_allocations(self.order, lines, [line.num_allocated for line in lines])
+        if not lines:
+            return
+        self.handler.cancel_stock_allocations(self.order, lines, [line.num_allocated for line in lines])
+        from .stock import recompute_sales_stock
+
+        recompute_sales_stock({line.product_id for line in lines if line.product_id})
 
     def apply_total(self):
         """1C's sum differs from the site's (1C edited lines): tell staff once, change nothing."""

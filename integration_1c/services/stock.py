@@ -29,14 +29,14 @@ may call :func:`recompute_sales_stock` again; without ``counted_before`` it uses
 start of the last session whose stock file was applied (:func:`stock_counted_at`).
 
 Concurrency: the records are locked (``SELECT … FOR UPDATE``, in id order) before the
-recompute, in a statement of their own. A checkout that allocated on one of them has
-then committed, so the recompute, a new statement, sees its order line; a checkout that
-comes later waits for the import to commit and adds its allocation on top.
+reservations are read, in a statement of their own. A checkout that allocated on one of
+them has then committed, so the reservations query, a new statement, sees its order
+line; a checkout that comes later waits for the import to commit and adds its
+allocation on top of the recomputed figure.
 """
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, OuterRef, Q, Sum
 from django.utils import timezone
 from oscar.core.loading import get_model
 
@@ -115,44 +115,85 @@ def unreflected_lines(counted_before):
     return lines
 
 
+class SalesStockRule:
+    """
+    The rule above as code, for one moment of counting. Both the offers import (which
+    knows the new warehouse quantities in memory) and :func:`recompute_sales_stock`
+    (which reads them) decide through this class, so the rule lives in one place.
+    """
+
+    def __init__(self, counted_before=None):
+        self.counted_before = counted_before if counted_before is not None else stock_counted_at()
+        self.sales_id = sales_partner().pk
+        self.selling = selling_partner_ids()
+
+    def counts(self, partner_id):
+        """Whether a warehouse's quantity is for sale in the shop."""
+        return partner_id != self.sales_id and (self.selling is None or partner_id in self.selling)
+
+    def in_stock(self, quantities):
+        """``num_in_stock`` of a sales record from ``{warehouse partner id: quantity}``."""
+        return sum(quantity or 0 for partner_id, quantity in quantities.items() if self.counts(partner_id))
+
+    def reserved(self, stockrecord_ids):
+        """``num_allocated`` of sales records: ``{stock record id: reservations 1C misses}``."""
+        if not stockrecord_ids:
+            return {}
+        return dict(
+            unreflected_lines(self.counted_before)
+            .filter(stockrecord_id__in_array=list(stockrecord_ids))
+            .order_by()
+            .values("stockrecord_id")
+            .annotate(total=Sum("num_allocated"))
+            .values_list("stockrecord_id", "total")
+        )
+
+
+def lock_stock_records(queryset, fields):
+    """
+    Read stock records ``FOR UPDATE`` in id order. A checkout allocating on one of them
+    has committed once this returns, so a following statement sees its order line.
+    """
+    return list(queryset.order_by("pk").select_for_update().values("pk", *fields))
+
+
 def recompute_sales_stock(product_ids, *, counted_before=None):
     """
-    Apply the rule above to the sales records of ``product_ids`` (ids or a values
-    queryset). Returns the number of records recomputed.
+    Apply the rule above to the sales records of ``product_ids`` (an iterable of ids), reading the
+    warehouse quantities from the database. Returns how many records changed.
     """
-    if counted_before is None:
-        counted_before = stock_counted_at()
-    sales = sales_partner()
-    locked = list(
-        StockRecord.objects.filter(partner=sales, product_id__in=product_ids)
-        .order_by("pk")
-        .select_for_update()
-        .values_list("pk", flat=True)
+    from .bulk import upsert
+
+    rule = SalesStockRule(counted_before)
+    rows = lock_stock_records(
+        StockRecord.objects.filter(product_id__in_array=list(product_ids)),
+        ["product_id", "partner_id", "partner_sku", "num_in_stock", "num_allocated"],
     )
-    if not locked:
-        return 0
-    warehouses = StockRecord.objects.filter(
-        product_id=OuterRef("product_id"), partner_sku=OuterRef("partner_sku")
-    ).exclude(partner_id=sales.pk)
-    selling = selling_partner_ids()
-    if selling is not None:
-        warehouses = warehouses.filter(partner_id__in=selling)
-    in_stock = warehouses.order_by().values("product_id").annotate(total=Sum("num_in_stock")).values("total")
-    reserved = (
-        unreflected_lines(counted_before)
-        .filter(stockrecord_id=OuterRef("pk"))
-        .order_by()
-        .values("stockrecord_id")
-        .annotate(total=Sum("num_allocated"))
-        .values("total")
-    )
-    StockRecord.objects.filter(pk__in=locked).update(
-        num_in_stock=Coalesce(Subquery(in_stock), 0),
-        num_allocated=Coalesce(Subquery(reserved), 0),
-        date_updated=timezone.now(),
-    )
-    sync_stock_alerts(locked)
-    return len(locked)
+    quantities = {}
+    for row in rows:
+        if row["partner_id"] != rule.sales_id:
+            key = (row["product_id"], row["partner_sku"])
+            quantities.setdefault(key, {})[row["partner_id"]] = row["num_in_stock"]
+    sales_rows = [row for row in rows if row["partner_id"] == rule.sales_id]
+    reserved = rule.reserved([row["pk"] for row in sales_rows])
+    changed = []
+    for row in sales_rows:
+        in_stock = rule.in_stock(quantities.get((row["product_id"], row["partner_sku"]), {}))
+        allocated = reserved.get(row["pk"], 0)
+        if row["num_in_stock"] != in_stock or (row["num_allocated"] or 0) != allocated:
+            changed.append(
+                {
+                    "product_id": row["product_id"],
+                    "partner_id": row["partner_id"],
+                    "partner_sku": row["partner_sku"],
+                    "num_in_stock": in_stock,
+                    "num_allocated": allocated,
+                }
+            )
+    upsert(StockRecord, changed, unique=["partner", "partner_sku"], update=["num_in_stock", "num_allocated"])
+    if changed:
+        sync_stock_alerts([row["pk"] for row in sales_rows])
+    return len(changed)
 
 
 def sync_stock_alerts(stockrecord_ids):
@@ -161,7 +202,7 @@ def sync_stock_alerts(stockrecord_ids):
     ``update_stock_alerts`` post_save receiver does, which bulk updates bypass. Only
     records with a ``low_stock_threshold`` can have alerts.
     """
-    records = StockRecord.objects.filter(pk__in=stockrecord_ids, low_stock_threshold__isnull=False)
+    records = StockRecord.objects.filter(pk__in_array=list(stockrecord_ids), low_stock_threshold__isnull=False)
     rows = list(records.values("pk", "num_in_stock", "num_allocated", "low_stock_threshold"))
     if not rows:
         return

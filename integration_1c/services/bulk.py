@@ -1,0 +1,210 @@
+"""
+Set-based writes for the import: upsert plain rows in one statement.
+
+Why not ``bulk_create(update_conflicts=True)`` everywhere: for 100,000 products with
+their attribute values, prices and stock records Django builds a model instance per
+row and one SQL parameter per value (a batch of 10,000 attribute values is a statement
+with 150,000 parameters), which costs more than the database work itself. On
+PostgreSQL the rows travel instead as one array per column:
+
+    INSERT INTO t (a, b, …) SELECT * FROM unnest(%s::type[], %s::type[], …)
+    ON CONFLICT (a) DO UPDATE SET b = EXCLUDED.b, …
+
+— a handful of parameters whatever the batch size. Other databases (the SQLite
+embedded default) get the same semantics through ``bulk_create``.
+
+Rows are dicts of ``attname -> value`` (``product_id``, not ``product``). Columns a row
+does not give get the model field's default, ``auto_now``/``auto_now_add`` fields the
+current time, as Django would.
+"""
+
+from django.db import connection, models
+from django.db.models import NOT_PROVIDED, Field, ForeignObject, Lookup
+from django.utils import timezone
+
+#: Field classes whose Python values go to psycopg unchanged.
+PLAIN_FIELDS = frozenset(
+    {
+        models.CharField,
+        models.TextField,
+        models.IntegerField,
+        models.PositiveIntegerField,
+        models.SmallIntegerField,
+        models.BigIntegerField,
+        models.BooleanField,
+        models.FloatField,
+        models.DecimalField,
+        models.ForeignKey,
+        models.SlugField,
+    }
+)
+
+
+def _completion(model, given):
+    """Fields missing from ``given`` that need a value: defaults and auto dates."""
+    now = timezone.now()
+    extra = {}
+    for field in model._meta.concrete_fields:
+        if field.primary_key or field.attname in given:
+            continue
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            extra[field.attname] = now
+        elif field.default is not NOT_PROVIDED or not field.null:
+            extra[field.attname] = field.get_default()
+    return extra
+
+
+def upsert(model, rows, *, unique, update, returning=()):
+    """
+    Insert ``rows`` or, when a row conflicts on ``unique`` (field names), update its
+    ``update`` fields. ``auto_now`` fields are always refreshed on update. Returns the
+    ``returning`` columns of every written row as tuples (PostgreSQL), else ``[]``.
+    Rows must be unique on ``unique``: one statement cannot update a row twice.
+    """
+    if not rows:
+        return []
+    meta = model._meta
+    given = list(rows[0])
+    extra = _completion(model, set(given))
+    fields = {field.attname: field for field in meta.concrete_fields}
+    names = {field.name: field.attname for field in meta.concrete_fields}
+    unique_columns = [fields[names.get(name, name)].column for name in unique]
+    update_attnames = [names.get(name, name) for name in update]
+    for field in meta.concrete_fields:
+        if getattr(field, "auto_now", False) and field.attname not in update_attnames:
+            update_attnames.append(field.attname)
+    attnames = given + list(extra)
+
+    if connection.vendor != "postgresql":
+        objects = [model(**{**extra, **row}) for row in rows]
+        if update_attnames:
+            model.objects.bulk_create(
+                objects,
+                update_conflicts=True,
+                unique_fields=list(unique),
+                update_fields=[fields[attname].name for attname in update_attnames],
+            )
+        else:
+            model.objects.bulk_create(objects, ignore_conflicts=True)
+        if not returning:
+            return []
+        lookup = {f"{name}__in": list({getattr(obj, names.get(name, name)) for obj in objects}) for name in unique[:1]}
+        return list(model._base_manager.filter(**lookup).values_list(*returning))
+
+    columns = [(fields[attname], fields[attname].db_type(connection)) for attname in attnames]
+    arrays = []
+    for attname, (field, _) in zip(attnames, columns):
+        if attname in extra:
+            arrays.append([field.get_db_prep_save(extra[attname], connection)] * len(rows))
+        elif type(field) in PLAIN_FIELDS:
+            # psycopg adapts these Python values as they are; skip Django's per-value prep.
+            arrays.append([row[attname] for row in rows])
+        else:
+            arrays.append([field.get_db_prep_save(row[attname], connection) for row in rows])
+    quote = connection.ops.quote_name
+    column_list = ", ".join(quote(field.column) for field, _ in columns)
+    casts = ", ".join(f"%s::{db_type}[]" for _, db_type in columns)
+    sql = f"INSERT INTO {quote(meta.db_table)} ({column_list}) SELECT * FROM unnest({casts})"
+    sql += f" ON CONFLICT ({', '.join(quote(column) for column in unique_columns)})"
+    if update_attnames:
+        assignments = ", ".join(
+            f"{quote(fields[attname].column)} = EXCLUDED.{quote(fields[attname].column)}" for attname in update_attnames
+        )
+        sql += f" DO UPDATE SET {assignments}"
+    else:
+        sql += " DO NOTHING"
+    if returning:
+        sql += " RETURNING " + ", ".join(quote(fields[names.get(name, name)].column) for name in returning)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, arrays)
+        return cursor.fetchall() if returning else []
+
+
+def delete_where_in(model, column, values):
+    """``DELETE FROM model WHERE column IN values`` without loading rows or sending signals."""
+    if not values:
+        return 0
+    queryset = model._base_manager.filter(**{f"{column}__in_array": list(values)})
+    return queryset._raw_delete(queryset.db)
+
+
+class KeySet:
+    """
+    Keys seen while one file is applied ("which offers did this package list"), kept
+    in a temporary table so that memory does not grow with the file. Lives until the
+    end of the import's transaction; :meth:`exists_sql` is an SQL condition that is
+    true for a column value in the set.
+    """
+
+    def __init__(self, name):
+        self.table = f"onec_seen_{name}"
+        self._created = False
+
+    def _create(self):
+        quote = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {quote(self.table)}")
+            suffix = " ON COMMIT DROP" if connection.vendor == "postgresql" else ""
+            cursor.execute(f"CREATE TEMPORARY TABLE {quote(self.table)} (key VARCHAR(255) PRIMARY KEY){suffix}")
+        self._created = True
+
+    def add(self, keys):
+        keys = list(dict.fromkeys(key for key in keys if key))
+        if not keys:
+            return
+        if not self._created:
+            self._create()
+        table = connection.ops.quote_name(self.table)
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    f"INSERT INTO {table} (key) SELECT * FROM unnest(%s::varchar(255)[]) ON CONFLICT DO NOTHING", [keys]
+                )
+            else:
+                cursor.executemany(f"INSERT OR IGNORE INTO {table} (key) VALUES (%s)", [(key,) for key in keys])
+
+    @property
+    def used(self):
+        return self._created
+
+    def prepare(self):
+        """Give the planner the table's size before a statement joins it."""
+        if self._created and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(self.table)}")
+
+    def exists_sql(self, column_sql):
+        return f"EXISTS (SELECT 1 FROM {connection.ops.quote_name(self.table)} seen WHERE seen.key = {column_sql})"
+
+    def drop(self):
+        if self._created:
+            with connection.cursor() as cursor:
+                cursor.execute(f"DROP TABLE IF EXISTS {connection.ops.quote_name(self.table)}")
+            self._created = False
+
+
+@Field.register_lookup
+class InArray(Lookup):
+    """
+    ``field__in_array=[…]``: ``field = ANY(%s)`` with ONE array parameter on PostgreSQL
+    (Django's ``__in`` makes a parameter per value, slow to build and parse for the
+    thousands of ids of an import batch); a plain ``IN (…)`` elsewhere.
+    """
+
+    lookup_name = "in_array"
+    prepare_rhs = False
+
+    def get_prep_lookup(self):
+        return list(self.rhs)
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        values = list(self.rhs)
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(%s)", [*lhs_params, values]
+        if not values:
+            return "1 = 0", list(lhs_params)
+        return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*lhs_params, *values]
+
+
+ForeignObject.register_lookup(InArray)
