@@ -29,6 +29,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from oscar.apps.order.signals import order_status_changed
+from oscar.core.exceptions import ClassNotFoundError
 from oscar.core.loading import get_class, get_model
 
 from .. import conf, selectors
@@ -216,7 +217,7 @@ def payment_methods():
     methods = {}
     try:
         checkout_methods = get_class("checkout.payment", "PAYMENT_METHODS")
-    except (ImportError, AttributeError):  # a checkout without the shop's payment module
+    except (ImportError, ClassNotFoundError):  # a checkout without the shop's payment module
         checkout_methods = ()
     for method in checkout_methods:
         methods.setdefault(method.code, method.source_type_name)

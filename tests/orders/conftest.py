@@ -64,9 +64,11 @@ class OrderMaker:
         create_stockrecord(child, price=price, num_in_stock=stock, partner_sku=code)
         return child
 
-    def place(self, *, user=None, guest_email="", lines=None, shipping=Decimal("0.00"), number=None, address=True):
+    def place(
+        self, *, user=None, guest_email="", lines=None, shipping=Decimal("0.00"), number=None, address=True, strategy=None
+    ):
         basket = Basket.objects.create(owner=user)
-        basket.strategy = Default()
+        basket.strategy = strategy or Default()
         for product, quantity in lines or [(self.product(), 1)]:
             basket.add_product(product, quantity)
         Applicator().apply(basket, user)

@@ -212,7 +212,7 @@ def test_info_document_lists_statuses_payment_and_delivery(db):
         "Доставлен",
         "Отменён",
     ]
-    assert ("invoice", "Счёт на оплату") in [
-        (e.findtext("Ид"), e.findtext("Название")) for e in root.xpath("ПлатежныеСистемы/Элемент")
-    ]
+    payment = [(e.findtext("Ид"), e.findtext("Название")) for e in root.xpath("ПлатежныеСистемы/Элемент")]
+    assert ("cash-on-delivery", "Наличными при получении") in payment  # the checkout's own methods
+    assert ("invoice", "Счёт на оплату") in payment
     assert root.xpath("СлужбыДоставки/Элемент/Ид/text()")  # the checkout's shipping methods

@@ -232,3 +232,47 @@ def test_windows_1251_file_without_namespace(orders, report):
 
     order.refresh_from_db()
     assert order.status == "Подтверждён"  # matched to the pipeline without case or ё
+
+
+def test_cancelling_an_order_1c_already_counted_keeps_other_reservations(orders, report, make_session):
+    """
+    The sales record's reservations are the orders 1C's stock figure misses. Cancelling
+    an order 1C had already counted must not release anybody else's reservation.
+    """
+    import uuid
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from oscar.core.loading import get_class, get_model
+
+    from integration_1c.models import ExchangeFile, ExchangeSession
+    from integration_1c.services.orders import acknowledge, build_query_answer
+    from integration_1c.services.stock import recompute_sales_stock
+
+    Partner = get_model("partner", "Partner")
+    product = orders.product(code="kettle-1c", stock=None)
+    product.stockrecords.all().delete()
+    sales = Partner.objects.create(code="site", name="Интернет-магазин")
+    warehouse = Partner.objects.create(code="wh-almaty", name="Алматы")
+    sales_record = product.stockrecords.create(partner=sales, partner_sku="kettle-1c", num_in_stock=10, price=1500)
+    product.stockrecords.create(partner=warehouse, partner_sku="kettle-1c", num_in_stock=10, price=1500)
+
+    shop_strategy = get_class("partner.strategy", "Selector")().strategy()  # sells from the sales record
+    counted = orders.place(lines=[(product, 3)], strategy=shop_strategy)  # 1C takes it, then counts its stock
+    session = make_session()
+    build_query_answer(session, now=timezone.now() - timedelta(minutes=10))
+    acknowledge(session, now=timezone.now() - timedelta(minutes=10))
+    stock_session = ExchangeSession.objects.create(exchange_type="catalog", token=uuid.uuid4().hex)
+    ExchangeFile.objects.create(session=stock_session, name="offers.xml", kind="offers", state=ExchangeFile.DONE)
+    StockRecord.objects.filter(partner=warehouse).update(num_in_stock=7)  # 1C's figure after the order
+    recompute_sales_stock([product.pk])
+    pending = orders.place(lines=[(product, 2)], strategy=shop_strategy)  # 1C does not know this one yet
+    sales_record.refresh_from_db()
+    assert (sales_record.num_in_stock, sales_record.num_allocated) == (7, 2)
+
+    apply(report, cml(document_xml(counted, {"Отменен": "true"})))
+
+    sales_record.refresh_from_db()
+    assert Order.objects.get(pk=counted.pk).status == "Отменён"
+    assert (sales_record.num_in_stock, sales_record.num_allocated) == (7, 2)  # the pending order keeps its 2
+    assert pending.lines.get().num_allocated == 2
