@@ -7,6 +7,7 @@ Production sets ``DEBUG=false`` and at least ``SECRET_KEY``, ``DATABASE_URL``,
 ``REDIS_URL`` and ``ALLOWED_HOSTS``; every other value has a safe default.
 """
 
+import warnings
 from pathlib import Path
 
 import environ
@@ -14,6 +15,11 @@ from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 from oscar.defaults import *  # noqa: F401,F403  (Oscar's defaults, overridden below)
+from treebeard.deprecation import RemovedInTreebeard8Warning
+
+# Oscar still calls treebeard's moved tree methods, and treebeard >= 6 warns on every
+# call: silence that one deprecation so real warnings stay visible in the logs.
+warnings.filterwarnings("ignore", category=RemovedInTreebeard8Warning)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("SHOP_VAR_DIR", default=str(BASE_DIR / "var")))
