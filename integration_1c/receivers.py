@@ -53,8 +53,15 @@ def _bump_for_order_child(sender, instance, **kwargs):
 
 #: What 1C reads from a line. Saves that change only its status (Oscar's status cascade,
 #: already counted by the status signals) or its stock allocation do not concern 1C.
-LINE_FIELDS_FOR_1C = ("product_id", "title", "quantity", "partner_sku", "line_price_incl_tax",
-                      "line_price_before_discounts_incl_tax", "unit_price_incl_tax")
+LINE_FIELDS_FOR_1C = (
+    "product_id",
+    "title",
+    "quantity",
+    "partner_sku",
+    "line_price_incl_tax",
+    "line_price_before_discounts_incl_tax",
+    "unit_price_incl_tax",
+)
 
 
 def _remember_line(sender, instance, **kwargs):
@@ -78,7 +85,9 @@ def _bump_for_address(sender, instance, **kwargs):
 
 
 for _model in (ShippingEvent, PaymentEvent, Source):
-    post_save.connect(_bump_for_order_child, sender=_model, dispatch_uid=f"integration_1c.bump.{_model.__name__}")
+    post_save.connect(
+        _bump_for_order_child, sender=_model, dispatch_uid=f"integration_1c.bump.{_model.__name__}"
+    )
 post_init.connect(_remember_line, sender=Line, dispatch_uid="integration_1c.line.init")
 post_save.connect(_bump_for_line, sender=Line, dispatch_uid="integration_1c.bump.Line")
 post_delete.connect(_bump_for_order_child, sender=Line, dispatch_uid="integration_1c.bump.Line.delete")

@@ -69,7 +69,7 @@ def cancelled_status():
         return configured
     for status, following in pipeline().items():
         name = normalize_status(status)
-        if not following and (name.startswith("отмен") or name.startswith("cancel")):
+        if not following and name.startswith(("отмен", "cancel")):
             return status
     return None
 

@@ -68,7 +68,7 @@ class HasOneCNumberFilter(admin.SimpleListFilter):
 
 @admin.register(OrderExchange)
 class OrderExchangeAdmin(admin.ModelAdmin):
-    list_display = [
+    list_display = (
         "order_number",
         "order_status",
         "order_placed",
@@ -82,8 +82,8 @@ class OrderExchangeAdmin(admin.ModelAdmin):
         "paid",
         "shipped",
         "cancelled",
-    ]
-    list_filter = [
+    )
+    list_filter = (
         AcknowledgedFilter,
         SentFilter,
         HasOneCNumberFilter,
@@ -93,13 +93,19 @@ class OrderExchangeAdmin(admin.ModelAdmin):
         ("order__date_placed", admin.DateFieldListFilter),
         ("acknowledged_at", admin.DateFieldListFilter),
         ("last_change_from_1c_at", admin.DateFieldListFilter),
-    ]
-    search_fields = ["order__number", "onec_number", "order__guest_email", "order__user__email", "tracking_number"]
-    list_select_related = ["order"]
-    ordering = ["-order__date_placed"]
+    )
+    search_fields = (
+        "order__number",
+        "onec_number",
+        "order__guest_email",
+        "order__user__email",
+        "tracking_number",
+    )
+    list_select_related = ("order",)
+    ordering = ("-order__date_placed",)
     date_hierarchy = "order__date_placed"
-    actions = ["send_again"]
-    readonly_fields = [
+    actions = ("send_again",)
+    readonly_fields = (
         "order_link",
         "version",
         "acknowledged_version",
@@ -119,12 +125,21 @@ class OrderExchangeAdmin(admin.ModelAdmin):
         "onec_status",
         "last_change_from_1c_at",
         "exports",
-    ]
-    fieldsets = [
+    )
+    fieldsets = (
         (None, {"fields": ["order_link"]}),
         (
             "Выгрузка в 1С",
-            {"fields": ["version", "acknowledged_version", "first_sent_at", "last_sent_at", "acknowledged_at", "exports"]},
+            {
+                "fields": [
+                    "version",
+                    "acknowledged_version",
+                    "first_sent_at",
+                    "last_sent_at",
+                    "acknowledged_at",
+                    "exports",
+                ]
+            },
         ),
         (
             "Что сообщила 1С",
@@ -145,7 +160,7 @@ class OrderExchangeAdmin(admin.ModelAdmin):
                 ]
             },
         ),
-    ]
+    )
 
     def has_add_permission(self, request):
         return False  # rows are created when orders are placed
@@ -194,8 +209,11 @@ class OrderExchangeAdmin(admin.ModelAdmin):
             "",
             "<li>{} — версия {}{}</li>",
             (
-                (timezone.localtime(item.sent_at).strftime("%d.%m.%Y %H:%M:%S"), item.version,
-                 " — подтверждено" if item.acknowledged_at else "")
+                (
+                    timezone.localtime(item.sent_at).strftime("%d.%m.%Y %H:%M:%S"),
+                    item.version,
+                    " — подтверждено" if item.acknowledged_at else "",
+                )
                 for item in items
             ),
         )
@@ -205,7 +223,9 @@ class OrderExchangeAdmin(admin.ModelAdmin):
     def send_again(self, request, queryset):
         count = order_services.resend(queryset)
         self.message_user(
-            request, f"Заказов к повторной отправке в 1С: {count}. Они уйдут при следующем запросе 1С.", messages.SUCCESS
+            request,
+            f"Заказов к повторной отправке в 1С: {count}. Они уйдут при следующем запросе 1С.",
+            messages.SUCCESS,
         )
 
 
@@ -213,11 +233,11 @@ class OrderExchangeAdmin(admin.ModelAdmin):
 class OrderExportItemAdmin(admin.ModelAdmin):
     """Each order in each answer to 1C's ``mode=query``: the audit trail of the export."""
 
-    list_display = ["order", "version", "session", "sent_at", "acknowledged_at"]
-    list_filter = [("sent_at", admin.DateFieldListFilter), ("acknowledged_at", admin.EmptyFieldListFilter)]
-    search_fields = ["order__number"]
-    list_select_related = ["order", "session"]
-    readonly_fields = ["order", "version", "session", "sent_at", "acknowledged_at"]
+    list_display = ("order", "version", "session", "sent_at", "acknowledged_at")
+    list_filter = (("sent_at", admin.DateFieldListFilter), ("acknowledged_at", admin.EmptyFieldListFilter))
+    search_fields = ("order__number",)
+    list_select_related = ("order", "session")
+    readonly_fields = ("order", "version", "session", "sent_at", "acknowledged_at")
 
     def has_add_permission(self, request):
         return False

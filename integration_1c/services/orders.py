@@ -136,7 +136,10 @@ def build_query_answer(session, now=None):
             encoding=conf.get("ONEC_ORDER_ENCODING"),
         )
         OrderExportItem.objects.bulk_create(
-            [OrderExportItem(session=session, order_id=order.pk, version=versions[order.pk], sent_at=now) for order in orders]
+            [
+                OrderExportItem(session=session, order_id=order.pk, version=versions[order.pk], sent_at=now)
+                for order in orders
+            ]
         )
         sent = [exchange.pk for exchange in exchanges]
         OrderExchange.objects.filter(pk__in=sent).update(last_sent_at=now)
@@ -149,7 +152,9 @@ def _register_unregistered_due_orders():
     """Give every due order without a 1C state its version 1 (never lost, never doubled)."""
     missing = list(selectors.orders_due_for_export().filter(onec__isnull=True).values_list("pk", flat=True))
     if missing:
-        OrderExchange.objects.bulk_create([OrderExchange(order_id=pk) for pk in missing], ignore_conflicts=True)
+        OrderExchange.objects.bulk_create(
+            [OrderExchange(order_id=pk) for pk in missing], ignore_conflicts=True
+        )
 
 
 def acknowledge(session, now=None):
@@ -169,7 +174,9 @@ def acknowledge(session, now=None):
     with transaction.atomic():
         answer = selectors.last_query_items(session)
         if not answer.exists():
-            answer = selectors.recent_unacknowledged_query_items(session, since=now - ACKNOWLEDGE_FALLBACK_WINDOW)
+            answer = selectors.recent_unacknowledged_query_items(
+                session, since=now - ACKNOWLEDGE_FALLBACK_WINDOW
+            )
         items = list(answer.filter(acknowledged_at__isnull=True).select_for_update().order_by("pk"))
         if not items:
             return 0
@@ -369,7 +376,10 @@ class OrderDocumentBuilder:
             ("Финальный статус", format_bool(selectors.is_final_status(order.status))),
             ("Статус заказа", order.status),
             ("Статуса заказа ИД", order.status),
-            ("Дата изменения статуса", format_datetime(timezone.localtime(selectors.status_change_date(order)))),
+            (
+                "Дата изменения статуса",
+                format_datetime(timezone.localtime(selectors.status_change_date(order))),
+            ),
             ("Способ доставки", order.shipping_method),
             ("Метод доставки ИД", order.shipping_code),
             ("Адрес доставки", order.shipping_address.summary if order.shipping_address else ""),
@@ -487,7 +497,9 @@ class OrderDocumentApplier:
                 if order is not None:
                     return order
         if record.onec_number:
-            exchange = OrderExchange.objects.filter(onec_number=record.onec_number).select_related("order").first()
+            exchange = (
+                OrderExchange.objects.filter(onec_number=record.onec_number).select_related("order").first()
+            )
             if exchange is not None:
                 return exchange.order
         return None
@@ -524,7 +536,9 @@ class _OrderChange:
             first = not exchange.onec_number
             exchange.onec_number = record.onec_number[:64]
             exchange.onec_date = onec_date or exchange.onec_date
-            when = f" от {timezone.localtime(exchange.onec_date):%d.%m.%Y %H:%M}" if exchange.onec_date else ""
+            when = (
+                f" от {timezone.localtime(exchange.onec_date):%d.%m.%Y %H:%M}" if exchange.onec_date else ""
+            )
             self.note(
                 f"1С: заказ зарегистрирован под номером {exchange.onec_number}{when}."
                 if first
@@ -594,7 +608,10 @@ class _OrderChange:
             when = f"{timezone.localtime(shipped_at):%d.%m.%Y %H:%M}"
             self.note(f"1С: заказ отгружен{f' (документ № {number})' if number else ''} {when}.")
             self.changed = True
-        elif (shipped_at, number or exchange.shipment_number) != (exchange.shipped_at, exchange.shipment_number):
+        elif (shipped_at, number or exchange.shipment_number) != (
+            exchange.shipped_at,
+            exchange.shipment_number,
+        ):
             exchange.shipped_at, exchange.shipment_number = shipped_at, number or exchange.shipment_number
             self.changed = True
 
@@ -627,7 +644,9 @@ class _OrderChange:
         record = self.record
         if record.cancelled or record.deletion_mark:
             return selectors.cancelled_status()
-        mapping = {selectors.normalize_status(key): value for key, value in conf.get("ONEC_ORDER_STATUS_MAP").items()}
+        mapping = {
+            selectors.normalize_status(key): value for key, value in conf.get("ONEC_ORDER_STATUS_MAP").items()
+        }
         for candidate in (record.status_id, record.status_name):
             mapped = mapping.get(selectors.normalize_status(candidate))
             if mapped:

@@ -65,17 +65,29 @@ class OrderMaker:
         return child
 
     def place(
-        self, *, user=None, guest_email="", lines=None, shipping=Decimal("0.00"), number=None, address=True, strategy=None
+        self,
+        *,
+        user=None,
+        guest_email="",
+        lines=None,
+        shipping=Decimal("0.00"),
+        number=None,
+        address=True,
+        strategy=None,
     ):
         basket = Basket.objects.create(owner=user)
         basket.strategy = strategy or Default()
         for product, quantity in lines or [(self.product(), 1)]:
             basket.add_product(product, quantity)
         Applicator().apply(basket, user)
-        shipping_method = FixedPrice(charge_excl_tax=shipping, charge_incl_tax=shipping) if shipping else Free()
+        shipping_method = (
+            FixedPrice(charge_excl_tax=shipping, charge_incl_tax=shipping) if shipping else Free()
+        )
         shipping_address = (
             ShippingAddressFactory(
-                country=CountryFactory(iso_3166_1_a2="KZ", name="Republic of Kazakhstan", printable_name="Казахстан"),
+                country=CountryFactory(
+                    iso_3166_1_a2="KZ", name="Republic of Kazakhstan", printable_name="Казахстан"
+                ),
                 first_name="Иван",
                 last_name="Петров",
                 line1="пр. Абая, 10, кв. 5",
@@ -134,7 +146,9 @@ def make_session(onec_user):
 
 @pytest.fixture
 def shop_site(db):
-    site, _created = Site.objects.update_or_create(pk=1, defaults={"domain": "shop.example.kz", "name": "Магазин"})
+    site, _created = Site.objects.update_or_create(
+        pk=1, defaults={"domain": "shop.example.kz", "name": "Магазин"}
+    )
     Site.objects.clear_cache()
     return site
 

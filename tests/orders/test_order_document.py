@@ -55,7 +55,7 @@ def test_answer_validates_against_the_official_xsd(spec_dir, mixed_orders, make_
     data, charset = build_query_answer(make_session(schema_version=version))
 
     assert charset == "utf-8"
-    assert data.startswith(b"\xef\xbb\xbf<?xml version=\"1.0\" encoding=\"UTF-8\"?>")
+    assert data.startswith(b'\xef\xbb\xbf<?xml version="1.0" encoding="UTF-8"?>')
     schema(spec_dir, version).validate(io.BytesIO(data.removeprefix(b"\xef\xbb\xbf")))
     root = parse(data)
     assert root.get("ВерсияСхемы") == version
@@ -103,18 +103,28 @@ def test_order_fields_1c_maps(mixed_orders, make_session):
     assert texts(buyer, "c:Контакты/c:Контакт[c:Тип='Почта']/c:Значение") == ["ivan@example.kz"]
     assert texts(buyer, "c:Контакты/c:Контакт[c:Тип='Телефон мобильный']/c:Значение") == ["+77011234567"]
 
-    items = {item.findtext("c:Ид", namespaces=NS): item for item in doc.xpath("c:Товары/c:Товар", namespaces=NS)}
+    items = {
+        item.findtext("c:Ид", namespaces=NS): item for item in doc.xpath("c:Товары/c:Товар", namespaces=NS)
+    }
     assert set(items) == {"kettle-1c-id", "tee#red-xl", "ORDER_DELIVERY"}
     kettle = items["kettle-1c-id"]
     assert kettle.findtext("c:Наименование", namespaces=NS) == "Чайник «Витязь» <1,7 л> & подставка"
     unit = kettle.find("c:БазоваяЕдиница", namespaces=NS)
-    assert (unit.text, unit.get("Код"), unit.get("НаименованиеПолное"), unit.get("МеждународноеСокращение")) == (
+    assert (
+        unit.text,
+        unit.get("Код"),
+        unit.get("НаименованиеПолное"),
+        unit.get("МеждународноеСокращение"),
+    ) == (
         "шт",
         "796",
         "Штука",
         "PCE",
     )
-    assert (kettle.findtext("c:ЦенаЗаЕдиницу", namespaces=NS), kettle.findtext("c:Количество", namespaces=NS)) == (
+    assert (
+        kettle.findtext("c:ЦенаЗаЕдиницу", namespaces=NS),
+        kettle.findtext("c:Количество", namespaces=NS),
+    ) == (
         "1500.00",
         "2",
     )
@@ -180,7 +190,10 @@ def test_3x_clients_get_documents_in_containers(db, shop_site, orders, make_sess
     ns = {"c": "urn:1C.ru:commerceml_3"}
     assert root.get("ВерсияСхемы") == "3.1"
     containers = root.xpath("c:Контейнер", namespaces=ns)
-    assert [c.xpath("c:Документ/c:Ид/text()", namespaces=ns) for c in containers] == [[first.number], [second.number]]
+    assert [c.xpath("c:Документ/c:Ид/text()", namespaces=ns) for c in containers] == [
+        [first.number],
+        [second.number],
+    ]
     assert not root.xpath("c:Документ", namespaces=ns)
 
 

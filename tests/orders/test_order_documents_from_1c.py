@@ -83,7 +83,9 @@ def test_official_2_03_document_pays_and_delivers_the_order(samples_dir, orders,
 
 def test_the_same_document_twice_changes_nothing(orders, report, queued_emails):
     order = orders.place()
-    document = document_xml(order, {"Номер по 1С": "ЗК-0001", "Статус заказа": "Подтверждён", "Оплачен": "true"})
+    document = document_xml(
+        order, {"Номер по 1С": "ЗК-0001", "Статус заказа": "Подтверждён", "Оплачен": "true"}
+    )
 
     apply(report, cml(document))
     notes, changes = order.notes.count(), order.status_changes.count()
@@ -120,7 +122,9 @@ def test_registration_shipment_tracking_and_mapped_status(settings, orders, repo
     order.refresh_from_db()
     exchange = OrderExchange.objects.get(order=order)
     assert exchange.onec_number == "ЗК-0042"
-    assert timezone.localtime(exchange.onec_date).isoformat().startswith("2024-05-02T09:15:00")  # 1C local time
+    assert (
+        timezone.localtime(exchange.onec_date).isoformat().startswith("2024-05-02T09:15:00")
+    )  # 1C local time
     assert exchange.posted is True
     assert exchange.shipment_number == "РТ-0042"
     assert timezone.localtime(exchange.shipped_at).strftime("%d.%m.%Y %H:%M") == "02.05.2024 15:30"
@@ -157,7 +161,10 @@ def test_3_1_container_with_payment_and_shipment_documents(orders, report):
     order.refresh_from_db()
     exchange = OrderExchange.objects.get(order=order)
     assert order.status == "Подтверждён"
-    assert (exchange.payment_number, timezone.localtime(exchange.paid_at).date().isoformat()) == ("ПКО-17", "2024-05-03")
+    assert (exchange.payment_number, timezone.localtime(exchange.paid_at).date().isoformat()) == (
+        "ПКО-17",
+        "2024-05-03",
+    )
     assert (exchange.shipment_number, exchange.tracking_number) == ("РТ-9", "RR000111222KZ")
     assert order.payment_events.count() == order.shipping_events.count() == 1
 
@@ -170,7 +177,11 @@ def test_unknown_order_is_a_warning_and_the_rest_is_applied(orders, report):
 
     assert report.skipped == 1 and report.updated == 1
     assert len(report.warnings) == 1
-    assert "заказ" in report.warnings[0] and "не найден" in report.warnings[0] and "no-such-order" in report.warnings[0]
+    assert (
+        "заказ" in report.warnings[0]
+        and "не найден" in report.warnings[0]
+        and "no-such-order" in report.warnings[0]
+    )
     order.refresh_from_db()
     assert order.status == "Подтверждён"
 
@@ -216,16 +227,22 @@ def test_a_stale_status_never_moves_an_order_back(orders, report, queued_emails)
 
 def test_unmapped_status_is_reported(orders, report):
     order = orders.place()
-    apply(report, cml(document_xml(order, {"Статуса заказа ИД": "Z", "Статус заказа": "[Z] Странный статус"})))
+    apply(
+        report, cml(document_xml(order, {"Статуса заказа ИД": "Z", "Статус заказа": "[Z] Странный статус"}))
+    )
     order.refresh_from_db()
     assert order.status == "Новый"
-    assert any("ONEC_ORDER_STATUS_MAP" in warning and "Странный статус" in warning for warning in report.warnings)
+    assert any(
+        "ONEC_ORDER_STATUS_MAP" in warning and "Странный статус" in warning for warning in report.warnings
+    )
     assert OrderExchange.objects.get(order=order).onec_status == "Странный статус"
 
 
 def test_windows_1251_file_without_namespace(orders, report):
     order = orders.place()
-    data = cml(document_xml(order, {"Статус заказа": "подтвержден"}), version="2.04", ns="", encoding="windows-1251")
+    data = cml(
+        document_xml(order, {"Статус заказа": "подтвержден"}), version="2.04", ns="", encoding="windows-1251"
+    )
     data = io.BytesIO(data.getvalue().replace(b' xmlns=""', b""))
 
     apply(report, data)
@@ -254,7 +271,9 @@ def test_cancelling_an_order_1c_already_counted_keeps_other_reservations(orders,
     product.stockrecords.all().delete()
     sales = Partner.objects.create(code="site", name="Интернет-магазин")
     warehouse = Partner.objects.create(code="wh-almaty", name="Алматы")
-    sales_record = product.stockrecords.create(partner=sales, partner_sku="kettle-1c", num_in_stock=10, price=1500)
+    sales_record = product.stockrecords.create(
+        partner=sales, partner_sku="kettle-1c", num_in_stock=10, price=1500
+    )
     product.stockrecords.create(partner=warehouse, partner_sku="kettle-1c", num_in_stock=10, price=1500)
 
     shop_strategy = get_class("partner.strategy", "Selector")().strategy()  # sells from the sales record
@@ -263,7 +282,9 @@ def test_cancelling_an_order_1c_already_counted_keeps_other_reservations(orders,
     build_query_answer(session, now=timezone.now() - timedelta(minutes=10))
     acknowledge(session, now=timezone.now() - timedelta(minutes=10))
     stock_session = ExchangeSession.objects.create(exchange_type="catalog", token=uuid.uuid4().hex)
-    ExchangeFile.objects.create(session=stock_session, name="offers.xml", kind="offers", state=ExchangeFile.DONE)
+    ExchangeFile.objects.create(
+        session=stock_session, name="offers.xml", kind="offers", state=ExchangeFile.DONE
+    )
     StockRecord.objects.filter(partner=warehouse).update(num_in_stock=7)  # 1C's figure after the order
     recompute_sales_stock([product.pk])
     pending = orders.place(lines=[(product, 2)], strategy=shop_strategy)  # 1C does not know this one yet

@@ -21,16 +21,22 @@ PASSWORD = "Obmen-1c-parol"
 def onec_client(settings, django_user_model):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     user = django_user_model.objects.create_user("obmen", "obmen@example.kz", PASSWORD)
-    user.user_permissions.add(Permission.objects.get(codename="exchange_1c", content_type__app_label="integration_1c"))
+    user.user_permissions.add(
+        Permission.objects.get(codename="exchange_1c", content_type__app_label="integration_1c")
+    )
 
     def make(version="2.08"):
-        return OneCClient(DjangoClientTransport(Client()), "obmen", PASSWORD, version=version, poll_interval=0)
+        return OneCClient(
+            DjangoClientTransport(Client()), "obmen", PASSWORD, version=version, poll_interval=0
+        )
 
     return make
 
 
 def numbers(answer, ns="urn:1C.ru:commerceml_2", path="c:Документ/c:Ид/text()"):
-    return sorted(etree.fromstring(bytes(answer).removeprefix(b"\xef\xbb\xbf")).xpath(path, namespaces={"c": ns}))
+    return sorted(
+        etree.fromstring(bytes(answer).removeprefix(b"\xef\xbb\xbf")).xpath(path, namespaces={"c": ns})
+    )
 
 
 def onec_document(order, status, tracking):
@@ -68,7 +74,11 @@ def test_query_success_and_documents_back_over_http(onec_client, orders, custome
     first.refresh_from_db()
     exchange = OrderExchange.objects.get(order=first)
     assert first.status == "Отправлен"
-    assert (exchange.onec_number, exchange.posted, exchange.tracking_number) == ("ЗК-000123", True, "KZ000111222")
+    assert (exchange.onec_number, exchange.posted, exchange.tracking_number) == (
+        "ЗК-000123",
+        True,
+        "KZ000111222",
+    )
     assert not list(orders_due_for_export())  # what 1C said is not echoed back to it
     assert [args[1:] for _task, args in queued_emails][-1] == ("Подтверждён", "Отправлен")
 
@@ -83,7 +93,9 @@ def test_3_1_client_and_the_info_document(onec_client, orders):
     client = onec_client(version="3.1")
 
     answer = client.query()
-    assert numbers(answer, ns="urn:1C.ru:commerceml_3", path="c:Контейнер/c:Документ/c:Ид/text()") == [order.number]
+    assert numbers(answer, ns="urn:1C.ru:commerceml_3", path="c:Контейнер/c:Документ/c:Ид/text()") == [
+        order.number
+    ]
     client.success()
     assert OrderExchange.objects.get(order=order).acknowledged_version == 1
 

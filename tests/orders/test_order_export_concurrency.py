@@ -90,7 +90,9 @@ def test_orders_placed_and_changed_during_exchange_cycles_are_acknowledged_once_
         acknowledged[order_id].append(version)
     for order_id, exchange in exchanges.items():
         versions = acknowledged[order_id]
-        assert len(versions) == len(set(versions)), f"a version of order {order_id} acknowledged twice: {versions}"
+        assert len(versions) == len(set(versions)), (
+            f"a version of order {order_id} acknowledged twice: {versions}"
+        )
         assert versions.count(exchange.version) == 1  # its latest version, exactly once
     assert sum(ex.version > 1 for ex in exchanges.values()) > 0  # some orders did change
     # The cycles really ran while orders were being placed, not only at the end.

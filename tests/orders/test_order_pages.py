@@ -32,7 +32,9 @@ def shipped_order(orders, customer):
 
 def test_account_order_page_shows_status_meaning_tracking_and_history(client, customer, shipped_order):
     client.force_login(customer)
-    page = client.get(reverse("customer:order", kwargs={"order_number": shipped_order.number})).content.decode()
+    page = client.get(
+        reverse("customer:order", kwargs={"order_number": shipped_order.number})
+    ).content.decode()
 
     assert "Статус заказа" in page
     assert 'order-status-current">Отправлен<' in page
@@ -55,7 +57,9 @@ def test_account_order_list_shows_each_status(client, customer, shipped_order, o
 def test_guest_sees_the_same_through_the_email_link(client, orders):
     order = orders.place(guest_email="guest@example.kz")
     order.set_status("Подтверждён")
-    url = reverse("customer:anon-order", kwargs={"order_number": order.number, "hash": order.verification_hash()})
+    url = reverse(
+        "customer:anon-order", kwargs={"order_number": order.number, "hash": order.verification_hash()}
+    )
 
     form = client.get(url, follow=True)  # Oscar asks for the order's email first
     assert form.redirect_chain
@@ -69,13 +73,17 @@ def test_guest_sees_the_same_through_the_email_link(client, orders):
 
 def test_dashboard_order_page_shows_the_1c_state(client, staff, shipped_order):
     client.force_login(staff)
-    page = client.get(reverse("dashboard:order-detail", kwargs={"number": shipped_order.number})).content.decode()
+    page = client.get(
+        reverse("dashboard:order-detail", kwargs={"number": shipped_order.number})
+    ).content.decode()
 
     block = page[page.index('id="order-1c-state"') :]
     assert "Обмен с 1С" in block
     assert "ЗК-0042" in block and "KZ123456789" in block and "проведён" in block
     assert "ожидает выгрузки" in block
-    assert page.index("fa-shopping-cart") < page.index('id="order-1c-state"') < page.index("tabbable dashboard")
+    assert (
+        page.index("fa-shopping-cart") < page.index('id="order-1c-state"') < page.index("tabbable dashboard")
+    )
 
 
 def test_admin_lists_filters_and_resends(client, staff, orders, make_session):
@@ -101,5 +109,7 @@ def test_admin_lists_filters_and_resends(client, staff, orders, make_session):
     assert f">{sent.number}<" in due_page and f">{waiting.number}<" not in due_page
     for params in ({"has_onec_number": "no"}, {"sent": "yes"}, {"q": sent.number}):
         assert client.get(changelist, params).status_code == 200
-    detail = client.get(reverse("admin:integration_1c_orderexchange_change", args=[OrderExchange.objects.get(order=sent).pk]))
+    detail = client.get(
+        reverse("admin:integration_1c_orderexchange_change", args=[OrderExchange.objects.get(order=sent).pk])
+    )
     assert "подтверждено" in detail.content.decode()

@@ -17,7 +17,9 @@ CUSTOMER_PASSWORD = "Pokupatel-2024"
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is absent: install Debian's chromium package"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason=f"{CHROMIUM} is absent: install Debian's chromium package"
+    ),
 ]
 
 
@@ -44,7 +46,9 @@ def test_customer_sees_the_status_1c_set(live_server, settings, tmp_path, orders
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     customer = django_user_model.objects.create_user("ivan", "ivan@example.kz", CUSTOMER_PASSWORD)
     onec = django_user_model.objects.create_user("obmen", "obmen@example.kz", PASSWORD)
-    onec.user_permissions.add(Permission.objects.get(codename="exchange_1c", content_type__app_label="integration_1c"))
+    onec.user_permissions.add(
+        Permission.objects.get(codename="exchange_1c", content_type__app_label="integration_1c")
+    )
     order = orders.place(user=customer)
 
     # 1C's exchange over HTTP, before Playwright starts (Django refuses ORM calls in its event loop).
@@ -72,7 +76,9 @@ def test_customer_sees_the_status_1c_set(live_server, settings, tmp_path, orders
 
             row.locator(f"a:has-text('{order.number}')").click()
             expect(page.locator("#order-status .order-status-current")).to_have_text("Отправлен")
-            expect(page.locator(".order-status-explanation")).to_have_text("Заказ передан в доставку и уже едет к вам.")
+            expect(page.locator(".order-status-explanation")).to_have_text(
+                "Заказ передан в доставку и уже едет к вам."
+            )
             expect(page.locator(".order-shipment")).to_contain_text("KZ555000111")
             history = page.locator(".order-status-history tbody tr td:nth-child(2)")
             expect(history).to_have_text(["Новый", "Отправлен"])

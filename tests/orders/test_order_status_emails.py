@@ -143,7 +143,9 @@ def test_retries_back_off_exponentially(monkeypatch):
     assert send_order_status_email.max_retries == 5
 
 
-def test_with_a_broker_the_retry_is_scheduled_later(settings, shop_site, orders, customer, queued_emails, monkeypatch):
+def test_with_a_broker_the_retry_is_scheduled_later(
+    settings, shop_site, orders, customer, queued_emails, monkeypatch
+):
     from celery.exceptions import Retry
 
     settings.EMAIL_BACKEND = FLAKY
@@ -152,7 +154,9 @@ def test_with_a_broker_the_retry_is_scheduled_later(settings, shop_site, orders,
     order.set_status("Подтверждён")
     scheduled = []
     monkeypatch.setattr(
-        send_order_status_email, "retry", lambda exc, countdown: scheduled.append((exc, countdown)) or Retry(exc=exc)
+        send_order_status_email,
+        "retry",
+        lambda exc, countdown: scheduled.append((exc, countdown)) or Retry(exc=exc),
     )
     send_order_status_email.push_request(retries=2, is_eager=False)
     try:
