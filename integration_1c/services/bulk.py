@@ -18,6 +18,8 @@ does not give get the model field's default, ``auto_now``/``auto_now_add`` field
 current time, as Django would.
 """
 
+import re
+
 from django.db import connection, models
 from django.db.models import NOT_PROVIDED, Field, ForeignObject, Lookup
 from django.utils import timezone
@@ -52,6 +54,16 @@ def _completion(model, given):
         elif field.default is not NOT_PROVIDED or not field.null:
             extra[field.attname] = field.get_default()
     return extra
+
+
+def _array_type(field):
+    """
+    The element type of a column's array parameter. Lengths are dropped: an explicit
+    cast to ``varchar(255)`` would silently truncate a longer value, where the INSERT
+    into the column must refuse it.
+    """
+    db_type = field.db_type(connection)
+    return re.sub(r"^(varchar|character varying)\(\d+\)$", "varchar", db_type)
 
 
 def upsert(model, rows, *, unique, update, returning=()):
@@ -91,7 +103,7 @@ def upsert(model, rows, *, unique, update, returning=()):
         lookup = {f"{name}__in": list({getattr(obj, names.get(name, name)) for obj in objects}) for name in unique[:1]}
         return list(model._base_manager.filter(**lookup).values_list(*returning))
 
-    columns = [(fields[attname], fields[attname].db_type(connection)) for attname in attnames]
+    columns = [(fields[attname], _array_type(fields[attname])) for attname in attnames]
     arrays = []
     for attname, (field, _) in zip(attnames, columns):
         if attname in extra:
@@ -158,7 +170,7 @@ class KeySet:
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 cursor.execute(
-                    f"INSERT INTO {table} (key) SELECT * FROM unnest(%s::varchar(255)[]) ON CONFLICT DO NOTHING", [keys]
+                    f"INSERT INTO {table} (key) SELECT * FROM unnest(%s::text[]) ON CONFLICT DO NOTHING", [keys]
                 )
             else:
                 cursor.executemany(f"INSERT OR IGNORE INTO {table} (key) VALUES (%s)", [(key,) for key in keys])

@@ -18,6 +18,7 @@ From 1C
     emails look exactly as if a manager had made the change in the dashboard.
 """
 
+import hashlib
 import logging
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -285,10 +286,7 @@ class OrderDocumentBuilder:
         first_name = (address.first_name if address else "") or (user.first_name if user else "")
         last_name = (address.last_name if address else "") or (user.last_name if user else "")
         full_name = " ".join(part for part in (last_name, first_name) if part) or order.email or order.number
-        if user is not None:
-            customer_id = f"site-user-{user.pk}"
-        else:
-            customer_id = f"site-guest-{(order.guest_email or order.number).lower()}"
+        customer_id = f"site-user-{user.pk}" if user is not None else guest_customer_id(order)
         shipping = order.shipping_address
         phone = ""
         for candidate in (order.shipping_address, order.billing_address):
@@ -296,7 +294,7 @@ class OrderDocumentBuilder:
                 phone = str(candidate.phone_number)
                 break
         return Customer(
-            id=customer_id[:40],
+            id=customer_id,
             full_name=full_name,
             last_name=last_name,
             first_name=first_name,
@@ -386,6 +384,21 @@ class OrderDocumentBuilder:
             ("Сайт", self.site.domain),
         ]
         return [(name, value) for name, value in requisites if value]
+
+
+def guest_customer_id(order):
+    """
+    A guest's Контрагент Ид: the same for every order of one email address, so 1C keeps
+    one counterparty per guest; hashed when the address would not fit the 40 characters
+    of ИдентификаторГлобальныйТип.
+    """
+    email = (order.guest_email or "").strip().lower()
+    if not email:
+        return f"site-order-{order.number}"[:40]
+    customer_id = f"site-guest-{email}"
+    if len(customer_id) > 40:
+        customer_id = f"site-guest-{hashlib.sha1(email.encode()).hexdigest()[:29]}"
+    return customer_id
 
 
 #: OrderNote types that hold what the customer wrote at checkout (sent as Комментарий).
