@@ -8,9 +8,9 @@ CommerceML order documents, both ways, without the database.
   ``ЦенаЗаЕдиницу``), so the output validates against commerceml-2.08.xsd and 2.10.xsd;
   1C reads elements by name and does not mind.
 * :func:`read_order_documents` streams the order documents 1C sends back
-  (``mode=file`` for ``type=sale``) and yields :class:`IncomingOrder` records: 1C's own
-  number and date, posted / deletion mark / cancelled, payment, shipment, tracking number
-  and status. Any namespace (none in 2.03/2.04, ``urn:1C.ru:commerceml_2`` or
+  (``mode=file`` for ``type=sale``) through :mod:`.xmlsafe`'s guarded parser and yields
+  :class:`IncomingOrder` records: 1C's own number and date, posted / deletion mark /
+  cancelled, payment, shipment, tracking number and status. Any namespace (none in 2.03/2.04, ``urn:1C.ru:commerceml_2`` or
   ``urn:1C.ru:commerceml_3``), documents directly under the root or in ``Контейнер``
   (where 3.x puts the payment and shipment documents of an order next to it).
 

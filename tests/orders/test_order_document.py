@@ -229,3 +229,16 @@ def test_info_document_lists_statuses_payment_and_delivery(db):
     assert ("cash-on-delivery", "Наличными при получении") in payment  # the checkout's own methods
     assert ("invoice", "Счёт на оплату") in payment
     assert root.xpath("СлужбыДоставки/Элемент/Ид/text()")  # the checkout's shipping methods
+
+
+def test_guest_counterparty_id_is_stable_and_fits_the_schema(db, orders):
+    from integration_1c.services.orders import guest_customer_id
+
+    short = orders.place(guest_email="Guest@Example.kz")
+    again = orders.place(guest_email="guest@example.kz")
+    long_email = "a.very.long.mailbox.name.for.testing@subdomain.example.kz"
+    long = orders.place(guest_email=long_email)
+
+    assert guest_customer_id(short) == guest_customer_id(again) == "site-guest-guest@example.kz"
+    assert len(guest_customer_id(long)) == 40 and guest_customer_id(long).startswith("site-guest-")
+    assert guest_customer_id(long) != guest_customer_id(short)
