@@ -13,6 +13,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from .. import selectors
 from ..models import OrderExchange, OrderExportItem
 from ..services import orders as order_services
 
@@ -33,6 +34,24 @@ class AcknowledgedFilter(admin.SimpleListFilter):
             return queryset.filter(acknowledged_version__lt=F("version"))
         if self.value() == "never":
             return queryset.filter(acknowledged_version=0)
+        return queryset
+
+
+class DueFilter(admin.SimpleListFilter):
+    """Goes out with 1C's next ``mode=query`` (ONEC_ORDER_EXPORT_FROM_STATUS applied)."""
+
+    title = "уйдёт в 1С при следующем запросе"
+    parameter_name = "due"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Да"), ("no", "Нет")]
+
+    def queryset(self, request, queryset):
+        due = selectors.exchanges_due_for_export().values("pk")
+        if self.value() == "yes":
+            return queryset.filter(pk__in=due)
+        if self.value() == "no":
+            return queryset.exclude(pk__in=due)
         return queryset
 
 
@@ -85,6 +104,7 @@ class OrderExchangeAdmin(admin.ModelAdmin):
     )
     list_filter = (
         AcknowledgedFilter,
+        DueFilter,
         SentFilter,
         HasOneCNumberFilter,
         "posted",

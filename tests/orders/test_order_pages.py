@@ -107,7 +107,8 @@ def test_admin_lists_filters_and_resends(client, staff, orders, make_session):
     assert "повторной отправке в 1С: 1" in response.content.decode()
     due_page = client.get(changelist, {"acknowledged": "no"}).content.decode()
     assert f">{sent.number}<" in due_page and f">{waiting.number}<" not in due_page
-    for params in ({"has_onec_number": "no"}, {"sent": "yes"}, {"q": sent.number}):
+    assert f">{sent.number}<" in client.get(changelist, {"due": "yes"}).content.decode()
+    for params in ({"has_onec_number": "no"}, {"sent": "yes"}, {"due": "no"}, {"q": sent.number}):
         assert client.get(changelist, params).status_code == 200
     detail = client.get(
         reverse("admin:integration_1c_orderexchange_change", args=[OrderExchange.objects.get(order=sent).pk])
