@@ -28,6 +28,7 @@ interleave two files of one exchange.
 """
 
 import logging
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.core.cache import cache
@@ -303,3 +304,38 @@ def detect_kind(path):
     """The Document of a file on disk (its kind decides the import order of a folder)."""
     with open(path, "rb") as fileobj:
         return reader.read_document(fileobj, name=Path(path).name)
+
+
+#: The order 1C sends a package in: classifier and catalogue first, then offers.
+IMPORT_ORDER = {rec.CLASSIFIER: 0, rec.CATALOGUE: 1, rec.OFFERS: 2, rec.OFFERS_CHANGES: 3}
+
+
+@dataclass
+class FolderPlan:
+    """The catalogue files of a folder in 1C's order, and what was left out."""
+
+    files: list = field(default_factory=list)  # (path, Document)
+    skipped: list = field(default_factory=list)  # (path, kind): not catalogue data (orders)
+    unreadable: list = field(default_factory=list)  # (path, error message)
+
+
+def plan_folder(folder, *, recursive=False):
+    """
+    Order the ``*.xml`` of a folder as 1C sends them: by kind (read from the content),
+    then by ``ДатаФормирования``, then by name.
+    """
+    base = Path(folder)
+    plan, keyed = FolderPlan(), []
+    for path in sorted(base.rglob("*.xml") if recursive else base.glob("*.xml")):
+        try:
+            document = detect_kind(path)
+        except DATA_ERRORS as exc:
+            plan.unreadable.append((path, str(exc)))
+            continue
+        if document.kind not in IMPORT_ORDER:
+            plan.skipped.append((path, document.kind))
+            continue
+        generated = document.generated_at.isoformat() if document.generated_at else ""
+        keyed.append(((IMPORT_ORDER[document.kind], generated, str(path.relative_to(base))), path, document))
+    plan.files = [(path, document) for _, path, document in sorted(keyed, key=lambda item: item[0])]
+    return plan

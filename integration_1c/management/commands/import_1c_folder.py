@@ -14,10 +14,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from integration_1c.commerceml import records as rec
 from integration_1c.services import importer
-
-ORDER = {rec.CLASSIFIER: 0, rec.CATALOGUE: 1, rec.OFFERS: 2, rec.OFFERS_CHANGES: 3}
 
 
 class Command(BaseCommand):
@@ -33,23 +30,17 @@ class Command(BaseCommand):
         base = Path(folder)
         if not base.is_dir():
             raise CommandError(f"{folder}: not a folder")
-        paths = sorted(base.rglob("*.xml") if recursive else base.glob("*.xml"))
-        plan, failed = [], []
-        for path in paths:
-            try:
-                document = importer.detect_kind(path)
-            except Exception as exc:  # a file that is not CommerceML is reported, the rest goes on
-                failed.append(path.name)
-                self.stderr.write(f"{path.name}: не распознан: {exc}")
-                continue
-            if document.kind not in ORDER:
-                self.stdout.write(f"{path.name}: {document.kind} — пропущен (не каталог и не предложения)")
-                continue
-            generated = document.generated_at.isoformat() if document.generated_at else ""
-            plan.append((ORDER[document.kind], generated, str(path.relative_to(base)), path))
-        if not plan and not failed:
+        plan = importer.plan_folder(base, recursive=recursive)
+        failed = []
+        for path, message in plan.unreadable:
+            failed.append(path.name)
+            self.stderr.write(f"{path.name}: не распознан: {message}")
+        for path, kind in plan.skipped:
+            self.stdout.write(f"{path.name}: {kind} — пропущен (не каталог и не предложения)")
+        if not plan.files and not failed:
             raise CommandError(f"{folder}: no CommerceML catalogue or offers files found")
-        for _, _, label, path in sorted(plan):
+        for path, _ in plan.files:
+            label = str(path.relative_to(base))
             try:
                 report = importer.apply_path(path, base_dir=base)
             except importer.ImportFailed as exc:
