@@ -19,6 +19,8 @@ current time, as Django would.
 """
 
 import re
+from datetime import date, datetime
+from decimal import Decimal
 
 from django.db import connection, models
 from django.db.models import NOT_PROVIDED, Field, ForeignObject, Lookup
@@ -54,6 +56,29 @@ def _completion(model, given):
         elif field.default is not NOT_PROVIDED or not field.null:
             extra[field.attname] = field.get_default()
     return extra
+
+
+def array_literal(values):
+    """
+    A PostgreSQL array literal (``{1,NULL,"a \\"b\\""}``) for a column of values. Built
+    with C-speed string joins: psycopg's own list adaptation escapes value by value in
+    Python, which costs more than the database's work for a batch of stock records.
+    """
+    items = []
+    append = items.append
+    for value in values:
+        if value is None:
+            append("NULL")
+        elif value is True:
+            append("t")
+        elif value is False:
+            append("f")
+        elif isinstance(value, (int, float, Decimal)):
+            append(str(value))
+        else:
+            text = value.isoformat() if isinstance(value, (datetime, date)) else str(value)
+            append('"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"')
+    return "{" + ",".join(items) + "}"
 
 
 def _array_type(field):
@@ -107,12 +132,12 @@ def upsert(model, rows, *, unique, update, returning=()):
     arrays = []
     for attname, (field, _) in zip(attnames, columns):
         if attname in extra:
-            arrays.append([field.get_db_prep_save(extra[attname], connection)] * len(rows))
+            values = [field.get_db_prep_save(extra[attname], connection)] * len(rows)
         elif type(field) in PLAIN_FIELDS:
-            # psycopg adapts these Python values as they are; skip Django's per-value prep.
-            arrays.append([row[attname] for row in rows])
+            values = [row[attname] for row in rows]  # no per-value prep needed
         else:
-            arrays.append([field.get_db_prep_save(row[attname], connection) for row in rows])
+            values = [field.get_db_prep_save(row[attname], connection) for row in rows]
+        arrays.append(array_literal(values))
     quote = connection.ops.quote_name
     column_list = ", ".join(quote(field.column) for field, _ in columns)
     casts = ", ".join(f"%s::{db_type}[]" for _, db_type in columns)
@@ -170,7 +195,8 @@ class KeySet:
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 cursor.execute(
-                    f"INSERT INTO {table} (key) SELECT * FROM unnest(%s::text[]) ON CONFLICT DO NOTHING", [keys]
+                    f"INSERT INTO {table} (key) SELECT * FROM unnest(%s::text[]) ON CONFLICT DO NOTHING",
+                    [array_literal(keys)],
                 )
             else:
                 cursor.executemany(f"INSERT OR IGNORE INTO {table} (key) VALUES (%s)", [(key,) for key in keys])

@@ -62,8 +62,8 @@ class CategoryWriter:
     def __init__(self, ctx):
         self.ctx = ctx
         self.report = ctx.report
-        #: Every group Ид this file listed, for hiding what a full package left out.
-        self.seen: set[str] = set()
+        #: Whether this file listed any group (a full package then hides the others).
+        self.listed_any = False
         self.changed = False
 
     def write(self, groups):
@@ -85,7 +85,7 @@ class CategoryWriter:
                 unique[group.id] = group  # the last description of a group wins
         new_nodes, dirty, moves = [], {}, []
         for group in unique.values():
-            self.seen.add(group.id)
+            self.listed_any = True
             parent_path = ""
             if group.parent_id:
                 parent = by_code.get(group.parent_id)
@@ -204,12 +204,17 @@ class CategoryWriter:
         )
 
     def hide_missing(self):
-        """Full package: hide the 1C groups this file did not list (only if it listed some)."""
-        if not self.seen:
+        """
+        Full package: hide the 1C groups not listed since ``ctx.listed_since`` (by this
+        file or an earlier file of the same exchange) — only if this file listed groups:
+        a catalogue file without a classifier says nothing about groups.
+        """
+        if not self.listed_any:
             return 0
-        hidden = (
-            Category.objects.filter(code__isnull=False, is_public=True).exclude(code__in=self.seen).update(is_public=False)
+        listed = Exists(
+            CategoryExchange.objects.filter(category_id=OuterRef("pk"), touched_at__gte=self.ctx.listed_since)
         )
+        hidden = Category.objects.filter(code__isnull=False, is_public=True).exclude(listed).update(is_public=False)
         if hidden:
             self.report.hidden += hidden
             self.changed = True

@@ -37,6 +37,10 @@ class ImportContext:
     started_at: datetime = field(default_factory=timezone.now)
     #: Orders 1C acknowledged before this moment are in its stock figures (stock.py).
     counted_before: datetime | None = None
+    #: What a full package "lists" is what the exchange wrote since this moment: the
+    #: start of the exchange session, so that a package 1C split into several files
+    #: (``import0_1.xml``, ``import0_2.xml``) does not hide what the other files listed.
+    listed_since: datetime | None = None
     #: Where ``Картинка`` paths are read from (an :class:`.images.ImageSource`), or None.
     images: object = None
     batch_size: int = 0
@@ -54,6 +58,8 @@ class ImportContext:
             self.batch_size = int(conf.get("ONEC_BATCH_SIZE"))
         if self.counted_before is None:
             self.counted_before = self.started_at
+        if self.listed_since is None:
+            self.listed_since = self.started_at
 
     @property
     def product_class(self):

@@ -19,6 +19,9 @@ The file's kind decides only what "not listed" means at the end of a FULL packag
 left out (if it listed any), a full catalogue hides the products it left out (if it
 listed any, conf ``ONEC_HIDE_MISSING_ON_FULL``), a full offers package that carried
 stock zeroes the stock of the offers it left out. A package of changes never hides.
+"Left out" counts from the start of the exchange session for products and groups, so a
+package 1C split into several files hides nothing another of its files listed; the
+stock of offers is zeroed per file.
 
 The whole file is applied in ONE transaction: a file that fails half-way (a truncated
 XML, a value the database refuses) leaves the catalogue exactly as it was, and 1C sends
@@ -165,7 +168,7 @@ class RecordApplier:
             and self._products.seen_any
             and hide_missing_enabled()
         ):
-            report.hidden += hide_products_not_updated_since(self.ctx.started_at)
+            report.hidden += hide_products_not_updated_since(self.ctx.listed_since)
         if full and document.kind == rec.OFFERS and self._offers is not None:
             self._offers.zero_unlisted()
         if self.categories.changed:
@@ -250,6 +253,7 @@ def apply_file(exchange_file_id):
         report,
         started_at=started,
         counted_before=session.started_at,
+        listed_since=session.started_at,
         images=StorageImageSource(storage, folder),
         progress=lambda n: cache.set(key, n, PROGRESS_TIMEOUT),
     )
@@ -280,15 +284,17 @@ def apply_file(exchange_file_id):
     cache.set(key, report.processed, PROGRESS_TIMEOUT)
 
 
-def apply_path(path, *, base_dir=None):
+def apply_path(path, *, base_dir=None, since=None):
     """
     Apply a CommerceML file on disk; pictures are looked up relative to ``base_dir``
-    (default: the file's folder). Returns the :class:`ImportReport`; raises
-    :class:`ImportFailed` with the operator's message when the file was not applied.
+    (default: the file's folder). ``since``: the start of the whole run when several
+    files make one package (what a full package lists counts from there; default: this
+    file's start). Returns the :class:`ImportReport`; raises :class:`ImportFailed` with
+    the operator's message when the file was not applied.
     """
     path = Path(path)
     report = ImportReport(source=path.name)
-    ctx = ImportContext(report, images=DirectoryImageSource(base_dir or path.parent))
+    ctx = ImportContext(report, images=DirectoryImageSource(base_dir or path.parent), listed_since=since)
     try:
         with open(path, "rb") as fileobj:
             apply_stream(fileobj, ctx)

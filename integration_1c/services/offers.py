@@ -459,7 +459,10 @@ class OfferWriter:
                 elif offer.quantity is not None:
                     quantities[self.default_warehouse.pk] = quantity_to_int(offer.quantity)
             for partner_id, num_in_stock in quantities.items():
-                rows.append(self._record(sku, product, partner_id, num_in_stock, current.get(partner_id), price, currency, selling))
+                row = current.get(partner_id)
+                if row is None and not num_in_stock:
+                    continue  # no record is as good as an empty one: 1C lists every warehouse
+                rows.append(self._record(sku, product, partner_id, num_in_stock, row, price, currency, selling))
             sales_row = current.get(sales_id)
             if sales_row is not None:
                 sales_ids.append(sales_row["pk"])

@@ -218,6 +218,17 @@ def test_full_catalogue_hides_products_it_does_not_list(settings):
     assert Product.objects.get(code="p-saw").is_public is True
 
 
+def test_a_full_package_split_into_files_hides_nothing_its_files_listed():
+    apply(*GROUPS, drill(), product("p-saw"), product("p-old"))
+    run_started = timezone.now()
+
+    apply(GROUPS[0], drill(), listed_since=run_started, source="import0_1.xml")
+    apply(GROUPS[3], product("p-saw"), listed_since=run_started, source="import0_2.xml")
+
+    assert set(Product.objects.filter(is_public=True).values_list("code", flat=True)) == {"p-drill", "p-saw"}
+    assert set(Category.objects.filter(is_public=True).values_list("code", flat=True)) == {"g-tools", "g-garden"}
+
+
 def test_full_catalogue_never_hides_products_of_others_or_variants():
     from oscar.test.factories import ProductFactory
 

@@ -82,7 +82,10 @@ def test_total_quantity_only_goes_to_the_default_warehouse(catalogue):
 
 def test_negative_and_fractional_quantities(catalogue):
     offers_file(*WAREHOUSES, offer("p1", stocks={"wh-a": "-2", "wh-b": "2.9"}))
-    assert {code: row[0] for code, row in stock_of("p1").items()} == {"wh-a": 0, "wh-b": 2, "site": 2}
+    # A warehouse with nothing gets no record (the same as an empty one).
+    assert {code: row[0] for code, row in stock_of("p1").items()} == {"wh-b": 2, "site": 2}
+    offers_file(offer("p1", stocks={"wh-a": "1", "wh-b": "-1"}))
+    assert {code: row[0] for code, row in stock_of("p1").items()} == {"wh-a": 1, "wh-b": 0, "site": 1}
 
 
 def test_prices_only_file_touches_only_prices(catalogue):

@@ -124,7 +124,7 @@ def check_catalogue(expected, reports):
         }
         sales = records.pop(conf.get("ONEC_SALES_PARTNER_CODE"))
         for warehouse, quantity in quantities.items():
-            assert records.get(warehouse) == quantity, (offer_id, warehouse)
+            assert records.get(warehouse, 0) == quantity, (offer_id, warehouse)
         assert all(num == 0 for code, num in records.items() if code not in quantities), offer_id
         assert sales == sum(quantities.values()), offer_id
     return warnings

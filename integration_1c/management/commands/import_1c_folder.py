@@ -13,6 +13,7 @@ skipped.
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from integration_1c.services import importer
 
@@ -30,6 +31,7 @@ class Command(BaseCommand):
         base = Path(folder)
         if not base.is_dir():
             raise CommandError(f"{folder}: not a folder")
+        started = timezone.now()  # one run: a full package split into files hides nothing the others list
         plan = importer.plan_folder(base, recursive=recursive)
         failed = []
         for path, message in plan.unreadable:
@@ -42,7 +44,7 @@ class Command(BaseCommand):
         for path, _ in plan.files:
             label = str(path.relative_to(base))
             try:
-                report = importer.apply_path(path, base_dir=base)
+                report = importer.apply_path(path, base_dir=base, since=started)
             except importer.ImportFailed as exc:
                 failed.append(label)
                 self.stderr.write(self.style.ERROR(f"{label}: НЕ ЗАГРУЖЕН — {exc}"))
