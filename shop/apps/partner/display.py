@@ -93,6 +93,7 @@ def sellable_stock(product, strategy):
             for item in items:
                 item.parent = product.parent
     identifiers = selectors.product_identifiers(items)
+    warehouses = selectors.selling_warehouses()
     result = []
     for item in items:
         info = strategy.fetch_for_product(item)
@@ -102,7 +103,7 @@ def sellable_stock(product, strategy):
             SellableStock(
                 product=item,
                 info=info,
-                warehouses=selectors.warehouse_stock(item, available=available),
+                warehouses=selectors.warehouse_stock(item, available=available, warehouses=warehouses),
                 article=ids.get("article", ""),
                 barcode=ids.get("barcode", ""),
             )

@@ -182,22 +182,41 @@ class WarehouseStock:
         return self.quantity > 0
 
 
-def warehouse_stock(product, available=None):
+def selling_warehouses():
+    """Every warehouse partner the shop sells from (see :func:`is_selling_warehouse`), in one query."""
+    selected = selling_warehouse_names()
+    sales_code = sales_partner_code()
+    return [
+        partner
+        for partner in Partner.objects.exclude(code=sales_code).order_by("name", "code")
+        if is_selling_warehouse(partner, selected, sales_code)
+    ]
+
+
+def warehouse_stock(product, available=None, warehouses=None):
     """
     The product's stock per selling warehouse, named as in 1C, sorted by name.
 
-    Lists the warehouses 1C reported for this product (its warehouse stock records),
-    so a warehouse 1C sent with zero shows as "нет в наличии". Each figure is capped at
-    ``available`` (the sales record's available quantity) because orders placed on the
-    site since the last exchange are reserved on the sales record, not yet in 1C's
-    per-warehouse figures: the page never promises more than can be bought.
+    Every selling warehouse is listed (``warehouses``, default :func:`selling_warehouses`):
+    one that holds none of this product shows as "нет в наличии" — the import keeps no
+    empty warehouse records, so absence means zero. The total-quantity warehouse (conf
+    ``ONEC_DEFAULT_WAREHOUSE_CODE``) is listed only where it holds a record. Each figure
+    is capped at ``available`` (the sales record's available quantity) because orders
+    placed on the site since the last exchange are reserved on the sales record, not yet
+    in 1C's per-warehouse figures: the page never promises more than can be bought.
     """
     records = prefetched(product, "stockrecords")
     if records is None:
         records = list(StockRecord.objects.filter(product=product).select_related("partner"))
+    warehouses = selling_warehouses() if warehouses is None else warehouses
+    total_code = conf.get("ONEC_DEFAULT_WAREHOUSE_CODE")
+    rows = {
+        partner.pk: WarehouseStock(code=partner.code, name=partner.name, quantity=0)
+        for partner in warehouses
+        if partner.code != total_code
+    }
     selected = selling_warehouse_names()
     sales_code = sales_partner_code()
-    rows = {}
     for record in records:
         partner = record.partner
         if not is_selling_warehouse(partner, selected, sales_code):
