@@ -451,7 +451,7 @@ def write_values(rows, managed):
     columns = ("value_text", "value_float", "value_boolean", "value_option_id")
     # Filtered by product only: with the attribute ids too PostgreSQL picks the attribute
     # index and scans every value of those attributes, batch after batch.
-    for pk, product_id, attribute_id, *values in ProductAttributeValue.objects.filter(
+    for pk, product_id, attribute_id, *values in ProductAttributeValue.objects.order_by().filter(
         product_id__in_array=list(managed)
     ).values_list("id", "product_id", "attribute_id", *columns):
         if attribute_id not in attribute_ids:

@@ -19,6 +19,7 @@ current time, as Django would.
 """
 
 import re
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -246,3 +247,27 @@ class InArray(Lookup):
 
 
 ForeignObject.register_lookup(InArray)
+
+
+def prefer_indexes(enabled=True):
+    """
+    Every per-batch read of the import goes through an index (product ids, codes).
+    PostgreSQL's statistics lag behind a table that the import itself is filling, or
+    that a big import just grew, and with stale statistics it reads a batch of 2,000
+    products' rows by scanning the whole table, batch after batch — time growing with
+    the square of the catalogue. Within the import's transaction only (``SET LOCAL``),
+    sequential scans are therefore a last resort.
+    """
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL enable_seqscan = {'off' if enabled else 'on'}")
+
+
+@contextmanager
+def allow_table_scans():
+    """For a statement that reads a whole table anyway (end-of-file sweeps)."""
+    prefer_indexes(False)
+    try:
+        yield
+    finally:
+        prefer_indexes(True)

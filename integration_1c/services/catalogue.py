@@ -291,7 +291,9 @@ class ProductWriter:
         self.seen_any = True
         existing = {
             row["code"]: row
-            for row in Product.objects.filter(code__in_array=list(unique)).values("id", "code", "structure", "is_public")
+            for row in Product.objects.order_by()
+            .filter(code__in_array=list(unique))
+            .values("id", "code", "structure", "is_public", "title", "slug")
         }
         product_class_id = self.ctx.product_class.pk
         rows, kept = [], []
@@ -302,11 +304,12 @@ class ProductWriter:
                 self.report.warn(f"товар {record.id} «{record.name}»: на сайте это вариант другого товара — пропущен")
                 continue
             title = (record.name or record.requisites.get(FULL_NAME_REQUISITE) or record.id).strip()[:255]
+            same_title = row is not None and row["title"] == title and row["slug"]
             rows.append(
                 {
                     "code": record.id,
                     "title": title,
-                    "slug": make_slug(title, record.id),
+                    "slug": row["slug"] if same_title else make_slug(title, record.id),
                     "description": record.description or "",
                     "is_public": not record.deleted,
                     "structure": row["structure"] if row is not None else Product.STANDALONE,
@@ -349,7 +352,7 @@ class ProductWriter:
                     continue
                 links[(product_id, category_id)] = {"product_id": product_id, "category_id": category_id}
         stale = []
-        for pk, product_id, category_id in ProductCategory.objects.filter(
+        for pk, product_id, category_id in ProductCategory.objects.order_by().filter(
             product_id__in_array=list(ids.values())
         ).values_list("id", "product_id", "category_id"):
             if links.pop((product_id, category_id), None) is None:

@@ -101,7 +101,7 @@ class ImageWriter:
         with_images = {record.id: record for record in records}
         product_ids = [ids[code] for code in with_images]
         existing = {}
-        for row in ProductImage.objects.filter(product_id__in_array=product_ids, code__isnull=False).values(
+        for row in ProductImage.objects.order_by().filter(product_id__in_array=product_ids, code__isnull=False).values(
             "id", "product_id", "code", "caption", "display_order", "original"
         ):
             existing.setdefault(row["product_id"], {})[row["code"]] = row

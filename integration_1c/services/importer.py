@@ -44,6 +44,7 @@ from integration_1c.commerceml import records as rec
 from integration_1c.models import ExchangeFile
 
 from .attributes import AttributeIndex
+from .bulk import prefer_indexes
 from .catalogue import (
     CategoryWriter,
     ProductWriter,
@@ -122,6 +123,7 @@ class RecordApplier:
             raise ImportFailed(f"{self.ctx.report.source}: файл не похож на выгрузку CommerceML")
         self.ctx.report.kind = self.ctx.kind = document.kind
         self.ctx.full_package = document.changes_only is False
+        prefer_indexes()
         batch_size = self.ctx.batch_size
         for record in stream:
             if type(record) is not self._pending_type or len(self._pending) >= batch_size:

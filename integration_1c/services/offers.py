@@ -33,7 +33,7 @@ from integration_1c.models import PriceType, ProductPrice
 from . import attributes as attrs
 from . import stock
 from .attributes import write_values
-from .bulk import KeySet, delete_where_in, upsert
+from .bulk import KeySet, allow_table_scans, delete_where_in, upsert
 from .catalogue import characteristic_values, make_slug
 from .context import ImportFailed
 
@@ -235,7 +235,7 @@ class OfferWriter:
         codes = {offer.product_id for offer in offers} | {offer.id for offer in offers if offer.characteristic_id}
         products = {
             row["code"]: row
-            for row in Product.objects.filter(code__in_array=list(codes)).values(
+            for row in Product.objects.order_by().filter(code__in_array=list(codes)).values(
                 "id", "code", "structure", "parent_id", "title", "is_public"
             )
         }
@@ -388,7 +388,7 @@ class OfferWriter:
         product_ids = {product["id"] for _, product in priced}
         stale, rows = [], []
         existing = {}
-        for pk, product_id, type_id, value, currency in ProductPrice.objects.filter(
+        for pk, product_id, type_id, value, currency in ProductPrice.objects.order_by().filter(
             product_id__in_array=list(product_ids)
         ).values_list("id", "product_id", "price_type_id", "price", "currency"):
             existing[(product_id, type_id)] = (value, currency)
@@ -406,8 +406,8 @@ class OfferWriter:
     def _write_stock(self, targets, selling_prices):
         """
         Per-warehouse records and the sales record of each sellable offer that brought
-        stock or a selling price, in one upsert on (partner, partner_sku). The records
-        are read ``FOR UPDATE`` first, then the reservations (see :mod:`.stock`).
+        stock or a selling price, in one upsert on (partner, partner_sku). The sales
+        records are locked first, then the reservations read (see :mod:`.stock`).
         """
         work = []
         for offer, product in targets:
@@ -428,9 +428,10 @@ class OfferWriter:
         existing = {}
         skus = {offer.id[:128] for offer, *_ in work}
         # By product (indexed), not by partner_sku (Oscar indexes it only behind partner).
-        for row in stock.lock_stock_records(
-            StockRecord.objects.filter(product_id__in_array=list({product["id"] for _, product, *_ in work})),
+        for row in stock.read_stock_records(
+            {product["id"] for _, product, *_ in work},
             ["partner_id", "partner_sku", "product_id", "num_in_stock", "num_allocated", "price", "price_currency"],
+            sales_id=sales_id,
         ):
             if row["partner_sku"] in skus:
                 existing.setdefault(row["partner_sku"], {})[row["partner_id"]] = row
@@ -514,7 +515,7 @@ class OfferWriter:
             return {}
         return {
             product_id: (price, currency)
-            for product_id, price, currency in ProductPrice.objects.filter(
+            for product_id, price, currency in ProductPrice.objects.order_by().filter(
                 product_id__in_array=product_ids, price_type_id=selling["id"]
             ).values_list("product_id", "price", "currency")
         }
@@ -538,7 +539,8 @@ class OfferWriter:
             f"WHERE s.partner_sku = p.code AND s.partner_id <> %s AND s.num_in_stock <> 0 "
             f"AND NOT {self.listed.exists_sql('s.partner_sku')}"
         )
-        with connection.cursor() as cursor:
+        with allow_table_scans(), connection.cursor() as cursor:
+            # These two statements read every stock record: a scan is the right plan.
             cursor.execute(f"SELECT DISTINCT s.product_id {where}", [self.rule.sales_id])
             product_ids = [row[0] for row in cursor.fetchall()]
             if product_ids:

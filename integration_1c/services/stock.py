@@ -28,8 +28,8 @@ is lost. Whoever changes the inputs later (an order cancelled, an acknowledgemen
 may call :func:`recompute_sales_stock` again; without ``counted_before`` it uses the
 start of the last session whose stock file was applied (:func:`stock_counted_at`).
 
-Concurrency: the records are locked (``SELECT … FOR UPDATE``, in id order) before the
-reservations are read, in a statement of their own. A checkout that allocated on one of
+Concurrency: the sales records are locked (``SELECT … FOR UPDATE``, in id order) and
+read again before the reservations are read, in a statement of their own. A checkout that allocated on one of
 them has then committed, so the reservations query, a new statement, sees its order
 line; a checkout that comes later waits for the import to commit and adds its
 allocation on top of the recomputed figure.
@@ -149,12 +149,29 @@ class SalesStockRule:
         )
 
 
-def lock_stock_records(queryset, fields):
+def read_stock_records(product_ids, fields, *, sales_id=None):
     """
-    Read stock records ``FOR UPDATE`` in id order. A checkout allocating on one of them
-    has committed once this returns, so a following statement sees its order line.
+    The stock records of these products, sales records locked. Rows are read by
+    product (indexed) without a lock, then the sales records are locked by id, in id
+    order, and read again: a checkout allocating on one of them has committed once the
+    lock is granted, so their figures are fresh and a following statement sees its
+    order line. Warehouse records are written by the import only.
     """
-    return list(queryset.order_by("pk").select_for_update().values("pk", *fields))
+    rows = list(
+        StockRecord.objects.order_by().filter(product_id__in_array=list(product_ids)).values("pk", *fields)
+    )
+    sales_id = sales_id or sales_partner().pk
+    sales = {row["pk"]: row for row in rows if row["partner_id"] == sales_id}
+    if sales:
+        fresh = (
+            StockRecord.objects.filter(pk__in_array=sorted(sales))
+            .order_by("pk")
+            .select_for_update()
+            .values_list("pk", "num_in_stock", "num_allocated")
+        )
+        for pk, num_in_stock, num_allocated in fresh:
+            sales[pk]["num_in_stock"], sales[pk]["num_allocated"] = num_in_stock, num_allocated
+    return rows
 
 
 def recompute_sales_stock(product_ids, *, counted_before=None):
@@ -165,9 +182,8 @@ def recompute_sales_stock(product_ids, *, counted_before=None):
     from .bulk import upsert
 
     rule = SalesStockRule(counted_before)
-    rows = lock_stock_records(
-        StockRecord.objects.filter(product_id__in_array=list(product_ids)),
-        ["product_id", "partner_id", "partner_sku", "num_in_stock", "num_allocated"],
+    rows = read_stock_records(
+        product_ids, ["product_id", "partner_id", "partner_sku", "num_in_stock", "num_allocated"], sales_id=rule.sales_id
     )
     quantities = {}
     for row in rows:
@@ -202,7 +218,7 @@ def sync_stock_alerts(stockrecord_ids):
     ``update_stock_alerts`` post_save receiver does, which bulk updates bypass. Only
     records with a ``low_stock_threshold`` can have alerts.
     """
-    records = StockRecord.objects.filter(pk__in_array=list(stockrecord_ids), low_stock_threshold__isnull=False)
+    records = StockRecord.objects.order_by().filter(pk__in_array=list(stockrecord_ids), low_stock_threshold__isnull=False)
     rows = list(records.values("pk", "num_in_stock", "num_allocated", "low_stock_threshold"))
     if not rows:
         return
