@@ -51,3 +51,44 @@ def celery_worker(transactional_db):
     app.conf.task_always_eager = False
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as worker:
         yield worker
+
+
+# --- 1C exchange users --------------------------------------------------------------
+EXCHANGE_PASSWORD = "Obmen-1c-parol"
+
+
+@pytest.fixture
+def exchange_user(django_user_model):
+    """A user 1C signs in with: holds the exchange permission and nothing else."""
+    from django.contrib.auth.models import Permission
+
+    user = django_user_model.objects.create_user("obmen", "obmen@example.com", EXCHANGE_PASSWORD)
+    user.user_permissions.add(
+        Permission.objects.get(codename="exchange_1c", content_type__app_label="integration_1c")
+    )
+    return user
+
+
+# --- Browser tests ------------------------------------------------------------------
+CHROMIUM = Path("/usr/bin/chromium")
+
+#: Marks a browser test and skips it, with the reason, where Debian's chromium is absent.
+requires_chromium = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is absent: install Debian's chromium package"),
+]
+
+
+def launch_chromium(playwright):
+    """Debian's chromium, headless, with the flags a closed network and a root user need."""
+    return playwright.chromium.launch(
+        executable_path=str(CHROMIUM),
+        headless=True,
+        args=[
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    )

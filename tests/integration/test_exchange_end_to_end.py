@@ -5,7 +5,6 @@ broker) applies them, and what the files say is in Oscar where a shopper sees it
 """
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.test import Client
 
 from integration_1c import conf
@@ -15,26 +14,17 @@ from integration_1c.models import ExchangeFile, ProductPrice
 from integration_1c.services import importer
 from oscar.core.loading import get_model
 
+from tests.conftest import EXCHANGE_PASSWORD as PASSWORD
 from tests.services.test_services_samples import SAMPLE_SETS, Expected, check_catalogue
 
 Product = get_model("catalogue", "Product")
 StockRecord = get_model("partner", "StockRecord")
 
-PASSWORD = "Obmen-1c-parol"
 
 
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def exchange_user(django_user_model):
-    user = django_user_model.objects.create_user("obmen", "obmen@example.com", PASSWORD)
-    user.user_permissions.add(
-        Permission.objects.get(codename="exchange_1c", content_type__app_label="integration_1c")
-    )
-    return user
 
 
 def one_c(user, **kwargs):

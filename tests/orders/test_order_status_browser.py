@@ -4,37 +4,18 @@ real exchange URL of a live server, and the customer, logged in, sees in their a
 the status 1C set, with its meaning, the tracking number and the history.
 """
 
-from pathlib import Path
-
 import pytest
 from django.contrib.auth.models import Permission
 
+from tests.conftest import launch_chromium as launch
+from tests.conftest import requires_chromium
+
 from .test_order_exchange_http import onec_document
 
-CHROMIUM = Path("/usr/bin/chromium")
 PASSWORD = "Obmen-1c-parol"
 CUSTOMER_PASSWORD = "Pokupatel-2024"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason=f"{CHROMIUM} is absent: install Debian's chromium package"
-    ),
-]
-
-
-def launch(playwright):
-    return playwright.chromium.launch(
-        executable_path=str(CHROMIUM),
-        headless=True,
-        args=[
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-        ],
-    )
+pytestmark = requires_chromium
 
 
 @pytest.mark.django_db(transaction=True)

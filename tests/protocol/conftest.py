@@ -10,28 +10,18 @@ import types
 from urllib.parse import quote, urlencode
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.test import Client
 
 from integration_1c.models import ExchangeFile
 from integration_1c.protocol.uploads import open_exchange_file
 
-PASSWORD = "Obmen-1c-parol"
+from tests.conftest import EXCHANGE_PASSWORD as PASSWORD
 
 
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """Every checkauth checks a password: the production hasher would dominate the run time."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def exchange_user(django_user_model):
-    user = django_user_model.objects.create_user("obmen", "obmen@example.com", PASSWORD)
-    user.user_permissions.add(
-        Permission.objects.get(codename="exchange_1c", content_type__app_label="integration_1c")
-    )
-    return user
 
 
 def basic(username, password=PASSWORD):

@@ -8,21 +8,16 @@ stock and offers no way to add it. Second exchange: one warehouse is restocked -
 page shows that warehouse and the product goes into the basket.
 """
 
-from pathlib import Path
-
 import pytest
 from oscar.core.loading import get_model
 
-CHROMIUM = Path("/usr/bin/chromium")
+from tests.conftest import launch_chromium as launch
+from tests.conftest import requires_chromium
+
 Product = get_model("catalogue", "Product")
 Basket = get_model("basket", "Basket")
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason=f"{CHROMIUM} is absent: install Debian's chromium package"
-    ),
-]
+pytestmark = requires_chromium
 
 NS = 'xmlns="urn:1C.ru:commerceml_2" ВерсияСхемы="2.08" ДатаФормирования="2024-05-01T10:00:00"'
 CLASSIFIER = "bb1d7a2c-0000-4000-8000-00000000c1a5"
@@ -106,20 +101,6 @@ def exchange(base_url, folder, *, almaty, astana):
     )
     result = client.exchange_catalog(folder, files=["import.xml", "offers.xml"])
     assert result.ok, result
-
-
-def launch(playwright):
-    return playwright.chromium.launch(
-        executable_path=str(CHROMIUM),
-        headless=True,
-        args=[
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-        ],
-    )
 
 
 @pytest.mark.django_db(transaction=True)

@@ -4,22 +4,19 @@ home → category → product → add to basket → guest checkout → order con
 """
 
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from oscar.core.loading import get_model
 
 from shop.management.commands import setup_shop
 
+from tests.conftest import launch_chromium, requires_chromium
+
 from .factories import CategoryFactory, ProductFactory
 
-CHROMIUM = Path("/usr/bin/chromium")
 Order = get_model("order", "Order")
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is absent: install Debian's chromium package"),
-]
+pytestmark = requires_chromium
 
 
 @pytest.mark.django_db(transaction=True)
@@ -44,17 +41,7 @@ def walk_through_the_shop(base_url, product_title):
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
+        browser = launch_chromium(playwright)
         try:
             page = browser.new_page(locale="ru-RU")
             page.set_default_timeout(15_000)
