@@ -68,13 +68,14 @@ def array_literal(values):
     items = []
     append = items.append
     for value in values:
+        kind = type(value)
         if value is None:
             append("NULL")
-        elif value is True:
-            append("t")
-        elif value is False:
-            append("f")
-        elif isinstance(value, (int, float, Decimal)):
+        elif kind is str:
+            append('"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"')
+        elif kind is bool:
+            append("t" if value else "f")
+        elif kind is int or kind is float or kind is Decimal:
             append(str(value))
         else:
             text = value.isoformat() if isinstance(value, (datetime, date)) else str(value)
@@ -129,20 +130,29 @@ def upsert(model, rows, *, unique, update, returning=()):
         lookup = {f"{name}__in": list({getattr(obj, names.get(name, name)) for obj in objects}) for name in unique[:1]}
         return list(model._base_manager.filter(**lookup).values_list(*returning))
 
-    columns = [(fields[attname], _array_type(fields[attname])) for attname in attnames]
+    # Row values travel as one array per column; values the same for every row (model
+    # defaults, auto dates) as one scalar each. ``attnames`` lists the given columns
+    # first, so the SELECT reads: the unnested columns, then the scalars.
     arrays = []
-    for attname, (field, _) in zip(attnames, columns):
-        if attname in extra:
-            values = [field.get_db_prep_save(extra[attname], connection)] * len(rows)
-        elif type(field) in PLAIN_FIELDS:
+    for attname in given:
+        field = fields[attname]
+        if type(field) in PLAIN_FIELDS:
             values = [row[attname] for row in rows]  # no per-value prep needed
         else:
             values = [field.get_db_prep_save(row[attname], connection) for row in rows]
         arrays.append(array_literal(values))
+    scalars = [fields[attname].get_db_prep_save(extra[attname], connection) for attname in extra]
     quote = connection.ops.quote_name
-    column_list = ", ".join(quote(field.column) for field, _ in columns)
-    casts = ", ".join(f"%s::{db_type}[]" for _, db_type in columns)
-    sql = f"INSERT INTO {quote(meta.db_table)} ({column_list}) SELECT * FROM unnest({casts})"
+    column_list = ", ".join(quote(fields[attname].column) for attname in attnames)
+    selected = [f"u.c{index}" for index in range(len(given))]
+    selected += [f"%s::{_array_type(fields[attname])}" for attname in extra]
+    unnest = ", ".join(f"%s::{_array_type(fields[attname])}[]" for attname in given)
+    aliases = ", ".join(f"c{index}" for index in range(len(given)))
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({column_list}) SELECT {', '.join(selected)} "
+        f"FROM unnest({unnest}) AS u({aliases})"
+    )
+    params = scalars + arrays  # in the order their placeholders appear
     sql += f" ON CONFLICT ({', '.join(quote(column) for column in unique_columns)})"
     if update_attnames:
         assignments = ", ".join(
@@ -154,7 +164,7 @@ def upsert(model, rows, *, unique, update, returning=()):
     if returning:
         sql += " RETURNING " + ", ".join(quote(fields[names.get(name, name)].column) for name in returning)
     with connection.cursor() as cursor:
-        cursor.execute(sql, arrays)
+        cursor.execute(sql, params)
         return cursor.fetchall() if returning else []
 
 

@@ -22,6 +22,7 @@ the sales records.
 """
 
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from django.db import connection
 from oscar.core.loading import get_model
@@ -72,6 +73,7 @@ CURRENCIES = {
 }
 
 
+@lru_cache(maxsize=256)
 def normalise_currency(value):
     text = (value or "").strip()
     if not text:

@@ -286,3 +286,30 @@ def test_deactivate_hides_what_was_not_touched_since():
     assert Product.objects.get(code="p-drill").is_public is True
     assert category("g-garden").is_public is False
     assert category("g-tools").is_public is True
+
+
+def test_oscars_category_hierarchy_view_is_refreshed(settings):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the materialised view exists on PostgreSQL only")
+    settings.OSCAR_CATALOGUE_USE_POSTGRES_MATERIALISED_VIEWS = True
+    apply(*GROUPS, drill())
+    item = Product.objects.get(code="p-drill")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT category_id FROM catalogue_product_category_hierarchy WHERE product_id = %s", [item.pk]
+        )
+        in_view = {row[0] for row in cursor.fetchall()}
+    assert in_view == {category(code).pk for code in ("g-tools", "g-drills", "g-cordless")}
+
+
+def test_report_keeps_a_bounded_number_of_warnings():
+    from integration_1c.services.report import MAX_WARNINGS, ImportReport
+
+    report = ImportReport(source="offers.xml")
+    for n in range(MAX_WARNINGS + 5):
+        report.warn(f"предупреждение {n}")
+    assert len(report.warnings) == MAX_WARNINGS
+    assert report.warnings[0] == "offers.xml: предупреждение 0"
+    assert report.all_warnings()[-1] == "… и ещё 5 предупреждений"
