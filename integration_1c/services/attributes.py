@@ -20,9 +20,9 @@ Manager-made attributes (any other code) are never touched.
 
 import hashlib
 import re
-from functools import lru_cache
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from oscar.core.loading import get_model
 from unidecode import unidecode
@@ -153,7 +153,9 @@ class AttributeIndex:
         for group_id in group_ids:
             self.options_by_key[group_id] = {}
             self.options_by_text[group_id] = {}
-        rows = AttributeOption.objects.filter(group_id__in=group_ids).values("id", "group_id", "code", "option")
+        rows = AttributeOption.objects.filter(group_id__in=group_ids).values(
+            "id", "group_id", "code", "option"
+        )
         groups = dict(AttributeOptionGroup.objects.filter(id__in=group_ids).values_list("id", "code"))
         for row in rows:
             key = option_key(groups.get(row["group_id"]) or "", row["code"])
@@ -187,7 +189,10 @@ class AttributeIndex:
         group_ids = {}
         if references:
             AttributeOptionGroup.objects.bulk_create(
-                [AttributeOptionGroup(code=prop.id, name=(prop.name or prop.id)[:128]) for prop in references],
+                [
+                    AttributeOptionGroup(code=prop.id, name=(prop.name or prop.id)[:128])
+                    for prop in references
+                ],
                 update_conflicts=True,
                 unique_fields=["code"],
                 update_fields=["name"],
@@ -219,7 +224,9 @@ class AttributeIndex:
         for row in ProductAttribute.objects.filter(product_class=product_class, code__in=codes).values(
             "id", "code", "type", "option_group_id"
         ):
-            self.by_code[row["code"]] = AttributeInfo(row["id"], row["code"], row["type"], row["option_group_id"])
+            self.by_code[row["code"]] = AttributeInfo(
+                row["id"], row["code"], row["type"], row["option_group_id"]
+            )
         self._load_options(set(group_ids.values()))
 
     def _write_options(self, references, group_ids):
@@ -240,7 +247,9 @@ class AttributeIndex:
             return
         existing = {
             row["code"]: row
-            for row in AttributeOption.objects.filter(code__in=list(wanted)).values("id", "code", "group_id", "option")
+            for row in AttributeOption.objects.filter(code__in=list(wanted)).values(
+                "id", "code", "group_id", "option"
+            )
         }
         options = {}  # final code -> (group id, text)
         for value_id, uses in wanted.items():
@@ -262,7 +271,9 @@ class AttributeIndex:
         renamed = []
         current = {
             row["code"]: row
-            for row in AttributeOption.objects.filter(code__in=list(options)).values("id", "code", "option", "group_id")
+            for row in AttributeOption.objects.filter(code__in=list(options)).values(
+                "id", "code", "option", "group_id"
+            )
         }
         for code, (group_id, text) in options.items():
             taken = used.setdefault(group_id, set())
@@ -299,7 +310,10 @@ class AttributeIndex:
         if not rows:
             return
         Unit.objects.bulk_create(
-            list(rows.values()), update_conflicts=True, unique_fields=["code"], update_fields=["name", "full_name"]
+            list(rows.values()),
+            update_conflicts=True,
+            unique_fields=["code"],
+            update_fields=["name", "full_name"],
         )
         if self.units is not None:
             self.units.update(rows)
@@ -331,7 +345,10 @@ class AttributeIndex:
             ProductAttribute.objects.bulk_create(
                 [
                     ProductAttribute(
-                        product_class=product_class, code=code, name=wanted[code][:128], type=ProductAttribute.TEXT
+                        product_class=product_class,
+                        code=code,
+                        name=wanted[code][:128],
+                        type=ProductAttribute.TEXT,
                     )
                     for code in missing
                 ],
@@ -340,7 +357,9 @@ class AttributeIndex:
             for row in ProductAttribute.objects.filter(product_class=product_class, code__in=missing).values(
                 "id", "code", "type", "option_group_id"
             ):
-                self.by_code[row["code"]] = AttributeInfo(row["id"], row["code"], row["type"], row["option_group_id"])
+                self.by_code[row["code"]] = AttributeInfo(
+                    row["id"], row["code"], row["type"], row["option_group_id"]
+                )
         return {name: self.by_code[characteristic_attribute_code(name)].id for name in names if name}
 
     # -- values --------------------------------------------------------------------------
@@ -377,9 +396,9 @@ class AttributeIndex:
                 continue
             row = value_row(product_id, info.id)
             if info.type == ProductAttribute.OPTION:
-                option_id = self.options_by_key.get(info.option_group_id, {}).get(value) or self.options_by_text.get(
-                    info.option_group_id, {}
-                ).get(value.casefold())
+                option_id = self.options_by_key.get(info.option_group_id, {}).get(
+                    value
+                ) or self.options_by_text.get(info.option_group_id, {}).get(value.casefold())
                 if option_id is None:
                     self.warn_once(
                         ("option", property_id, value),
@@ -451,9 +470,11 @@ def write_values(rows, managed):
     columns = ("value_text", "value_float", "value_boolean", "value_option_id")
     # Filtered by product only: with the attribute ids too PostgreSQL picks the attribute
     # index and scans every value of those attributes, batch after batch.
-    for pk, product_id, attribute_id, *values in ProductAttributeValue.objects.order_by().filter(
-        product_id__in_array=list(managed)
-    ).values_list("id", "product_id", "attribute_id", *columns):
+    for pk, product_id, attribute_id, *values in (
+        ProductAttributeValue.objects.order_by()
+        .filter(product_id__in_array=list(managed))
+        .values_list("id", "product_id", "attribute_id", *columns)
+    ):
         if attribute_id not in attribute_ids:
             continue
         key = (product_id, attribute_id)
@@ -461,10 +482,15 @@ def write_values(rows, managed):
         if row is None:
             if attribute_id in managed.get(product_id, ()):
                 stale.append(pk)
-        elif all(row[column] == value for column, value in zip(columns, values)):
+        elif all(row[column] == value for column, value in zip(columns, values, strict=True)):
             del wanted[key]  # unchanged: nothing to write
     if stale:
         through = ProductAttributeValue.value_multi_option.through
         delete_where_in(through, "productattributevalue_id", stale)
         delete_where_in(ProductAttributeValue, "id", stale)
-    upsert(ProductAttributeValue, list(wanted.values()), unique=["attribute", "product"], update=list(VALUE_FIELDS))
+    upsert(
+        ProductAttributeValue,
+        list(wanted.values()),
+        unique=["attribute", "product"],
+        update=list(VALUE_FIELDS),
+    )

@@ -127,7 +127,10 @@ def upsert(model, rows, *, unique, update, returning=()):
             model.objects.bulk_create(objects, ignore_conflicts=True)
         if not returning:
             return []
-        lookup = {f"{name}__in": list({getattr(obj, names.get(name, name)) for obj in objects}) for name in unique[:1]}
+        lookup = {
+            f"{name}__in": list({getattr(obj, names.get(name, name)) for obj in objects})
+            for name in unique[:1]
+        }
         return list(model._base_manager.filter(**lookup).values_list(*returning))
 
     # Row values travel as one array per column; values the same for every row (model
@@ -156,7 +159,8 @@ def upsert(model, rows, *, unique, update, returning=()):
     sql += f" ON CONFLICT ({', '.join(quote(column) for column in unique_columns)})"
     if update_attnames:
         assignments = ", ".join(
-            f"{quote(fields[attname].column)} = EXCLUDED.{quote(fields[attname].column)}" for attname in update_attnames
+            f"{quote(fields[attname].column)} = EXCLUDED.{quote(fields[attname].column)}"
+            for attname in update_attnames
         )
         sql += f" DO UPDATE SET {assignments}"
     else:
@@ -193,7 +197,9 @@ class KeySet:
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {quote(self.table)}")
             suffix = " ON COMMIT DROP" if connection.vendor == "postgresql" else ""
-            cursor.execute(f"CREATE TEMPORARY TABLE {quote(self.table)} (key VARCHAR(255) PRIMARY KEY){suffix}")
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {quote(self.table)} (key VARCHAR(255) PRIMARY KEY){suffix}"
+            )
         self._created = True
 
     def add(self, keys):
@@ -210,7 +216,9 @@ class KeySet:
                     [array_literal(keys)],
                 )
             else:
-                cursor.executemany(f"INSERT OR IGNORE INTO {table} (key) VALUES (%s)", [(key,) for key in keys])
+                cursor.executemany(
+                    f"INSERT OR IGNORE INTO {table} (key) VALUES (%s)", [(key,) for key in keys]
+                )
 
     @property
     def used(self):

@@ -69,7 +69,9 @@ class CategoryWriter:
     def write(self, groups):
         steplen = Category.steplen
         nodes = list(
-            Category.objects.order_by().values("id", "code", "path", "depth", "numchild", "name", "slug", "is_public")
+            Category.objects.order_by().values(
+                "id", "code", "path", "depth", "numchild", "name", "slug", "is_public"
+            )
         )
         by_code = {node["code"]: node for node in nodes if node["code"]}
         by_path = {node["path"]: node for node in nodes}
@@ -101,7 +103,13 @@ class CategoryWriter:
             node = by_code.get(group.id)
             if node is None:
                 path = self._next_path(parent_path, last_child)
-                node = {"id": None, "code": group.id, "path": path, "depth": len(path) // steplen, "numchild": 0}
+                node = {
+                    "id": None,
+                    "code": group.id,
+                    "path": path,
+                    "depth": len(path) // steplen,
+                    "numchild": 0,
+                }
                 node.update(fields)
                 by_code[group.id] = by_path[path] = node
                 if parent_path:
@@ -214,7 +222,11 @@ class CategoryWriter:
         listed = Exists(
             CategoryExchange.objects.filter(category_id=OuterRef("pk"), touched_at__gte=self.ctx.listed_since)
         )
-        hidden = Category.objects.filter(code__isnull=False, is_public=True).exclude(listed).update(is_public=False)
+        hidden = (
+            Category.objects.filter(code__isnull=False, is_public=True)
+            .exclude(listed)
+            .update(is_public=False)
+        )
         if hidden:
             self.report.hidden += hidden
             self.changed = True
@@ -301,7 +313,9 @@ class ProductWriter:
             row = existing.get(record.id)
             if row is not None and row["structure"] == Product.CHILD:
                 self.report.skipped += 1
-                self.report.warn(f"товар {record.id} «{record.name}»: на сайте это вариант другого товара — пропущен")
+                self.report.warn(
+                    f"товар {record.id} «{record.name}»: на сайте это вариант другого товара — пропущен"
+                )
                 continue
             title = (record.name or record.requisites.get(FULL_NAME_REQUISITE) or record.id).strip()[:255]
             same_title = row is not None and row["title"] == title and row["slug"]
@@ -352,9 +366,11 @@ class ProductWriter:
                     continue
                 links[(product_id, category_id)] = {"product_id": product_id, "category_id": category_id}
         stale = []
-        for pk, product_id, category_id in ProductCategory.objects.order_by().filter(
-            product_id__in_array=list(ids.values())
-        ).values_list("id", "product_id", "category_id"):
+        for pk, product_id, category_id in (
+            ProductCategory.objects.order_by()
+            .filter(product_id__in_array=list(ids.values()))
+            .values_list("id", "product_id", "category_id")
+        ):
             if links.pop((product_id, category_id), None) is None:
                 stale.append(pk)
         # Raw delete: ProductCategory's post_delete receiver would load and signal every row.
@@ -401,7 +417,9 @@ def characteristic_values(product_id, characteristics, attribute_ids):
                 values[attribute_id] = f"{values[attribute_id]}, {value}"
         else:
             values[attribute_id] = value
-    return [attrs.value_row(product_id, attribute_id, value_text=value) for attribute_id, value in values.items()]
+    return [
+        attrs.value_row(product_id, attribute_id, value_text=value) for attribute_id, value in values.items()
+    ]
 
 
 # -- hiding --------------------------------------------------------------------------------
@@ -430,7 +448,9 @@ def deactivate_untouched(since):
     """
     products = hide_products_not_updated_since(since)
     stale = Exists(CategoryExchange.objects.filter(category_id=OuterRef("pk"), touched_at__gte=since))
-    groups = Category.objects.filter(code__isnull=False, is_public=True).exclude(stale).update(is_public=False)
+    groups = (
+        Category.objects.filter(code__isnull=False, is_public=True).exclude(stale).update(is_public=False)
+    )
     if groups:
         refresh_ancestors_are_public()
         forget_category_urls()

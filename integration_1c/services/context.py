@@ -9,9 +9,9 @@ from, and the report.
 """
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable
 
 from django.db import reset_queries, transaction
 from django.utils import timezone

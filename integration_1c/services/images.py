@@ -101,8 +101,10 @@ class ImageWriter:
         with_images = {record.id: record for record in records}
         product_ids = [ids[code] for code in with_images]
         existing = {}
-        for row in ProductImage.objects.order_by().filter(product_id__in_array=product_ids, code__isnull=False).values(
-            "id", "product_id", "code", "caption", "display_order", "original"
+        for row in (
+            ProductImage.objects.order_by()
+            .filter(product_id__in_array=product_ids, code__isnull=False)
+            .values("id", "product_id", "code", "caption", "display_order", "original")
         ):
             existing.setdefault(row["product_id"], {})[row["code"]] = row
         if not existing and not any(record.images for record in records):
@@ -142,7 +144,9 @@ class ImageWriter:
         if changed:
             ProductImage.objects.bulk_update(changed, ["caption", "display_order"])
         if stale:
-            ProductImage.objects.filter(id__in=[row["id"] for row in stale])._raw_delete(ProductImage.objects.db)
+            ProductImage.objects.filter(id__in=[row["id"] for row in stale])._raw_delete(
+                ProductImage.objects.db
+            )
             names = [row["original"] for row in stale if row["original"]]
             self.ctx.after_commit(lambda: delete_files(names))
 

@@ -219,7 +219,9 @@ def describe_error(exc, name):
         return str(exc)
     if isinstance(exc, (IntegrityError, DatabaseError)):
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return f"{name}: данные файла не записаны, база данных отказала: {detail}. Каталог на сайте не изменён."
+        return (
+            f"{name}: данные файла не записаны, база данных отказала: {detail}. Каталог на сайте не изменён."
+        )
     return f"Внутренняя ошибка сайта при загрузке «{name}»: {type(exc).__name__}: {exc}. Каталог на сайте не изменён."
 
 

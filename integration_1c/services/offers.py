@@ -139,7 +139,10 @@ class PriceTypeIndex:
         if wanted:
             row = self.by_code.get(wanted)
             if row is None:
-                row = next((row for row in self.by_code.values() if row["name"].casefold() == wanted.casefold()), None)
+                row = next(
+                    (row for row in self.by_code.values() if row["name"].casefold() == wanted.casefold()),
+                    None,
+                )
             return row
         if self.declared:
             return self.by_code[self.declared[0]]
@@ -185,7 +188,9 @@ class WarehouseIndex:
         missing = {code[:128] for code in codes if code[:128] not in self.by_code}
         if missing:
             for code in sorted(missing):
-                self.ctx.report.warn(f"склад {code} не описан в пакете (нет в Склады) — создан с именем по Ид")
+                self.ctx.report.warn(
+                    f"склад {code} не описан в пакете (нет в Склады) — создан с именем по Ид"
+                )
             self.write([rec.Warehouse(id=code, name=code) for code in missing])
         return {code: self.by_code[code[:128]] for code in codes}
 
@@ -234,12 +239,14 @@ class OfferWriter:
         offers = list(unique.values())
         if not offers:
             return
-        codes = {offer.product_id for offer in offers} | {offer.id for offer in offers if offer.characteristic_id}
+        codes = {offer.product_id for offer in offers} | {
+            offer.id for offer in offers if offer.characteristic_id
+        }
         products = {
             row["code"]: row
-            for row in Product.objects.order_by().filter(code__in_array=list(codes)).values(
-                "id", "code", "structure", "parent_id", "title", "is_public"
-            )
+            for row in Product.objects.order_by()
+            .filter(code__in_array=list(codes))
+            .values("id", "code", "structure", "parent_id", "title", "is_public")
         }
         targets = []  # (offer, product row)
         variants = []  # (offer, parent row)
@@ -293,11 +300,15 @@ class OfferWriter:
             # An offer without a name (prices / rests files) says nothing about the variant.
             title = (offer.name or "").strip()[:255]
             if offer.name and (
-                child["title"] != title or child["is_public"] == offer.deleted or child["parent_id"] != parent["id"]
+                child["title"] != title
+                or child["is_public"] == offer.deleted
+                or child["parent_id"] != parent["id"]
             ):
                 rows.append(self._child(offer, parent))
         if rows:
-            ids.update(upsert(Product, rows, unique=["code"], update=self.CHILD_FIELDS, returning=["code", "id"]))
+            ids.update(
+                upsert(Product, rows, unique=["code"], update=self.CHILD_FIELDS, returning=["code", "id"])
+            )
         pairs = [(offer, ids[offer.id]) for offer, _ in variants if offer.id in ids]
         self._write_variant_attributes(pairs)
         return [(offer, {"id": pk, "code": offer.id, "structure": Product.CHILD}) for offer, pk in pairs]
@@ -337,7 +348,9 @@ class OfferWriter:
                     rows.append(row)
             if offer.properties:
                 owned |= index.ids_with_prefix(attrs.PROPERTY_PREFIX)
-                rows.extend(index.property_values(product_id, offer.properties, owner=f"предложение {offer.id}"))
+                rows.extend(
+                    index.property_values(product_id, offer.properties, owner=f"предложение {offer.id}")
+                )
             if owned:
                 managed[product_id] = owned
         write_values(rows, managed)
@@ -378,9 +391,13 @@ class OfferWriter:
                     continue
                 value = price.value.quantize(CENT, rounding=ROUND_HALF_UP)
                 if value < 0 or value > MAX_PRICE:
-                    self.report.warn(f"предложение {offer.id}: цена {price.value} вне допустимых пределов — пропущена")
+                    self.report.warn(
+                        f"предложение {offer.id}: цена {price.value} вне допустимых пределов — пропущена"
+                    )
                     continue
-                currency = normalise_currency(price.currency) or price_type["currency"] or stock.default_currency()
+                currency = (
+                    normalise_currency(price.currency) or price_type["currency"] or stock.default_currency()
+                )
                 if selling is None:
                     selling = self._selling_type()  # raises: prices that can reach no stock record
                 wanted[(product["id"], price_type["id"])] = (value, currency)
@@ -390,15 +407,19 @@ class OfferWriter:
         product_ids = {product["id"] for _, product in priced}
         stale, rows = [], []
         existing = {}
-        for pk, product_id, type_id, value, currency in ProductPrice.objects.order_by().filter(
-            product_id__in_array=list(product_ids)
-        ).values_list("id", "product_id", "price_type_id", "price", "currency"):
+        for pk, product_id, type_id, value, currency in (
+            ProductPrice.objects.order_by()
+            .filter(product_id__in_array=list(product_ids))
+            .values_list("id", "product_id", "price_type_id", "price", "currency")
+        ):
             existing[(product_id, type_id)] = (value, currency)
             if type_id in declared and (product_id, type_id) not in wanted:
                 stale.append(pk)
         for (product_id, type_id), (value, currency) in wanted.items():
             if existing.get((product_id, type_id)) != (value, currency):
-                rows.append({"product_id": product_id, "price_type_id": type_id, "price": value, "currency": currency})
+                rows.append(
+                    {"product_id": product_id, "price_type_id": type_id, "price": value, "currency": currency}
+                )
         delete_where_in(ProductPrice, "id", stale)
         upsert(ProductPrice, rows, unique=["product", "price_type"], update=["price", "currency"])
         return selling_prices
@@ -432,7 +453,15 @@ class OfferWriter:
         # By product (indexed), not by partner_sku (Oscar indexes it only behind partner).
         for row in stock.read_stock_records(
             {product["id"] for _, product, *_ in work},
-            ["partner_id", "partner_sku", "product_id", "num_in_stock", "num_allocated", "price", "price_currency"],
+            [
+                "partner_id",
+                "partner_sku",
+                "product_id",
+                "num_in_stock",
+                "num_allocated",
+                "price",
+                "price_currency",
+            ],
             sales_id=sales_id,
         ):
             if row["partner_sku"] in skus:
@@ -440,7 +469,9 @@ class OfferWriter:
         reserved = rule.reserved(
             [current[sales_id]["pk"] for current in existing.values() if sales_id in current]
         )
-        known_prices = self._known_selling_prices([product["id"] for _, product, _, selling in work if not selling])
+        known_prices = self._known_selling_prices(
+            [product["id"] for _, product, _, selling in work if not selling]
+        )
         warehouse_codes = {code for offer, *_ in work if offer.stocks for code, _ in offer.stocks}
         warehouse_ids = self.warehouses.ids_for(sorted(warehouse_codes)) if warehouse_codes else {}
 
@@ -450,7 +481,9 @@ class OfferWriter:
             current = existing.get(sku, {})
             price, currency = selling or known_prices.get(product["id"], (None, ""))
             quantities = {
-                partner_id: row["num_in_stock"] for partner_id, row in current.items() if partner_id != sales_id
+                partner_id: row["num_in_stock"]
+                for partner_id, row in current.items()
+                if partner_id != sales_id
             }
             if has_stock:
                 # A warehouse the offer no longer lists has nothing left there.
@@ -465,7 +498,9 @@ class OfferWriter:
                 row = current.get(partner_id)
                 if row is None and not num_in_stock:
                     continue  # no record is as good as an empty one: 1C lists every warehouse
-                rows.append(self._record(sku, product, partner_id, num_in_stock, row, price, currency, selling))
+                rows.append(
+                    self._record(sku, product, partner_id, num_in_stock, row, price, currency, selling)
+                )
             sales_row = current.get(sales_id)
             if sales_row is not None:
                 sales_ids.append(sales_row["pk"])
@@ -517,9 +552,9 @@ class OfferWriter:
             return {}
         return {
             product_id: (price, currency)
-            for product_id, price, currency in ProductPrice.objects.order_by().filter(
-                product_id__in_array=product_ids, price_type_id=selling["id"]
-            ).values_list("product_id", "price", "currency")
+            for product_id, price, currency in ProductPrice.objects.order_by()
+            .filter(product_id__in_array=product_ids, price_type_id=selling["id"])
+            .values_list("product_id", "price", "currency")
         }
 
     # -- end of file ---------------------------------------------------------------------
@@ -547,10 +582,13 @@ class OfferWriter:
             product_ids = [row[0] for row in cursor.fetchall()]
             if product_ids:
                 cursor.execute(
-                    f"UPDATE {stock_table} SET num_in_stock = 0 WHERE id IN (SELECT s.id {where})", [self.rule.sales_id]
+                    f"UPDATE {stock_table} SET num_in_stock = 0 WHERE id IN (SELECT s.id {where})",
+                    [self.rule.sales_id],
                 )
         size = self.ctx.batch_size
         for start in range(0, len(product_ids), size):
-            stock.recompute_sales_stock(product_ids[start : start + size], counted_before=self.ctx.counted_before)
+            stock.recompute_sales_stock(
+                product_ids[start : start + size], counted_before=self.ctx.counted_before
+            )
         self.listed.drop()
         return len(product_ids)

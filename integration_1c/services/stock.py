@@ -62,7 +62,8 @@ def sales_partner():
 def default_warehouse():
     """The warehouse of offers that carry only a total ``Количество``."""
     partner, _ = Partner.objects.get_or_create(
-        code=conf.get("ONEC_DEFAULT_WAREHOUSE_CODE"), defaults={"name": conf.get("ONEC_DEFAULT_WAREHOUSE_NAME")}
+        code=conf.get("ONEC_DEFAULT_WAREHOUSE_CODE"),
+        defaults={"name": conf.get("ONEC_DEFAULT_WAREHOUSE_NAME")},
     )
     return partner
 
@@ -92,7 +93,11 @@ def stock_counted_at():
     """Start of the latest exchange session whose stock file was applied (None if none)."""
     session = (
         ExchangeSession.objects.filter(
-            Exists(ExchangeFile.objects.filter(session=OuterRef("pk"), kind__in=STOCK_KINDS, state=ExchangeFile.DONE))
+            Exists(
+                ExchangeFile.objects.filter(
+                    session=OuterRef("pk"), kind__in=STOCK_KINDS, state=ExchangeFile.DONE
+                )
+            )
         )
         .order_by("-started_at")
         .first()
@@ -183,7 +188,9 @@ def recompute_sales_stock(product_ids, *, counted_before=None):
 
     rule = SalesStockRule(counted_before)
     rows = read_stock_records(
-        product_ids, ["product_id", "partner_id", "partner_sku", "num_in_stock", "num_allocated"], sales_id=rule.sales_id
+        product_ids,
+        ["product_id", "partner_id", "partner_sku", "num_in_stock", "num_allocated"],
+        sales_id=rule.sales_id,
     )
     quantities = {}
     for row in rows:
@@ -218,7 +225,9 @@ def sync_stock_alerts(stockrecord_ids):
     ``update_stock_alerts`` post_save receiver does, which bulk updates bypass. Only
     records with a ``low_stock_threshold`` can have alerts.
     """
-    records = StockRecord.objects.order_by().filter(pk__in_array=list(stockrecord_ids), low_stock_threshold__isnull=False)
+    records = StockRecord.objects.order_by().filter(
+        pk__in_array=list(stockrecord_ids), low_stock_threshold__isnull=False
+    )
     rows = list(records.values("pk", "num_in_stock", "num_allocated", "low_stock_threshold"))
     if not rows:
         return
@@ -228,15 +237,19 @@ def sync_stock_alerts(stockrecord_ids):
         if (row["num_in_stock"] or 0) - (row["num_allocated"] or 0) < row["low_stock_threshold"]
     }
     open_alerts = set(
-        StockAlert.objects.filter(stockrecord_id__in=[row["pk"] for row in rows], status=StockAlert.OPEN).values_list(
-            "stockrecord_id", flat=True
-        )
+        StockAlert.objects.filter(
+            stockrecord_id__in=[row["pk"] for row in rows], status=StockAlert.OPEN
+        ).values_list("stockrecord_id", flat=True)
     )
     StockAlert.objects.filter(stockrecord_id__in=open_alerts - set(below), status=StockAlert.OPEN).update(
         status=StockAlert.CLOSED, date_closed=timezone.now()
     )
     StockAlert.objects.bulk_create(
-        [StockAlert(stockrecord_id=pk, threshold=threshold) for pk, threshold in below.items() if pk not in open_alerts]
+        [
+            StockAlert(stockrecord_id=pk, threshold=threshold)
+            for pk, threshold in below.items()
+            if pk not in open_alerts
+        ]
     )
 
 

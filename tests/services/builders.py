@@ -49,21 +49,28 @@ def offer(oid, *, prices=None, stocks=None, quantity=None, name="", **fields):
         product_id=product_id,
         characteristic_id=characteristic or None,
         name=name,
-        prices=[rec.Price(price_type_id=t, value=Decimal(v)) for t, v in prices.items()] if prices is not None else None,
+        prices=[rec.Price(price_type_id=t, value=Decimal(v)) for t, v in prices.items()]
+        if prices is not None
+        else None,
         stocks=[(w, Decimal(q)) for w, q in stocks.items()] if stocks is not None else None,
         quantity=Decimal(quantity) if quantity is not None else None,
         **fields,
     )
 
 
-PRICE_TYPES = [rec.PriceType(id="retail", name="Розничная", currency="KZT"), rec.PriceType(id="opt", name="Оптовая")]
+PRICE_TYPES = [
+    rec.PriceType(id="retail", name="Розничная", currency="KZT"),
+    rec.PriceType(id="opt", name="Оптовая"),
+]
 WAREHOUSES = [rec.Warehouse(id="wh-a", name="Склад А"), rec.Warehouse(id="wh-b", name="Склад Б")]
 
 
 def attribute_values(code):
     """{attribute code: value} of a product, by 1C code."""
     values = {}
-    for value in ProductAttributeValue.objects.filter(product__code=code).select_related("attribute", "value_option"):
+    for value in ProductAttributeValue.objects.filter(product__code=code).select_related(
+        "attribute", "value_option"
+    ):
         values[value.attribute.code] = value.value_option.option if value.value_option_id else value.value
     return values
 
@@ -98,7 +105,15 @@ def _tables():
     return {
         "products": sorted(
             Product.objects.values_list(
-                "id", "code", "title", "slug", "description", "is_public", "structure", "parent_id", "product_class_id"
+                "id",
+                "code",
+                "title",
+                "slug",
+                "description",
+                "is_public",
+                "structure",
+                "parent_id",
+                "product_class_id",
             )
         ),
         "categories": sorted(
@@ -109,15 +124,32 @@ def _tables():
         "links": sorted(ProductCategory.objects.values_list("id", "product_id", "category_id")),
         "values": sorted(
             ProductAttributeValue.objects.values_list(
-                "id", "product_id", "attribute_id", "value_text", "value_float", "value_boolean", "value_option_id"
+                "id",
+                "product_id",
+                "attribute_id",
+                "value_text",
+                "value_float",
+                "value_boolean",
+                "value_option_id",
             )
         ),
-        "prices": sorted(ProductPrice.objects.values_list("id", "product_id", "price_type_id", "price", "currency")),
+        "prices": sorted(
+            ProductPrice.objects.values_list("id", "product_id", "price_type_id", "price", "currency")
+        ),
         "price_types": sorted(PriceType.objects.values_list("id", "code", "name", "currency")),
         "stock": sorted(
             StockRecord.objects.values_list(
-                "id", "product_id", "partner_id", "partner_sku", "num_in_stock", "num_allocated", "price", "price_currency"
+                "id",
+                "product_id",
+                "partner_id",
+                "partner_sku",
+                "num_in_stock",
+                "num_allocated",
+                "price",
+                "price_currency",
             )
         ),
-        "images": sorted(ProductImage.objects.values_list("id", "product_id", "code", "caption", "display_order")),
+        "images": sorted(
+            ProductImage.objects.values_list("id", "product_id", "code", "caption", "display_order")
+        ),
     }

@@ -20,7 +20,9 @@ GROUPS = [
     rec.Group(id="g-garden", name="Сад"),
 ]
 PROPERTIES = [
-    rec.Property(id="brand-id", name="Бренд", value_type="reference", options=[("b-1", "Bosch"), ("b-2", "Makita")]),
+    rec.Property(
+        id="brand-id", name="Бренд", value_type="reference", options=[("b-1", "Bosch"), ("b-2", "Makita")]
+    ),
     rec.Property(id="power-id", name="Мощность, Вт", value_type="number"),
     rec.Property(id="note-id", name="Примечание"),
 ]
@@ -94,7 +96,9 @@ def test_group_moved_to_the_top_level():
 
 def test_deleted_group_is_hidden_with_its_subtree_never_deleted():
     apply(*GROUPS)
-    report = apply(rec.Group(id="g-drills", name="Дрели", parent_id="g-tools", deleted=True), changes_only=True)
+    report = apply(
+        rec.Group(id="g-drills", name="Дрели", parent_id="g-tools", deleted=True), changes_only=True
+    )
 
     assert report.hidden == 1
     assert category("g-drills").is_public is False
@@ -226,7 +230,10 @@ def test_a_full_package_split_into_files_hides_nothing_its_files_listed():
     apply(GROUPS[3], product("p-saw"), listed_since=run_started, source="import0_2.xml")
 
     assert set(Product.objects.filter(is_public=True).values_list("code", flat=True)) == {"p-drill", "p-saw"}
-    assert set(Category.objects.filter(is_public=True).values_list("code", flat=True)) == {"g-tools", "g-garden"}
+    assert set(Category.objects.filter(is_public=True).values_list("code", flat=True)) == {
+        "g-tools",
+        "g-garden",
+    }
 
 
 def test_full_catalogue_never_hides_products_of_others_or_variants():
@@ -256,7 +263,9 @@ def test_units_sent_by_reference_in_another_file():
 
 def test_option_texts_stay_unique_and_renames_follow():
     apply(
-        rec.Property(id="color", name="Цвет", value_type="reference", options=[("c1", "Красный"), ("c2", "Красный")]),
+        rec.Property(
+            id="color", name="Цвет", value_type="reference", options=[("c1", "Красный"), ("c2", "Красный")]
+        ),
         product("p1", properties=[("color", "c1")]),
         product("p2", properties=[("color", "c2")]),
     )
@@ -264,7 +273,9 @@ def test_option_texts_stay_unique_and_renames_follow():
     assert attribute_values("p2")["p_color"] == "Красный (2)"
 
     apply(
-        rec.Property(id="color", name="Цвет", value_type="reference", options=[("c1", "Синий"), ("c2", "Красный")]),
+        rec.Property(
+            id="color", name="Цвет", value_type="reference", options=[("c1", "Синий"), ("c2", "Красный")]
+        ),
         kind=rec.CLASSIFIER,
         changes_only=True,
     )

@@ -40,7 +40,10 @@ def shoe(*paths, caption=""):
 
 
 def test_pictures_are_copied_into_product_images(upload):
-    apply(shoe("import_files/ab/front.png", "import_files\\ab\\side.png", caption="Вид"), images=DirectoryImageSource(upload))
+    apply(
+        shoe("import_files/ab/front.png", "import_files\\ab\\side.png", caption="Вид"),
+        images=DirectoryImageSource(upload),
+    )
 
     images = list(Product.objects.get(code="p1").images.all())
     assert [image.display_order for image in images] == [0, 1]

@@ -32,7 +32,9 @@ def product_xml(pid, name, group="g1", article=""):
 
 
 def catalogue_xml(*products, changes_only="false", groups=(("g1", "Обувь"),)):
-    group_xml = "".join(f"<Группа><Ид>{gid}</Ид><Наименование>{name}</Наименование></Группа>" for gid, name in groups)
+    group_xml = "".join(
+        f"<Группа><Ид>{gid}</Ид><Наименование>{name}</Наименование></Группа>" for gid, name in groups
+    )
     return (
         f"{HEAD}<Классификатор><Ид>cl</Ид><Наименование>Классификатор</Наименование><Группы>{group_xml}</Группы>"
         f'</Классификатор><Каталог СодержитТолькоИзменения="{changes_only}"><Ид>cat</Ид><ИдКлассификатора>cl'
@@ -61,13 +63,17 @@ def offer_xml(oid, price, quantity):
 
 def upload(name, content, folder="ex-1"):
     """An uploaded file as the protocol leaves it: a session, a journal row, the bytes in storage."""
-    session, _ = ExchangeSession.objects.get_or_create(token=folder, defaults={"exchange_type": "catalog", "folder": folder})
+    session, _ = ExchangeSession.objects.get_or_create(
+        token=folder, defaults={"exchange_type": "catalog", "folder": folder}
+    )
     storages["exchange"].save(f"{folder}/{name}", ContentFile(content.encode("utf-8")))
     return ExchangeFile.objects.create(session=session, name=name, state=ExchangeFile.QUEUED)
 
 
 def test_apply_file_imports_and_journals():
-    exchange_file = upload("import.xml", catalogue_xml(product_xml("p1", "Кеды"), product_xml("p2", "Кроссовки")))
+    exchange_file = upload(
+        "import.xml", catalogue_xml(product_xml("p1", "Кеды"), product_xml("p2", "Кроссовки"))
+    )
 
     importer.apply_file(exchange_file.pk)
 
@@ -84,7 +90,9 @@ def test_apply_file_imports_and_journals():
 
 def test_offers_file_in_the_same_session():
     importer.apply_file(upload("import.xml", catalogue_xml(product_xml("p1", "Кеды"))).pk)
-    exchange_file = upload("offers.xml", offers_xml(offer_xml("p1", "990.00", "3"), offer_xml("nope", "1", "1")))
+    exchange_file = upload(
+        "offers.xml", offers_xml(offer_xml("p1", "990.00", "3"), offer_xml("nope", "1", "1"))
+    )
 
     importer.apply_file(exchange_file.pk)
 
@@ -107,7 +115,9 @@ def test_progress_is_read_from_the_cache_while_running():
 def test_truncated_file_fails_and_changes_nothing():
     importer.apply_file(upload("import.xml", catalogue_xml(product_xml("p1", "Кеды"))).pk)
     before = snapshot()
-    full = catalogue_xml(*(product_xml(f"n{i}", f"Новый {i}") for i in range(50)), product_xml("p1", "Кеды 2"))
+    full = catalogue_xml(
+        *(product_xml(f"n{i}", f"Новый {i}") for i in range(50)), product_xml("p1", "Кеды 2")
+    )
     exchange_file = upload("import.xml", full[: len(full) - 300], folder="ex-2")
 
     importer.apply_file(exchange_file.pk)
@@ -123,7 +133,9 @@ def test_a_value_the_database_refuses_fails_the_whole_file():
     before = snapshot()
     too_long = "x" * 300  # Product.code is 255 characters
     exchange_file = upload(
-        "import.xml", catalogue_xml(product_xml("p2", "Новый"), product_xml(too_long, "Длинный")), folder="ex-2"
+        "import.xml",
+        catalogue_xml(product_xml("p2", "Новый"), product_xml(too_long, "Длинный")),
+        folder="ex-2",
     )
 
     importer.apply_file(exchange_file.pk)
@@ -179,7 +191,11 @@ def test_order_documents_go_to_the_orders_service(monkeypatch):
     importer.apply_file(exchange_file.pk)
 
     exchange_file.refresh_from_db()
-    assert (exchange_file.state, exchange_file.kind, exchange_file.updated) == (ExchangeFile.DONE, "orders", 1)
+    assert (exchange_file.state, exchange_file.kind, exchange_file.updated) == (
+        ExchangeFile.DONE,
+        "orders",
+        1,
+    )
     assert seen["head"].lstrip(b"\xef\xbb\xbf").startswith(b"<?xml")
 
 

@@ -58,7 +58,9 @@ def test_prices_and_stock_per_warehouse_and_the_sales_record(catalogue):
 @pytest.mark.parametrize("configured", ["Оптовая", "opt"])
 def test_selling_price_type_by_name_or_id(catalogue, settings, configured):
     settings.ONEC_PRICE_TYPE = configured
-    offers_file(*PRICE_TYPES, *WAREHOUSES, offer("p1", prices={"retail": "1500", "opt": "1200"}, stocks={"wh-a": "1"}))
+    offers_file(
+        *PRICE_TYPES, *WAREHOUSES, offer("p1", prices={"retail": "1500", "opt": "1200"}, stocks={"wh-a": "1"})
+    )
     assert stock_of("p1")["site"][2] == Decimal("1200.00")
 
 
@@ -71,7 +73,9 @@ def test_unknown_selling_price_type_fails_with_a_clear_message(catalogue, settin
 
 def test_selling_warehouses_limit_the_sales_record(catalogue, settings):
     settings.ONEC_SELLING_WAREHOUSES = ["Склад Б"]
-    offers_file(*PRICE_TYPES, *WAREHOUSES, offer("p1", prices={"retail": "10"}, stocks={"wh-a": "3", "wh-b": "4"}))
+    offers_file(
+        *PRICE_TYPES, *WAREHOUSES, offer("p1", prices={"retail": "10"}, stocks={"wh-a": "3", "wh-b": "4"})
+    )
     assert stock_of("p1")["site"][0] == 4
 
 
@@ -89,7 +93,9 @@ def test_negative_and_fractional_quantities(catalogue):
 
 
 def test_prices_only_file_touches_only_prices(catalogue):
-    offers_file(*PRICE_TYPES, *WAREHOUSES, offer("p1", prices={"retail": "100", "opt": "90"}, stocks={"wh-a": "3"}))
+    offers_file(
+        *PRICE_TYPES, *WAREHOUSES, offer("p1", prices={"retail": "100", "opt": "90"}, stocks={"wh-a": "3"})
+    )
     offers_file(*PRICE_TYPES, offer("p1", prices={"retail": "120", "opt": "95"}), source="prices.xml")
 
     assert stock_of("p1") == {"wh-a": (3, 0, Decimal("120.00")), "site": (3, 0, Decimal("120.00"))}
@@ -99,7 +105,9 @@ def test_prices_only_file_touches_only_prices(catalogue):
 def test_rests_only_file_touches_only_stock_and_keeps_known_prices(catalogue):
     offers_file(*PRICE_TYPES, offer("p1", prices={"retail": "100"}), offer("p2", prices={"retail": "50"}))
     before = prices_of("p1")
-    offers_file(*WAREHOUSES, offer("p1", stocks={"wh-a": "2"}), offer("p2", stocks={"wh-b": "1"}), source="rests.xml")
+    offers_file(
+        *WAREHOUSES, offer("p1", stocks={"wh-a": "2"}), offer("p2", stocks={"wh-b": "1"}), source="rests.xml"
+    )
 
     assert prices_of("p1") == before
     assert stock_of("p1") == {"wh-a": (2, 0, Decimal("100.00")), "site": (2, 0, Decimal("100.00"))}
@@ -166,7 +174,10 @@ def test_offer_of_an_unknown_product_is_skipped_with_a_warning(catalogue):
         offer("p1", prices={"retail": "5"}),
     )
     assert report.skipped == 2
-    assert report.warnings[0] == "offers.xml: предложение ghost «Призрак»: товар ghost не найден в каталоге — пропущено"
+    assert (
+        report.warnings[0]
+        == "offers.xml: предложение ghost «Призрак»: товар ghost не найден в каталоге — пропущено"
+    )
     assert not Product.objects.filter(code__startswith="ghost").exists()
     assert prices_of("p1") == {"retail": Decimal("5.00")}
 
@@ -189,7 +200,9 @@ def test_full_offers_package_zeroes_offers_it_does_not_list(catalogue):
 
 
 def test_full_prices_only_package_zeroes_nothing(catalogue):
-    offers_file(*PRICE_TYPES, *WAREHOUSES, offer("p1", stocks={"wh-a": "2"}), offer("p2", stocks={"wh-a": "3"}))
+    offers_file(
+        *PRICE_TYPES, *WAREHOUSES, offer("p1", stocks={"wh-a": "2"}), offer("p2", stocks={"wh-a": "3"})
+    )
     offers_file(*PRICE_TYPES, offer("p1", prices={"retail": "7"}), changes_only=False)
     assert stock_of("p2")["wh-a"][0] == 3
 
@@ -198,7 +211,13 @@ def test_repeated_offers_give_identical_rows(catalogue):
     records = [
         *PRICE_TYPES,
         *WAREHOUSES,
-        offer("p1#s", name="Кеды (S)", characteristics=[("Размер", "S")], prices={"retail": "1"}, stocks={"wh-a": "1"}),
+        offer(
+            "p1#s",
+            name="Кеды (S)",
+            characteristics=[("Размер", "S")],
+            prices={"retail": "1"},
+            stocks={"wh-a": "1"},
+        ),
         offer("p2", prices={"retail": "2", "opt": "1"}, stocks={"wh-a": "1", "wh-b": "2"}),
         offer("p3", quantity="4"),
     ]

@@ -43,7 +43,9 @@ class Expected:
             if isinstance(record, rec.Product):
                 listed_products.add(record.id)
                 self.products[record.id] = not record.deleted
-                self.titles[record.id] = record.name or record.requisites.get("Полное наименование") or record.id
+                self.titles[record.id] = (
+                    record.name or record.requisites.get("Полное наименование") or record.id
+                )
             elif isinstance(record, rec.PriceType):
                 self.price_types.add(record.id)
             elif isinstance(record, rec.Offer):
@@ -59,7 +61,9 @@ class Expected:
                     self.stock[record.id] = quantities
                     stocked.add(record.id)
                 elif record.quantity is not None:
-                    self.stock[record.id] = {conf.get("ONEC_DEFAULT_WAREHOUSE_CODE"): max(0, int(record.quantity))}
+                    self.stock[record.id] = {
+                        conf.get("ONEC_DEFAULT_WAREHOUSE_CODE"): max(0, int(record.quantity))
+                    }
                     stocked.add(record.id)
         full = document.changes_only is False
         if full and document.kind == rec.CATALOGUE and listed_products:
@@ -89,7 +93,9 @@ def apply_set(folder, *, each_twice=False):
 
 
 def check_catalogue(expected, reports):
-    products = {row["code"]: row for row in Product.objects.values("id", "code", "title", "is_public", "structure")}
+    products = {
+        row["code"]: row for row in Product.objects.values("id", "code", "title", "is_public", "structure")
+    }
     for code, is_public in expected.products.items():
         assert code in products, f"product {code} missing"
         assert products[code]["is_public"] is is_public, code

@@ -24,14 +24,18 @@ StockAlert = get_model("partner", "StockAlert")
 @pytest.fixture
 def sales_record():
     apply(product("p1", name="Кеды"))
-    offers_file(*PRICE_TYPES, *WAREHOUSES, offer("p1", prices={"retail": "100"}, stocks={"wh-a": "5", "wh-b": "5"}))
+    offers_file(
+        *PRICE_TYPES, *WAREHOUSES, offer("p1", prices={"retail": "100"}, stocks={"wh-a": "5", "wh-b": "5"})
+    )
     return StockRecord.objects.get(partner__code="site", partner_sku="p1")
 
 
 def reserve(record, quantity, *, acknowledged_at=None, status=None):
     """An order line holding ``quantity`` on the sales record, as checkout leaves it."""
     order = OrderFactory(**({"status": status} if status else {}))
-    OrderLineFactory(order=order, product=record.product, stockrecord=record, quantity=quantity, num_allocated=quantity)
+    OrderLineFactory(
+        order=order, product=record.product, stockrecord=record, quantity=quantity, num_allocated=quantity
+    )
     if acknowledged_at is not None:
         OrderExchange.objects.update_or_create(
             order=order, defaults={"acknowledged_at": acknowledged_at, "acknowledged_version": 1}
@@ -47,7 +51,9 @@ def test_reservations_1c_has_not_counted_stay_allocated(sales_record):
     session_started = timezone.now()
     reserve(sales_record, 2)  # never sent to 1C
     reserve(sales_record, 1, acknowledged_at=session_started + timedelta(minutes=1))  # acknowledged too late
-    reserve(sales_record, 4, acknowledged_at=session_started - timedelta(minutes=1))  # in 1C's figures already
+    reserve(
+        sales_record, 4, acknowledged_at=session_started - timedelta(minutes=1)
+    )  # in 1C's figures already
 
     offers_file(offer("p1", stocks={"wh-a": "3", "wh-b": "3"}), counted_before=session_started)
 
@@ -71,7 +77,9 @@ def test_recompute_for_the_order_side(sales_record):
     assert stock.recompute_sales_stock([sales_record.product_id], counted_before=counted) == 1
     assert stock_of("p1")["site"][:2] == (10, 2)
 
-    OrderExchange.objects.update_or_create(order=order, defaults={"acknowledged_at": counted - timedelta(seconds=1)})
+    OrderExchange.objects.update_or_create(
+        order=order, defaults={"acknowledged_at": counted - timedelta(seconds=1)}
+    )
     stock.recompute_sales_stock([sales_record.product_id], counted_before=counted)
     assert stock_of("p1")["site"][:2] == (10, 0)
     assert stock.recompute_sales_stock([sales_record.product_id], counted_before=counted) == 0

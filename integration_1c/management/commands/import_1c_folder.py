@@ -24,7 +24,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("folder", help="Folder with 1C exchange files (import*.xml, offers*.xml, …)")
         parser.add_argument(
-            "--recursive", action="store_true", help="Also import xml files of sub-folders (pictures stay relative)."
+            "--recursive",
+            action="store_true",
+            help="Also import xml files of sub-folders (pictures stay relative).",
         )
 
     def handle(self, folder, recursive=False, **options):
