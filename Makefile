@@ -7,6 +7,7 @@ PORT   ?= 8000
 
 # Tests and benchmarks talk to real PostgreSQL and Redis.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/shop
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/shop_bench
 TEST_REDIS_URL    ?= redis://127.0.0.1:6379/0
 
 .PHONY: run test bench venv clean
@@ -33,7 +34,7 @@ test: venv
 
 ## Benchmarks: full exchange of generated catalogues over HTTP, printed figures.
 bench: venv
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DEBUG=true \
+	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DEBUG=false SECRET_KEY=bench ALLOWED_HOSTS=127.0.0.1 SECURE_SSL_REDIRECT=false \
 	  $(PY) manage.py bench_exchange $(BENCH_ARGS)
 
 clean:

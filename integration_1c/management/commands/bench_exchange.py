@@ -152,6 +152,25 @@ class Command(BaseCommand):
             raise CommandError(
                 "bench_exchange needs a Celery broker: set REDIS_URL (e.g. redis://127.0.0.1:6379/0)."
             )
+        self._create_database()
+
+    def _create_database(self):
+        """Create the benchmark's database when it does not exist yet (a fresh machine has none)."""
+        import psycopg
+        from psycopg import sql
+
+        db = settings.DATABASES["default"]
+        params = {
+            "dbname": "postgres",
+            "user": db.get("USER") or None,
+            "password": db.get("PASSWORD") or None,
+            "host": db.get("HOST") or None,
+            "port": db.get("PORT") or None,
+        }
+        with psycopg.connect(**{k: v for k, v in params.items() if v}, autocommit=True) as conn:
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db["NAME"]]).fetchone():
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db["NAME"])))
+                self.stdout.write(f"Created database {db['NAME']}.")
 
     def _exchange_user(self, password):
         from django.contrib.auth import get_user_model
