@@ -203,8 +203,12 @@ def _children(element):
 
 
 def _child(element, name):
-    for child_name, child in _children(element):
-        if child_name == name:
+    # The hottest function of the reader (every field of every item): no generator,
+    # the local-name cache read inline.
+    names = _LOCAL_NAMES
+    for child in element:
+        tag = child.tag
+        if (names.get(tag) or local_name(tag)) == name:
             return child
     return None
 

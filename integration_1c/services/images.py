@@ -154,8 +154,7 @@ class ImageWriter:
         """Copy the picture into media storage now; remove it again if the import rolls back."""
         image = ProductImage(product_id=product_id, code=key, caption=caption, display_order=order)
         image.original.save(posixpath.basename(path.replace("\\", "/")), File(fileobj), save=False)
-        name = image.original.name
-        self.ctx.on_rollback(lambda: default_storage.delete(name))
+        self.ctx.stored_file(image.original.name)
         return image
 
 
