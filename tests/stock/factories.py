@@ -7,7 +7,6 @@ and the SALES stock record on the partner ``ONEC_SALES_PARTNER_CODE`` whose
 """
 
 import io
-import uuid
 from decimal import Decimal
 
 import factory
@@ -16,28 +15,14 @@ from oscar.core.loading import get_model
 from PIL import Image
 
 from integration_1c import conf
+from tests.factories import ProductClassFactory, onec_id
 from integration_1c.models import CustomerGroupPriceType, PriceType, ProductPrice
 
 Product = get_model("catalogue", "Product")
-ProductClass = get_model("catalogue", "ProductClass")
 ProductAttribute = get_model("catalogue", "ProductAttribute")
 ProductAttributeValue = get_model("catalogue", "ProductAttributeValue")
 Partner = get_model("partner", "Partner")
 StockRecord = get_model("partner", "StockRecord")
-
-
-def onec_id():
-    return str(uuid.uuid4())
-
-
-class ProductClassFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = ProductClass
-        django_get_or_create = ("name",)
-
-    name = factory.LazyFunction(lambda: conf.get("ONEC_PRODUCT_CLASS_NAME"))
-    track_stock = True
-    requires_shipping = True
 
 
 class WarehouseFactory(factory.django.DjangoModelFactory):

@@ -15,10 +15,10 @@ import factory
 from oscar.core.loading import get_model
 
 from integration_1c import conf
+from tests.factories import ProductClassFactory, onec_id
 
 Category = get_model("catalogue", "Category")
 Product = get_model("catalogue", "Product")
-ProductClass = get_model("catalogue", "ProductClass")
 ProductAttribute = get_model("catalogue", "ProductAttribute")
 ProductAttributeValue = get_model("catalogue", "ProductAttributeValue")
 ProductImage = get_model("catalogue", "ProductImage")
@@ -26,21 +26,6 @@ Partner = get_model("partner", "Partner")
 StockRecord = get_model("partner", "StockRecord")
 
 WAREHOUSE_CODE = "b1f3c1e2-0000-4000-8000-000000000001"
-
-
-def onec_id():
-    """A 1C-like Ид (a GUID)."""
-    return str(uuid.uuid4())
-
-
-class ProductClassFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = ProductClass
-        django_get_or_create = ("name",)
-
-    name = factory.LazyFunction(lambda: conf.get("ONEC_PRODUCT_CLASS_NAME"))
-    track_stock = True
-    requires_shipping = True
 
 
 class PartnerFactory(factory.django.DjangoModelFactory):
