@@ -27,6 +27,7 @@ from decimal import Decimal, InvalidOperation
 
 from lxml import etree
 
+from .reader import _release, _text
 from .xmlsafe import GuardedStream, display_name, open_binary, parse_events
 
 NS_2 = "urn:1C.ru:commerceml_2"
@@ -579,16 +580,3 @@ def _child(element, name):
     return None
 
 
-def _text(element):
-    if element is None or element.text is None:
-        return ""
-    return element.text.strip()
-
-
-def _release(element):
-    """Free a handled element and the siblings before it (iterparse keeps them otherwise)."""
-    element.clear(keep_tail=False)
-    parent = element.getparent()
-    if parent is not None:
-        while element.getprevious() is not None:
-            del parent[0]
