@@ -578,5 +578,3 @@ def _child(element, name):
         if _local(child) == name:
             return child
     return None
-
-
