@@ -8,8 +8,8 @@ import pytest
 from django.test import Client
 
 from integration_1c import conf
-from integration_1c.commerceml.generator import generate_exchange, generate_offer_changes
-from integration_1c.emulator import DjangoClientTransport, OneCClient
+from integration_1c.testing.generator import generate_exchange, generate_offer_changes
+from integration_1c.testing.emulator import DjangoClientTransport, OneCClient
 from integration_1c.models import ExchangeFile, ProductPrice
 from integration_1c.services import importer
 from oscar.core.loading import get_model

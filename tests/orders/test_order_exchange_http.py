@@ -8,7 +8,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 from lxml import etree
 
-from integration_1c.emulator import DjangoClientTransport, OneCClient
+from integration_1c.testing.emulator import DjangoClientTransport, OneCClient
 from integration_1c.models import OrderExchange
 from integration_1c.selectors import orders_due_for_export
 

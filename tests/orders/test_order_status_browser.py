@@ -22,7 +22,7 @@ pytestmark = requires_chromium
 def test_customer_sees_the_status_1c_set(live_server, settings, tmp_path, orders, django_user_model):
     from playwright.sync_api import expect, sync_playwright
 
-    from integration_1c.emulator import HttpTransport, OneCClient
+    from integration_1c.testing.emulator import HttpTransport, OneCClient
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     customer = django_user_model.objects.create_user("ivan", "ivan@example.kz", CUSTOMER_PASSWORD)

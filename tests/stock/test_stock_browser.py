@@ -1,6 +1,6 @@
 """
 Live stock in a real browser (Debian's chromium driven by Playwright), fed by the real
-exchange: the 1C emulator (``integration_1c.emulator``) sends CommerceML over HTTP to
+exchange: the 1C emulator (``integration_1c.testing.emulator``) sends CommerceML over HTTP to
 the exchange view of a live server, which imports it (importer services) as 1C would.
 
 First exchange: the product is at zero in every warehouse -> its page says it is out of
@@ -91,7 +91,7 @@ def offers_xml(almaty, astana):
 
 def exchange(base_url, folder, *, almaty, astana):
     """One catalogue exchange of 1C with the live shop: import.xml, then offers.xml."""
-    from integration_1c.emulator import HttpTransport, OneCClient
+    from integration_1c.testing.emulator import HttpTransport, OneCClient
 
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "import.xml").write_text(import_xml(), encoding="utf-8")

@@ -12,7 +12,7 @@ import zipfile
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from integration_1c.emulator import HttpResponse
+from integration_1c.testing.emulator import HttpResponse
 
 COOKIE_NAME = "onec_exchange"
 

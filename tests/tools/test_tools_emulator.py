@@ -4,8 +4,8 @@ import importlib
 
 import pytest
 
-from integration_1c.commerceml.generator import generate_exchange
-from integration_1c.emulator import (
+from integration_1c.testing.generator import generate_exchange
+from integration_1c.testing.emulator import (
     DjangoClientTransport,
     ExchangeFailed,
     ExchangeTimeout,

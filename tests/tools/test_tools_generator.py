@@ -10,7 +10,7 @@ import pytest
 from lxml import etree
 from PIL import Image
 
-from integration_1c.commerceml.generator import (
+from integration_1c.testing.generator import (
     NS_2,
     NS_3,
     ean13,

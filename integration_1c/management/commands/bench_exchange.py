@@ -30,8 +30,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import models
 
-from integration_1c.commerceml.generator import generate_exchange, generate_offer_changes
-from integration_1c.emulator import (
+from integration_1c.testing.generator import generate_exchange, generate_offer_changes
+from integration_1c.testing.emulator import (
     DEFAULT_EXCHANGE_PATH,
     ExchangeError,
     HttpTransport,

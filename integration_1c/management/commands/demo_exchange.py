@@ -15,8 +15,8 @@ import urllib.request
 
 from django.core.management.base import BaseCommand, CommandError
 
-from integration_1c.commerceml.generator import SCHEMAS, generate_exchange
-from integration_1c.emulator import (
+from integration_1c.testing.generator import SCHEMAS, generate_exchange
+from integration_1c.testing.emulator import (
     DEFAULT_EXCHANGE_PATH,
     ExchangeError,
     ExchangeFailed,

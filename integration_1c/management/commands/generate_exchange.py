@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from integration_1c.commerceml.generator import ENCODINGS, SCHEMAS, generate_exchange
+from integration_1c.testing.generator import ENCODINGS, SCHEMAS, generate_exchange
 
 
 class Command(BaseCommand):

@@ -467,7 +467,7 @@ class OneCClient:
     def exchange_catalog(self, source, files=None, *, archive=None):
         """
         Send a catalogue package as 1C does. ``source``: a folder, or a
-        :class:`~integration_1c.commerceml.generator.GeneratedExchange` (its folder and its
+        :class:`~integration_1c.testing.generator.GeneratedExchange` (its folder and its
         file order). ``files``: the XML files in 1C's order (default: the generated order,
         or import*, offers*, prices*, rests* of the folder). Everything else under the
         folder (``import_files/…``) is sent too. ``archive``: a zip made beforehand with
