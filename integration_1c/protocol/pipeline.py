@@ -95,43 +95,38 @@ def kind_for_member(name):
 # --- mode=init ------------------------------------------------------------------------
 
 
-def remove_previous_folders(session):
-    """
-    Delete the upload folders of earlier exchanges of this type, except those holding a
-    file that is queued or being imported: the importer may still read it (and the
-    pictures next to it). Called from ``mode=init`` only: a folder is never cleaned
-    while its own exchange goes on. Returns the removed folders.
-    """
-    busy = set(
-        ExchangeSession.objects.filter(exchange_type=session.exchange_type, files__state__in=ACTIVE_STATES)
-        .values_list("folder", flat=True)
-        .distinct()
-    )
-    removed = [
-        folder
-        for folder in uploads.list_folders(session.exchange_type)
-        if folder != session.folder and folder not in busy
-    ]
-    if uploads.is_local(uploads.exchange_storage()):
-        for folder in removed:
-            uploads.remove_tree(folder)
-    elif removed:
-        # An object store deletes object by object: thousands of pictures would hold
-        # init past 1C's timeout, so the worker deletes what init chose.
-        from integration_1c import tasks
+#: How often ``mode=init`` asks the worker for the age-based cleanup (:func:`cleanup`),
+#: for sites that run no Celery beat (the embedded default).
+CLEANUP_EVERY = 60 * 60
+CLEANUP_KEY = "onec:exchange-cleanup"
 
-        background.enqueue(tasks.remove_exchange_folders, removed)
-    return removed
+
+def schedule_cleanup():
+    """
+    Ask the worker to remove old exchange folders, at most once per :data:`CLEANUP_EVERY`.
+    ``mode=init`` never deletes a folder itself: another exchange (another 1C node, a
+    client between two files) may still be using any folder but its own, and only age
+    tells that it is over. Best effort: a cache or broker that is down skips it.
+    """
+    from django.core.cache import cache
+
+    from integration_1c import tasks
+
+    try:
+        if cache.add(CLEANUP_KEY, 1, CLEANUP_EVERY):
+            background.enqueue(tasks.cleanup_exchange_folders)
+    except Exception:
+        logger.warning("1C exchange: could not schedule the folder cleanup", exc_info=True)
 
 
 def drop_unused_checkauth_sessions(session):
     """
     Real clients call checkauth twice at the start and go on with the second cookie;
     the first exchange session is left with no folder, no file and no order. Drop such
-    sessions of the same user and type from the last minutes, so the journal shows one
-    row per exchange.
+    sessions of the same user, type and client (address and agent) from the last
+    minutes, so the journal shows one row per exchange.
     """
-    window_start = session.started_at - timedelta(minutes=10)
+    window_start = session.started_at - timedelta(minutes=2)
     (
         ExchangeSession.objects.filter(
             user_id=session.user_id,
@@ -140,6 +135,9 @@ def drop_unused_checkauth_sessions(session):
             folder="",
             started_at__gte=window_start,
             started_at__lte=session.started_at,
+            # The same client: another 1C node of the same user keeps its session.
+            remote_addr=session.remote_addr,
+            user_agent=session.user_agent,
         )
         .exclude(pk=session.pk)
         .filter(files__isnull=True, exported_orders__isnull=True)
@@ -638,7 +636,9 @@ def cleanup(now=None):
     _close_idle_sessions(now)
     removed = []
     busy = set(
-        ExchangeSession.objects.filter(files__state__in=ACTIVE_STATES).values_list("folder", flat=True)
+        ExchangeSession.objects.filter(
+            Q(files__state__in=ACTIVE_STATES) | Q(state=ExchangeSession.OPEN, last_seen_at__gte=cutoff)
+        ).values_list("folder", flat=True)
     )
     for exchange_type, _label in ExchangeSession.TYPE_CHOICES:
         for folder in uploads.list_folders(exchange_type):
