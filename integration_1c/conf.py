@@ -20,7 +20,10 @@ DEFAULTS = {
     "ONEC_MAX_UNZIPPED_SIZE": 4 * 1024 * 1024 * 1024,
     "ONEC_MAX_ZIP_MEMBERS": 200_000,
     "ONEC_MAX_ZIP_RATIO": 200,
-    # A full package (СодержитТолькоИзменения="false") hides what it does not list.
+    # What a full package (СодержитТолькоИзменения="false") does to the products of its
+    # catalogue that it does not list: "hide" | "keep" | "zero" (their stock).
+    "ONEC_FULL_PACKAGE_MISSING": "hide",
+    # Before ONEC_FULL_PACKAGE_MISSING: false meant "keep" (still read as its default).
     "ONEC_HIDE_MISSING_ON_FULL": True,
     # Warehouses (1C Ид or name) the shop sells from; empty: all of them.
     "ONEC_SELLING_WAREHOUSES": [],

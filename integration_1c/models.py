@@ -231,6 +231,9 @@ class CategoryExchange(models.Model):
         "catalogue.Category", on_delete=models.CASCADE, primary_key=True, related_name="onec"
     )
     touched_at = models.DateTimeField(_("Last listed by 1C"), db_index=True)
+    #: Классификатор/Ид the group came from ("" before catalogues were told apart):
+    #: a full package hides only groups of its own classifier.
+    classifier = models.CharField(_("1C classifier"), max_length=128, blank=True, db_index=True)
 
     class Meta:
         verbose_name = _("Category 1C state")
@@ -258,3 +261,52 @@ class Unit(models.Model):
 
     def __str__(self):
         return self.name or self.full_name or self.code
+
+
+class Catalogue(models.Model):
+    """
+    A 1C catalogue (Каталог) feeding the shop. One shop may be fed by several exchange
+    nodes or organisations, each with its own Каталог/Ид: a full package hides, zeroes
+    and ``mode=deactivate`` hides only within its own catalogue, as 1C-Bitrix does per
+    catalogue. ``code`` is the Ид ("" for files that name no catalogue).
+    """
+
+    code = models.CharField(_("1C id"), max_length=128, unique=True, blank=True)
+    name = models.CharField(_("Name"), max_length=255, blank=True)
+    classifier_code = models.CharField(_("Classifier 1C id"), max_length=128, blank=True)
+    #: When the last full catalogue package (СодержитТолькоИзменения="false") of this
+    #: catalogue started: ``mode=deactivate`` hides only in catalogues a full package
+    #: of the run imported.
+    full_import_started_at = models.DateTimeField(_("Last full import started"), null=True, blank=True)
+    date_updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("1C catalogue")
+        verbose_name_plural = _("1C catalogues")
+
+    def __str__(self):
+        return self.name or self.code or "—"
+
+
+class ProductExchange(models.Model):
+    """
+    A 1C product's exchange state, kept beside Oscar's Product (not in a forked
+    catalogue app): the catalogue it came from, and when an exchange last wrote it —
+    its Товар, or an offer, price or stock of it or of its variants (``mode=deactivate``
+    never hides what the run touched).
+    """
+
+    product = models.OneToOneField(
+        "catalogue.Product", on_delete=models.CASCADE, primary_key=True, related_name="onec"
+    )
+    catalogue = models.CharField(_("1C catalogue"), max_length=128, blank=True, db_index=True)
+    touched_at = models.DateTimeField(_("Last written by 1C"), db_index=True)
+
+    class Meta:
+        verbose_name = _("Product 1C state")
+        verbose_name_plural = _("Products' 1C state")
+        indexes = [models.Index(fields=["catalogue", "touched_at"], name="onec_product_cat_touched")]
+
+    def __str__(self):
+        return f"1C: {self.product_id}"

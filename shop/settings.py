@@ -310,6 +310,10 @@ ONEC_OLD_PRICE_TYPE = env.str("ONEC_OLD_PRICE_TYPE", default="")
 ONEC_FILE_LIMIT = env.int("ONEC_FILE_LIMIT", default=8 * 1024 * 1024)
 ONEC_USE_ZIP = env.bool("ONEC_USE_ZIP", default=True)
 ONEC_HIDE_MISSING_ON_FULL = env.bool("ONEC_HIDE_MISSING_ON_FULL", default=True)
+# hide | keep | zero; the older ONEC_HIDE_MISSING_ON_FULL=false still means "keep".
+ONEC_FULL_PACKAGE_MISSING = env.str(
+    "ONEC_FULL_PACKAGE_MISSING", default="hide" if ONEC_HIDE_MISSING_ON_FULL else "keep"
+)
 ONEC_SELLING_WAREHOUSES = env.list("ONEC_SELLING_WAREHOUSES", default=[])
 ONEC_LOW_STOCK_THRESHOLD = env.int("ONEC_LOW_STOCK_THRESHOLD", default=5)
 ONEC_ORDER_ENCODING = env.str("ONEC_ORDER_ENCODING", default="utf-8")
