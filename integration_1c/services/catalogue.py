@@ -320,6 +320,7 @@ class ProductWriter:
             .values("id", "code", "structure", "is_public", "title", "slug", "date_updated")
         }
         parents = set()
+        known = {}  # parents this file wrote already (earlier batch): only their variants now
         for product_id, group in items.items():
             row = existing.get(product_id)
             if row is not None and row["structure"] == Product.CHILD:
@@ -332,9 +333,17 @@ class ProductWriter:
             if product_id in plain:
                 continue
             if row is not None and row["date_updated"] >= self.ctx.started_at:
-                continue  # this file already wrote the product (its own Товар or earlier items)
+                # This file already wrote the product (its own Товар or earlier items).
+                known[product_id] = row
+                continue
             plain[product_id] = product_from_items(product_id, group)
         ids = self._write_products(list(plain.values()), existing, parents)
+        if known:
+            standalone = [row["id"] for row in known.values() if row["structure"] != Product.PARENT]
+            if standalone:
+                StockRecord.objects.filter(product_id__in=standalone).delete()
+                Product.objects.filter(id__in=standalone).update(structure=Product.PARENT)
+            ids.update({code: row["id"] for code, row in known.items()})
         self._write_items(
             [item for product_id, group in items.items() if product_id in ids for item in group],
             existing,
