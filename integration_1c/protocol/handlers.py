@@ -21,7 +21,7 @@ from integration_1c.selectors import run_started_at
 
 from . import auth, pipeline, sessions
 from .answers import ExchangeFailure, document, parameters, success
-from .names import UnsafeName, clean_name
+from .names import UnsafeName, clean_name, normalise_name
 
 _VERSION = re.compile(r"^\d{1,2}(\.\d{1,3}){0,2}$")
 #: A deactivate timestamp later than now by more than this is not one checkauth gave.
@@ -196,7 +196,7 @@ def _filename(params):
     if not name:
         raise ExchangeFailure("Не указано имя файла (параметр filename).")
     try:
-        return clean_name(name)
+        return clean_name(normalise_name(name))
     except UnsafeName as exc:
         raise ExchangeFailure(f"Недопустимое имя файла «{_printable(name)}»: {exc.reason}.") from exc
 
