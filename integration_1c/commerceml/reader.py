@@ -24,7 +24,15 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from . import records
-from .xmlsafe import CommerceMLError, GuardedStream, UnsafeXMLError, display_name, open_binary, parse_events
+from .xmlsafe import (
+    CommerceMLError,
+    GuardedStream,
+    UnsafeXMLError,
+    _,
+    display_name,
+    open_binary,
+    parse_events,
+)
 
 __all__ = [
     "CommerceMLError",
@@ -224,6 +232,15 @@ def split_offer_id(raw):
     return offer_id, product_id, characteristic_id
 
 
+def offer_field(offer_id, field):
+    """"предложение <Ид>: Количество" — where a bad value is, for the operator."""
+    return _("offer %(id)s: %(field)s") % {"id": offer_id, "field": field}
+
+
+def no_content(label):
+    return _("%(file)s: no CommerceML content found.") % {"file": label}
+
+
 def _text(element):
     return (element.text or "").strip() if element is not None else ""
 
@@ -331,7 +348,7 @@ class CommerceMLReader:
                 if stop or (self.document_only and self.document is not None):
                     return
             if self.document is None:
-                raise CommerceMLError(f"{self.label}: no CommerceML content found.")
+                raise CommerceMLError(no_content(self.label))
 
     # -- emitting ------------------------------------------------------------------------
 
@@ -367,14 +384,16 @@ class CommerceMLReader:
 
     def _error(self, element, message):
         line = getattr(element, "sourceline", None)
-        where = f"{self.label}, line {line}" if line else self.label
+        where = _("%(file)s, line %(line)s") % {"file": self.label, "line": line} if line else self.label
         return CommerceMLError(f"{where}: {message}")
 
     def _decimal(self, element, text, what):
         try:
             return parse_decimal(text)
         except ValueError:
-            raise self._error(element, f"{what} {text.strip()!r} is not a number") from None
+            raise self._error(
+                element, _("%(what)s: «%(value)s» is not a number") % {"what": what, "value": text.strip()}
+            ) from None
 
     # -- events --------------------------------------------------------------------------
 
@@ -422,8 +441,8 @@ class CommerceMLReader:
             self._section_depth = 1
             return self._start_section(element, name)
         raise CommerceMLError(
-            f"{self.label}: not a CommerceML file — the root element is <{name}>, "
-            f"expected <{ROOT}> (line {element.sourceline})."
+            _("%(file)s: not a CommerceML file — the root element is <%(name)s>, expected <%(root)s> (line %(line)s).")
+            % {"file": self.label, "name": name, "root": ROOT, "line": element.sourceline}
         )
 
     def _start_section(self, element, name):
@@ -913,7 +932,7 @@ class CommerceMLReader:
             elif name == "Цены":
                 offer.prices = self._prices(child, offer_id)
             elif name == "Количество":
-                offer.quantity = self._decimal(child, child.text, f"offer {offer_id}: Количество")
+                offer.quantity = self._decimal(child, child.text, offer_field(offer_id, "Количество"))
             elif name in ("Склад", "Склады"):
                 has_stocks = True
                 stocks.extend(self._warehouse_stocks(child, offer_id))
@@ -941,7 +960,7 @@ class CommerceMLReader:
             value_element = _child(item, "ЦенаЗаЕдиницу")
             value = None
             if value_element is not None:
-                value = self._decimal(value_element, value_element.text, f"offer {offer_id}: ЦенаЗаЕдиницу")
+                value = self._decimal(value_element, value_element.text, offer_field(offer_id, "ЦенаЗаЕдиницу"))
             if not price_type_id or value is None:
                 logger.warning(
                     "%s, line %s: offer %s: a Цена without ИдТипаЦены or ЦенаЗаЕдиницу is skipped",
@@ -954,7 +973,7 @@ class CommerceMLReader:
             coefficient = None
             if coefficient_element is not None:
                 coefficient = self._decimal(
-                    coefficient_element, coefficient_element.text, f"offer {offer_id}: Коэффициент"
+                    coefficient_element, coefficient_element.text, offer_field(offer_id, "Коэффициент")
                 )
             prices.append(
                 records.Price(
@@ -976,7 +995,7 @@ class CommerceMLReader:
         warehouse_id = _attribute(element, "ИдСклада")
         if warehouse_id is not None:
             quantity = self._decimal(
-                element, _attribute(element, "КоличествоНаСкладе"), f"offer {offer_id}: КоличествоНаСкладе"
+                element, _attribute(element, "КоличествоНаСкладе"), offer_field(offer_id, "КоличествоНаСкладе")
             )
             return [(warehouse_id.strip(), quantity if quantity is not None else Decimal(0))]
         stocks = []
@@ -985,7 +1004,7 @@ class CommerceMLReader:
                 stocks.extend(self._warehouse_stocks(child, offer_id))
         if not stocks and _child(element, "Ид") is not None:
             quantity = self._decimal(
-                element, _child_text(element, "Количество"), f"offer {offer_id}: Количество"
+                element, _child_text(element, "Количество"), offer_field(offer_id, "Количество")
             )
             stocks.append((_child_text(element, "Ид"), quantity if quantity is not None else Decimal(0)))
         return stocks
@@ -1009,11 +1028,11 @@ class CommerceMLReader:
                     quantity_text = _child_text(child, "Количество") or _attribute(
                         child, "КоличествоНаСкладе"
                     )
-                    quantity = self._decimal(child, quantity_text, f"offer {offer_id}: Количество")
+                    quantity = self._decimal(child, quantity_text, offer_field(offer_id, "Количество"))
                     stocks.append((warehouse_id, quantity if quantity is not None else Decimal(0)))
                     has_stocks = True
                 elif child_name == "Количество":
-                    quantity = self._decimal(child, child.text, f"offer {offer_id}: Количество")
+                    quantity = self._decimal(child, child.text, offer_field(offer_id, "Количество"))
                     if quantity is not None:
                         total = quantity if total is None else total + quantity
         return has_stocks, total
@@ -1039,6 +1058,6 @@ def read_document(source, *, name=""):
     try:
         return next(iterator)
     except StopIteration:
-        raise CommerceMLError(f"{reader.label}: no CommerceML content found.") from None
+        raise CommerceMLError(no_content(reader.label)) from None
     finally:
         iterator.close()
