@@ -83,6 +83,14 @@ class ExchangeFile(models.Model):
     )
     state = models.CharField(_("State"), max_length=16, choices=STATE_CHOICES, default=UPLOADING, db_index=True)
     task_id = models.CharField(max_length=64, blank=True)
+    #: The worker holding the file renews this while it imports; a RUNNING file whose
+    #: lease lapsed has lost its worker (killed, out of memory, host gone).
+    lease_until = models.DateTimeField(_("Worker lease until"), null=True, blank=True)
+    #: Which delivery of the import task holds the lease (a redelivery is another attempt).
+    attempt = models.PositiveIntegerField(_("Import attempts"), default=0)
+    #: Каталог/Ид (ИдКаталога of an offers package), read when the import starts: a newer
+    #: exchange of the same catalogue makes an older, still pending import stale.
+    catalogue_code = models.CharField(_("1C catalogue id"), max_length=255, blank=True, db_index=True)
     processed = models.PositiveIntegerField(_("Records processed"), default=0)
     created = models.PositiveIntegerField(_("Created"), default=0)
     updated = models.PositiveIntegerField(_("Updated"), default=0)

@@ -47,8 +47,9 @@ def checkauth(request, exchange_type, params):
 def init(request, exchange_type, params):
     """
     ``zip=``, ``file_limit=`` (and ``sessid=``, ``version=`` for clients that sent their
-    schema version), with no status line: 1C reads these lines by position. Starts the session's upload folder and removes the folders of
-    earlier exchanges of this type: here, never while an exchange goes on.
+    schema version), with no status line: 1C reads these lines by position. Starts the
+    session's upload folder; folders of earlier exchanges are removed by age, by the
+    worker (:func:`.pipeline.schedule_cleanup`), never by another exchange's init.
     """
     session = _session(request, exchange_type)
     version = params.get("version", "").strip()
@@ -57,7 +58,7 @@ def init(request, exchange_type, params):
     sessions.ensure_folder(session)
     if version and version != session.schema_version:
         ExchangeSession.objects.filter(pk=session.pk).update(schema_version=version)
-    pipeline.remove_previous_folders(session)
+    pipeline.schedule_cleanup()
     pipeline.drop_unused_checkauth_sessions(session)
     lines = [
         f"zip={'yes' if conf.get('ONEC_USE_ZIP') else 'no'}",

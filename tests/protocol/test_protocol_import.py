@@ -54,7 +54,7 @@ def test_an_exception_in_the_importer_fails_the_file_instead_of_looping_forever(
     queue.run()
 
     answer = text(onec.import_("import.xml"))
-    assert answer.startswith("failure\nВнутренняя ошибка сайта при загрузке «import.xml»: MemoryError")
+    assert answer.startswith("failure\nВнутренняя ошибка сайта при загрузке «import.xml» (MemoryError)")
 
 
 def test_importing_a_file_that_was_never_uploaded_fails_with_its_name(onec):
