@@ -97,12 +97,10 @@ def remove_previous_folders(session):
         for folder in uploads.list_folders(session.exchange_type)
         if folder != session.folder and folder not in busy
     ]
-    if uploads.is_local(uploads.exchange_storage()):
-        for folder in removed:
-            uploads.remove_tree(folder)
-    elif removed:
-        # An object store deletes object by object: thousands of pictures would hold
-        # init past 1C's timeout, so the worker deletes what init chose.
+    if removed:
+        # Deleting is file by file (object by object on an object store): the 118,000
+        # pictures of a big catalogue would hold init past 1C's timeout, so the worker
+        # deletes what init chose.
         from integration_1c import tasks
 
         background.enqueue(tasks.remove_exchange_folders, removed)

@@ -150,6 +150,11 @@ def test_init_cleans_earlier_exchange_folders_except_those_being_imported(
     later = OneC()
     text(later.checkauth())
     text(later.init())
+    # init only chooses; the worker deletes (thousands of pictures would hold init up).
+    assert sorted(uploads.list_folders("catalog")) == sorted([busy_folder, idle_folder])
+    removal = [sent for sent in queue.sent if sent[0].name.endswith("remove_exchange_folders")]
+    assert [args for _task, args, _kwargs in removal] == [([idle_folder],)]
+    removal[0][0].apply(args=removal[0][1], throw=True)
 
     assert uploads.list_folders("catalog") == [busy_folder]
     assert idle_folder != busy_folder
