@@ -47,6 +47,7 @@ from integration_1c.commerceml import reader
 from integration_1c.commerceml import records as rec
 from integration_1c.models import ExchangeFile
 from integration_1c.selectors import run_started_at
+from integration_1c.signals import catalogue_changed
 
 from .attributes import AttributeIndex
 from .bulk import prefer_indexes
@@ -214,6 +215,9 @@ def apply_stream(fileobj, ctx):
                 apply_order_documents(fileobj, ctx.report)
             else:
                 RecordApplier(ctx).apply(reader.iter_records(fileobj, name=name))
+                catalogue_changed.send(
+                    sender=RecordApplier, since=ctx.started_at, kind=ctx.kind, full=ctx.full_package
+                )
     except BaseException:
         ctx.rolled_back()
         raise
