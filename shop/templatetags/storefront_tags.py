@@ -1,0 +1,109 @@
+"""
+Template tags of the storefront's frame (header, menu, footer) and of price display.
+
+    {% load storefront_tags %}
+    {% shop_contacts as shop %}           name, logo, phone (+ tel: link), address, hours, e-mail
+    {% menu_categories as categories %}   the first level of the catalogue, for the menu
+    {% site_offers_exist as has_offers %} whether the «Акции» page has anything to show
+    {{ price|discount_percent }}          «−17%» of a price with an old price
+"""
+
+import re
+from dataclasses import dataclass
+
+from django import template
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+
+@dataclass(frozen=True)
+class ShopContacts:
+    """The shop's identity as the header and the footer show it."""
+
+    name: str
+    tagline: str = ""
+    logo: str = ""
+    phone: str = ""
+    address: str = ""
+    hours: str = ""
+    email: str = ""
+
+    @property
+    def phone_href(self):
+        """``tel:+77272000000`` for a phone written any way («+7 (727) 200-00-00»)."""
+        digits = re.sub(r"[^\d+]", "", self.phone or "")
+        return f"tel:{digits}" if digits else ""
+
+
+def _identity_value(identity, key):
+    """A value of the ``shop_identity`` context (an object or a mapping), "" when missing."""
+    if identity is None:
+        return ""
+    if isinstance(identity, dict):
+        value = identity.get(key, "")
+    else:
+        value = getattr(identity, key, "")
+    if hasattr(value, "url"):  # an image field
+        try:
+            value = value.url
+        except ValueError:
+            value = ""
+    return str(value or "").strip()
+
+
+@register.simple_tag(takes_context=True)
+def shop_contacts(context):
+    """
+    The shop's identity from ``shop_identity`` (the context processor over the settings
+    editable in the admin), falling back on Oscar's shop name, so the frame of every page
+    (the 404 page included) always has a name to show.
+    """
+    identity = context.get("shop_identity")
+    name = _identity_value(identity, "name") or context.get("shop_name") or settings.OSCAR_SHOP_NAME
+    return ShopContacts(
+        name=name,
+        tagline=_identity_value(identity, "tagline") or context.get("shop_tagline") or "",
+        logo=_identity_value(identity, "logo"),
+        phone=_identity_value(identity, "phone"),
+        address=_identity_value(identity, "address"),
+        hours=_identity_value(identity, "hours"),
+        email=_identity_value(identity, "email"),
+    )
+
+
+@register.simple_tag
+def menu_categories():
+    """The public first-level categories (1C's top groups), in 1C's order: one query."""
+    from shop.apps.search import selectors
+
+    return list(selectors.top_categories())
+
+
+@register.simple_tag
+def site_offers_exist():
+    """
+    Whether Oscar's offers page would list anything: the menu links to it only then,
+    never to an empty page.
+    """
+    from oscar.core.loading import get_model
+
+    ConditionalOffer = get_model("offer", "ConditionalOffer")
+    return ConditionalOffer.active.filter(offer_type=ConditionalOffer.SITE).exists()
+
+
+@register.filter
+def discount_percent(price):
+    """
+    The discount of a price with an old (crossed-out) price, in whole per cent, as a
+    shop writes it: «−17%». "" when there is no old price or no discount to speak of.
+    """
+    old = getattr(price, "old_price", None)
+    amount = getattr(price, "incl_tax", None)
+    if not old or amount is None or old <= amount:
+        return ""
+    percent = int(round((1 - amount / old) * 100))
+    if percent < 1:
+        return ""
+    return _("−%(percent)d%%") % {"percent": percent}
