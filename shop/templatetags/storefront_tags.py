@@ -107,3 +107,34 @@ def discount_percent(price):
     if percent < 1:
         return ""
     return _("−%(percent)d%%") % {"percent": percent}
+
+
+@register.simple_tag
+def related_products(product, limit=8):
+    """
+    Products to show under a product: those a manager recommended first, then others of
+    the product's own category (1C's group), newest first, ready to render as cards.
+    """
+    from oscar.core.loading import get_model
+
+    from shop.apps.search import selectors
+
+    Product = get_model("catalogue", "Product")
+    base = product.parent if product.is_child else product
+    chosen = list(
+        base.recommended_products.filter(is_public=True, parent__isnull=True).values_list("pk", flat=True)[:limit]
+    )
+    if len(chosen) < limit:
+        category = base.get_categories().order_by("-depth").first()
+        if category is not None:
+            chosen += list(
+                selectors.browsable_products()
+                .filter(categories=category)
+                .exclude(pk__in=[base.pk, *chosen])
+                .order_by("-date_created", "-pk")
+                .values_list("pk", flat=True)[: limit - len(chosen)]
+            )
+    if not chosen:
+        return []
+    by_pk = {p.pk: p for p in selectors.for_listing(Product.objects.filter(pk__in=chosen))}
+    return [by_pk[pk] for pk in chosen if pk in by_pk]
