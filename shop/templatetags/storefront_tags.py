@@ -8,7 +8,6 @@ Template tags of the storefront's frame (header, menu, footer) and of price disp
     {{ price|discount_percent }}          «−17%» of a price with an old price
 """
 
-import re
 from dataclasses import dataclass
 
 from django import template
@@ -33,8 +32,9 @@ class ShopContacts:
     @property
     def phone_href(self):
         """``tel:+77272000000`` for a phone written any way («+7 (727) 200-00-00»)."""
-        digits = re.sub(r"[^\d+]", "", self.phone or "")
-        return f"tel:{digits}" if digits else ""
+        from shop.identity import ShopIdentity
+
+        return ShopIdentity(self.name, "", self.phone, "", "", "").phone_href
 
 
 def _identity_value(identity, key):
@@ -65,7 +65,7 @@ def shop_contacts(context):
     return ShopContacts(
         name=name,
         tagline=_identity_value(identity, "tagline") or context.get("shop_tagline") or "",
-        logo=_identity_value(identity, "logo"),
+        logo=_identity_value(identity, "logo_url"),
         phone=_identity_value(identity, "phone"),
         address=_identity_value(identity, "address"),
         hours=_identity_value(identity, "hours"),
