@@ -205,6 +205,8 @@ PHONENUMBER_DEFAULT_FORMAT = "E164"
 # failed look-ups per client address (and per order number) in SHOP_ORDER_LOOKUP_WINDOW seconds.
 SHOP_ORDER_LOOKUP_ATTEMPTS = env.int("SHOP_ORDER_LOOKUP_ATTEMPTS", default=5)
 SHOP_ORDER_LOOKUP_WINDOW = env.int("SHOP_ORDER_LOOKUP_WINDOW", default=15 * 60)
+# Reverse proxies in front of the shop that append to X-Forwarded-For (nginx in the compose file: 1).
+SHOP_PROXY_COUNT = env.int("SHOP_PROXY_COUNT", default=0)
 
 # Order statuses: the shop's pipeline. 1C's status ids map onto these names
 # (integration_1c's ONEC_ORDER_STATUS_MAP).
