@@ -25,6 +25,8 @@ class PartnerAdmin(OscarPartnerAdmin):
         ),
     )
     filter_horizontal = ("users",)
+    #: The 1C Ид: the import keys stock by it, so it is shown, never edited.
+    readonly_fields = ("code",)
 
 
 admin.site.unregister(Partner)
