@@ -204,6 +204,17 @@ OSCAR_THUMBNAILER = "oscar.core.thumbnails.SorlThumbnail"
 SHOP_DELIVERY_CHARGE = env.str("SHOP_DELIVERY_CHARGE", default="1500")
 SHOP_FREE_DELIVERY_FROM = env.str("SHOP_FREE_DELIVERY_FROM", default="30000")
 SHOP_PICKUP_ADDRESS = env.str("SHOP_PICKUP_ADDRESS", default="")
+# Phones at checkout are checked with phonenumbers and stored in E.164 (+77011234567);
+# a number typed without a country code is read as one of SHOP_PHONE_REGION.
+PHONENUMBER_DEFAULT_REGION = env.str("SHOP_PHONE_REGION", default="KZ")
+PHONENUMBER_DB_FORMAT = "E164"
+PHONENUMBER_DEFAULT_FORMAT = "E164"
+# Order tracking for guests (number + email or phone): at most SHOP_ORDER_LOOKUP_ATTEMPTS
+# failed look-ups per client address (and per order number) in SHOP_ORDER_LOOKUP_WINDOW seconds.
+SHOP_ORDER_LOOKUP_ATTEMPTS = env.int("SHOP_ORDER_LOOKUP_ATTEMPTS", default=5)
+SHOP_ORDER_LOOKUP_WINDOW = env.int("SHOP_ORDER_LOOKUP_WINDOW", default=15 * 60)
+# Reverse proxies in front of the shop that append to X-Forwarded-For (nginx in the compose file: 1).
+SHOP_PROXY_COUNT = env.int("SHOP_PROXY_COUNT", default=0)
 
 # Order statuses: the shop's pipeline. 1C's status ids map onto these names
 # (integration_1c's ONEC_ORDER_STATUS_MAP).
