@@ -8,4 +8,4 @@ class Integration1CConfig(AppConfig):
     default_auto_field = "django.db.models.AutoField"
 
     def ready(self):
-        from . import receivers  # noqa: F401
+        from . import journal_tasks, receivers  # noqa: F401  (receivers; the journal's beat task)

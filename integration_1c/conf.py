@@ -45,6 +45,11 @@ DEFAULTS = {
     "ONEC_BATCH_SIZE": 2000,
     # Exchange folders older than this many hours are removed by the cleanup task.
     "ONEC_KEEP_EXCHANGE_HOURS": 72,
+    # The journal: an exchange whose files are all applied ends («Завершён» / «Ошибка»)
+    # after this many minutes without a call (2.x clients never send mode=complete).
+    "ONEC_EXCHANGE_IDLE_MINUTES": 5,
+    # The dashboard warns when no exchange succeeded for longer than this many hours.
+    "ONEC_EXCHANGE_EXPECTED_HOURS": 1,
 }
 
 

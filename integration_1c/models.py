@@ -59,7 +59,8 @@ class ExchangeSession(models.Model):
         permissions = [("exchange_1c", _("Can exchange data with 1C"))]
 
     def __str__(self):
-        return f"{self.get_exchange_type_display()} {self.started_at:%Y-%m-%d %H:%M}"
+        # Local time (TIME_ZONE), as every date the admin shows.
+        return f"{self.get_exchange_type_display()} {timezone.localtime(self.started_at):%d.%m.%Y %H:%M}"
 
 
 class ExchangeFile(models.Model):
@@ -89,6 +90,10 @@ class ExchangeFile(models.Model):
     hidden = models.PositiveIntegerField(_("Hidden"), default=0)
     skipped = models.PositiveIntegerField(_("Skipped"), default=0)
     warnings = models.JSONField(_("Warnings"), default=list, blank=True)
+    #: Ids of the products a full package hid because it did not list them (at most
+    #: ``report.MAX_HIDDEN_IDS``); products hidden by 1C's deletion mark are found by
+    #: the import's time window (see ``selectors.file_products``).
+    hidden_products = models.JSONField(_("Hidden products"), default=list, blank=True)
     error = models.TextField(_("Error"), blank=True)
     uploaded_at = models.DateTimeField(_("Uploaded"), default=timezone.now)
     started_at = models.DateTimeField(_("Import started"), null=True, blank=True)

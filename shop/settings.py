@@ -260,6 +260,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "integration_1c.tasks.cleanup_exchange_folders",
         "schedule": 6 * 60 * 60,
     },
+    # The exchange journal: end exchanges whose files are done and that went quiet.
+    "exchange-journal-close": {
+        "task": "integration_1c.journal_tasks.close_finished_exchanges",
+        "schedule": 60,
+    },
 }
 
 if REDIS_URL:

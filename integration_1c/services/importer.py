@@ -51,10 +51,12 @@ from .catalogue import (
     forget_category_urls,
     hide_missing_enabled,
     hide_products_not_updated_since,
+    onec_products,
     refresh_category_hierarchy,
 )
 from .context import ImportContext, ImportFailed
 from .images import DirectoryImageSource, ImageWriter, StorageImageSource
+from .journal import ImportProgress
 from .offers import OfferWriter, PriceTypeIndex, WarehouseIndex
 from .report import ImportReport
 
@@ -170,6 +172,7 @@ class RecordApplier:
             and self._products.seen_any
             and hide_missing_enabled()
         ):
+            report.remember_hidden(products_not_updated_since(self.ctx.listed_since))
             report.hidden += hide_products_not_updated_since(self.ctx.listed_since)
         if full and document.kind == rec.OFFERS and self._offers is not None:
             self._offers.zero_unlisted()
@@ -180,6 +183,11 @@ class RecordApplier:
 
 
 # -- applying a file -------------------------------------------------------------------------
+
+
+def products_not_updated_since(moment):
+    """The public 1C products no import wrote since ``moment`` (what a full package hides)."""
+    return onec_products().filter(date_updated__lt=moment, is_public=True)
 
 
 def _serialise_imports():
@@ -259,7 +267,7 @@ def apply_file(exchange_file_id):
         counted_before=session.started_at,
         listed_since=session.started_at,
         images=StorageImageSource(storage, folder),
-        progress=lambda n: cache.set(key, n, PROGRESS_TIMEOUT),
+        progress=ImportProgress(exchange_file, counter_key=key),
     )
     error = ""
     try:
@@ -269,6 +277,7 @@ def apply_file(exchange_file_id):
     else:
         try:
             with fileobj:
+                ctx.progress.watch(fileobj)
                 apply_stream(fileobj, ctx)
         except Exception as exc:
             _log_error(exc, exchange_file.name)
@@ -282,6 +291,7 @@ def apply_file(exchange_file_id):
         hidden=0 if error else report.hidden,
         skipped=0 if error else report.skipped,
         warnings=report.all_warnings(),
+        hidden_products=[] if error else report.hidden_ids,
         error=error,
         finished_at=timezone.now(),
     )
