@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "treebeard",
     "sorl.thumbnail",
     "django_tables2",
+    "constance",
     "shop",
     "integration_1c",
 ]
@@ -145,6 +146,7 @@ TEMPLATES = [
                 "oscar.apps.checkout.context_processors.checkout",
                 "oscar.apps.communication.notifications.context_processors.notifications",
                 "oscar.core.context_processors.metadata",
+                "shop.context_processors.shop_identity",
             ],
         },
     },
@@ -320,3 +322,74 @@ ONEC_LOW_STOCK_THRESHOLD = env.int("ONEC_LOW_STOCK_THRESHOLD", default=5)
 ONEC_ORDER_ENCODING = env.str("ONEC_ORDER_ENCODING", default="utf-8")
 ONEC_ORDER_EXPORT_FROM_STATUS = env.str("ONEC_ORDER_EXPORT_FROM_STATUS", default="")
 ONEC_ORDER_STATUS_MAP = env.dict("ONEC_ORDER_STATUS_MAP", default={})
+ONEC_FULL_PACKAGE_MISSING = env.str(
+    "ONEC_FULL_PACKAGE_MISSING", default="hide" if ONEC_HIDE_MISSING_ON_FULL else "keep"
+)
+
+# The shop's identity, shown in the header, the footer and e-mails.
+SHOP_LOGO = env.str("SHOP_LOGO", default="")
+SHOP_PHONE = env.str("SHOP_PHONE", default="")
+SHOP_ADDRESS = env.str("SHOP_ADDRESS", default="")
+SHOP_HOURS = env.str("SHOP_HOURS", default="")
+SHOP_EMAIL = env.str("SHOP_EMAIL", default="")
+SHOP_NAME = OSCAR_SHOP_NAME
+
+# --- Settings the owner edits in the admin (django-constance) ---------------------
+# Stored in the database; the environment variables above give the defaults. Read them
+# through integration_1c.conf.get (1C settings) and shop.identity (the shop's identity):
+# a value saved in the admin wins over the environment from the next request on.
+CONSTANCE_BACKEND = "constance.backends.database.DatabaseBackend"
+CONSTANCE_SUPERUSER_ONLY = False
+CONSTANCE_ADDITIONAL_FIELDS = {
+    "full_package_missing": [
+        "django.forms.ChoiceField",
+        {
+            "widget": "django.forms.Select",
+            "choices": (
+                ("hide", _("Hide them")),
+                ("keep", _("Keep them as they are")),
+                ("zero", _("Keep them, with no stock")),
+            ),
+        },
+    ],
+    "json_object": ["shop.forms.JSONObjectField", {"required": False}],
+    "image": ["django.forms.ImageField", {"required": False}],
+}
+CONSTANCE_CONFIG = {
+    "ONEC_PRICE_TYPE": (ONEC_PRICE_TYPE, _("Selling price type (its 1C name or Id); empty: the first type 1C sends"), str),
+    "ONEC_OLD_PRICE_TYPE": (ONEC_OLD_PRICE_TYPE, _("Price type shown crossed out when it is higher (1C name or Id)"), str),
+    "ONEC_SELLING_WAREHOUSES": (
+        ",".join(ONEC_SELLING_WAREHOUSES),
+        _("Warehouses the shop sells from (1C names or Ids, comma-separated); empty: all"),
+        str,
+    ),
+    "ONEC_FULL_PACKAGE_MISSING": (
+        ONEC_FULL_PACKAGE_MISSING,
+        _("What a full package from 1C does to products of its catalogue it does not list"),
+        "full_package_missing",
+    ),
+    "ONEC_ORDER_EXPORT_FROM_STATUS": (
+        ONEC_ORDER_EXPORT_FROM_STATUS,
+        _("Orders go to 1C from this status on; empty: as soon as they are placed"),
+        str,
+    ),
+    "ONEC_ORDER_STATUS_MAP": (
+        ONEC_ORDER_STATUS_MAP,
+        _("1C order status (name or Id) to the shop's status, as a JSON object"),
+        "json_object",
+    ),
+    "SHOP_NAME": (SHOP_NAME, _("Shop name"), str),
+    "SHOP_LOGO": (SHOP_LOGO, _("Logo"), "image"),
+    "SHOP_PHONE": (SHOP_PHONE, _("Phone"), str),
+    "SHOP_ADDRESS": (SHOP_ADDRESS, _("Address"), str),
+    "SHOP_HOURS": (SHOP_HOURS, _("Opening hours"), str),
+    "SHOP_EMAIL": (SHOP_EMAIL, _("Contact e-mail"), str),
+}
+CONSTANCE_CONFIG_FIELDSETS = (
+    (_("Shop"), ("SHOP_NAME", "SHOP_LOGO", "SHOP_PHONE", "SHOP_ADDRESS", "SHOP_HOURS", "SHOP_EMAIL")),
+    (
+        _("Exchange with 1C: catalogue"),
+        ("ONEC_PRICE_TYPE", "ONEC_OLD_PRICE_TYPE", "ONEC_SELLING_WAREHOUSES", "ONEC_FULL_PACKAGE_MISSING"),
+    ),
+    (_("Exchange with 1C: orders"), ("ONEC_ORDER_EXPORT_FROM_STATUS", "ONEC_ORDER_STATUS_MAP")),
+)

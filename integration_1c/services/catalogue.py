@@ -6,7 +6,7 @@ Groups and products of a 1C catalogue written into Oscar's catalogue.
   longer lists becomes ``is_public=False`` — never deleted, so products and URLs stay.
 * Товар -> ``Product`` with ``code`` = the product Ид, in the 1C product class,
   standalone (or parent once its offers bring variants, see :mod:`.offers`);
-  ``is_public=False`` when 1C deleted it or (conf ``ONEC_HIDE_MISSING_ON_FULL``) a full
+  ``is_public=False`` when 1C deleted it or (conf ``ONEC_FULL_PACKAGE_MISSING``) a full
   catalogue no longer lists it.
 
 Everything is written per batch with a fixed number of statements: products are
@@ -460,4 +460,4 @@ def deactivate_untouched(since):
 
 
 def hide_missing_enabled():
-    return bool(conf.get("ONEC_HIDE_MISSING_ON_FULL"))
+    return conf.get("ONEC_FULL_PACKAGE_MISSING") == "hide"

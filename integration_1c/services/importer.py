@@ -17,7 +17,7 @@ classifier carries price types and warehouses, a 2.09 split offers file a classi
 The file's kind decides only what "not listed" means at the end of a FULL package
 (``СодержитТолькоИзменения="false"``): a full classifier/catalogue hides the groups it
 left out (if it listed any), a full catalogue hides the products it left out (if it
-listed any, conf ``ONEC_HIDE_MISSING_ON_FULL``), a full offers package that carried
+listed any, conf ``ONEC_FULL_PACKAGE_MISSING``), a full offers package that carried
 stock zeroes the stock of the offers it left out. A package of changes never hides.
 "Left out" counts from the start of the exchange session for products and groups, so a
 package 1C split into several files hides nothing another of its files listed; the

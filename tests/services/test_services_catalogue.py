@@ -217,7 +217,7 @@ def test_full_catalogue_hides_products_it_does_not_list(settings):
     apply(product("p-saw"), changes_only=True)
     assert Product.objects.get(code="p-saw").is_public is True
 
-    settings.ONEC_HIDE_MISSING_ON_FULL = False
+    settings.ONEC_FULL_PACKAGE_MISSING = "keep"
     apply(drill())
     assert Product.objects.get(code="p-saw").is_public is True
 
