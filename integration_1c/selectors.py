@@ -230,6 +230,12 @@ def file_products(exchange_file, change):
         own = Q(pk__in=list(exchange_file.hidden_products or [])) | (written & Q(is_public=False))
     else:
         return Product.objects.none()
+    if change == "updated" and exchange_file.kind in ("offers", "offers_changes"):
+        # An offers file writes prices and stock, not the product rows.
+        own = (
+            Q(onec_prices__date_updated__gte=start, onec_prices__date_updated__lte=end)
+            | Q(stockrecords__date_updated__gte=start, stockrecords__date_updated__lte=end)
+        ) & Q(date_created__lt=start)
     products = Product.objects.filter(code__isnull=False).filter(own)
     parents = products.filter(parent__isnull=False).values("parent_id")
     return Product.objects.filter(parent__isnull=True).filter(
@@ -284,4 +290,25 @@ def exchange_health(now=None):
         "last_success_at": success_at,
         "expected_hours": conf.get("ONEC_EXCHANGE_EXPECTED_HOURS"),
         "overdue": success_at is None or now - success_at > expected,
+    }
+
+
+def product_counts():
+    """Products (standalone and parents, what a shopper sees as one product) and variants, apart."""
+    products = Product.objects.filter(parent__isnull=True)
+    variants = Product.objects.filter(parent__isnull=False)
+    return {
+        "products": products.count(),
+        "public_products": products.filter(is_public=True).count(),
+        "variants": variants.count(),
+    }
+
+
+def order_1c_states():
+    """The 1C states the dashboard's order list filters by, as ``(value, Q on Order)``."""
+    acknowledged = Q(onec__acknowledged_version__gte=F("onec__version"))
+    return {
+        "waiting": Q(onec__isnull=True) | Q(onec__first_sent_at__isnull=True),
+        "sent": Q(onec__first_sent_at__isnull=False) & ~acknowledged,
+        "acknowledged": Q(onec__isnull=False) & acknowledged,
     }
