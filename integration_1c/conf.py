@@ -83,6 +83,11 @@ DEFAULTS = {
     "ONEC_MIN_FREE_DISK": 256 * 1024 * 1024,
     # A single text node of a CommerceML file longer than this many bytes is cut (warning).
     "ONEC_MAX_TEXT_NODE": 1024 * 1024,
+    # The journal: an exchange whose files are all applied ends («Завершён» / «Ошибка»)
+    # after this many minutes without a call (2.x clients never send mode=complete).
+    "ONEC_EXCHANGE_IDLE_MINUTES": 5,
+    # The dashboard warns when no exchange succeeded for longer than this many hours.
+    "ONEC_EXCHANGE_EXPECTED_HOURS": 1,
 }
 
 

@@ -91,8 +91,8 @@ INSTALLED_APPS = [
     "oscar.apps.dashboard.apps.DashboardConfig",
     "oscar.apps.dashboard.reports.apps.ReportsDashboardConfig",
     "oscar.apps.dashboard.users.apps.UsersDashboardConfig",
-    "oscar.apps.dashboard.orders.apps.OrdersDashboardConfig",
-    "oscar.apps.dashboard.catalogue.apps.CatalogueDashboardConfig",
+    "shop.apps.dashboard.orders.apps.OrdersDashboardConfig",
+    "shop.apps.dashboard.catalogue.apps.CatalogueDashboardConfig",
     "oscar.apps.dashboard.offers.apps.OffersDashboardConfig",
     "oscar.apps.dashboard.partners.apps.PartnersDashboardConfig",
     "oscar.apps.dashboard.pages.apps.PagesDashboardConfig",
@@ -295,6 +295,11 @@ CELERY_BEAT_SCHEDULE = {
     "exchange-cleanup": {
         "task": "integration_1c.tasks.cleanup_exchange_folders",
         "schedule": 6 * 60 * 60,
+    },
+    # The exchange journal: end exchanges whose files are done and that went quiet.
+    "exchange-journal-close": {
+        "task": "integration_1c.journal_tasks.close_finished_exchanges",
+        "schedule": 60,
     },
 }
 

@@ -35,6 +35,7 @@ def checkauth(request, exchange_type, params):
     """
     user = auth.authenticate_client(request)
     session = sessions.start(request, user, exchange_type)
+    pipeline.load_service("journal").session_started(session)  # the earlier cycle is over
     request.exchange_session = session
     return success(
         settings.SESSION_COOKIE_NAME,

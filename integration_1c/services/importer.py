@@ -57,12 +57,15 @@ from .catalogue import (
     ProductWriter,
     apply_missing_products,
     forget_category_urls,
+    HIDE,
     full_package_missing,
     record_catalogue,
+    untouched_products,
     refresh_category_hierarchy,
 )
 from .context import ImportContext, ImportFailed
 from .images import DirectoryImageSource, ImageWriter, StorageImageSource
+from .journal import ImportProgress
 from .offers import OfferWriter, PriceTypeIndex, WarehouseIndex
 from .report import ImportReport
 
@@ -176,6 +179,11 @@ class RecordApplier:
         if document.kind == rec.CATALOGUE:
             record_catalogue(document, full_started_at=self.ctx.started_at if full else None)
         if full and document.kind == rec.CATALOGUE and self._products is not None and self._products.seen_any:
+            if full_package_missing() == HIDE:
+                # Read before they are hidden: the journal links to what this file hid.
+                report.remember_hidden(
+                    untouched_products(self.ctx.catalogue_id, self.ctx.listed_since).filter(is_public=True)
+                )
             report.hidden += apply_missing_products(
                 self.ctx.catalogue_id, self.ctx.listed_since, counted_before=self.ctx.counted_before
             )
@@ -271,7 +279,7 @@ def apply_file(exchange_file_id):
         # A full package sent as several files, with a fresh login for each, is one run.
         listed_since=run_started_at(session),
         images=StorageImageSource(storage, folder),
-        progress=lambda n: cache.set(key, n, PROGRESS_TIMEOUT),
+        progress=ImportProgress(exchange_file, counter_key=key),
     )
     error = ""
     try:
@@ -281,6 +289,7 @@ def apply_file(exchange_file_id):
     else:
         try:
             with fileobj:
+                ctx.progress.watch(fileobj)
                 apply_stream(fileobj, ctx)
         except Exception as exc:
             _log_error(exc, exchange_file.name)
@@ -294,6 +303,7 @@ def apply_file(exchange_file_id):
         hidden=0 if error else report.hidden,
         skipped=0 if error else report.skipped,
         warnings=report.all_warnings(),
+        hidden_products=[] if error else report.hidden_ids,
         error=error,
         finished_at=timezone.now(),
     )
