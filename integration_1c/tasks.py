@@ -5,7 +5,7 @@ work (:mod:`integration_1c.protocol.pipeline`, ``integration_1c.services.importe
 
 from celery import shared_task
 
-from integration_1c.protocol import pipeline, uploads
+from integration_1c.protocol import pipeline
 
 
 #: Imports are acknowledged when they end, and a worker process that dies mid-task hands
@@ -24,13 +24,6 @@ def import_exchange_file(file_id):
 def unpack_archive(file_id):
     """Unpack an uploaded zip archive too big to unpack within an HTTP call."""
     pipeline.unpack_archive(file_id)
-
-
-@shared_task(name="integration_1c.tasks.remove_exchange_folders", ignore_result=True)
-def remove_exchange_folders(folders):
-    """Delete the upload folders ``mode=init`` chose, on storages where that takes long."""
-    for folder in folders:
-        uploads.remove_tree(folder)
 
 
 @shared_task(name="integration_1c.tasks.cleanup_exchange_folders", ignore_result=True)

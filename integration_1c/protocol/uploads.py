@@ -233,6 +233,8 @@ class UploadFolder:
         if self.local:
             path = self.storage.path(self.storage_name(name))
             os.makedirs(os.path.dirname(path), exist_ok=True)
+            if number == 1:  # the first chunk starts a new file (imported pictures link the old one)
+                self._delete(self.storage_name(name))
             offset = os.path.getsize(path) if os.path.exists(path) else None
             try:
                 with open(path, "ab") as target:
@@ -264,6 +266,8 @@ class UploadFolder:
         if self.local:
             path = self.storage.path(self.storage_name(name))
             os.makedirs(os.path.dirname(path), exist_ok=True)
+            # A new file, never the old one rewritten: imported pictures are hard links to it.
+            self._delete(self.storage_name(name))
             with open(path, "wb") as target:
                 return _copy(stream, target)
         return self._replace(self.storage_name(name), stream)

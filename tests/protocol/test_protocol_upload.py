@@ -54,7 +54,11 @@ UNSAFE_NAMES = [
     "C:/Windows/escape.xml",
     "c:escape.xml",
     "..\\..\\escape.xml",
-    "import_files\\escape.xml",
+    "import_files\\..\\..\\escape.xml",
+    "/tmp/../escape.xml",
+    "/tmp//etc/passwd",
+    "upload/1c/webdata/../escape.xml",
+    "C:\\1C\\upload\\import.xml",
     "import\x00.xml",
     "import_files//x.jpg",
     "import_files/./x.jpg",
@@ -305,3 +309,29 @@ def test_old_folders_are_removed_by_age_by_the_worker_on_an_object_store(exchang
     text(later.checkauth())
     text(later.init())
     assert queue.names() == []  # at most once an hour
+
+
+@pytest.mark.parametrize(
+    ("sent", "stored_as"),
+    [
+        ("import_files\\5c\\5c2d_9f1e.jpg", "import_files/5c/5c2d_9f1e.jpg"),
+        ("/tmp/import.xml", "import.xml"),
+        ("/tmp/import_files/5c/x.jpg", "import_files/5c/x.jpg"),
+        ("upload/1c/webdata/import.xml", "import.xml"),
+        ("upload/1c/webdata\\import_files\\x.jpg", "import_files/x.jpg"),
+        (" offers.xml ", "offers.xml"),
+    ],
+)
+def test_names_as_1c_on_windows_and_some_servers_send_them_are_normalised(onec, sent, stored_as):
+    """As 1C-Bitrix: backslashes are folder separators, the 1C server's prefix is removed."""
+    assert text(onec.call("file", body=b"<x/>", filename=sent)) == "success"
+
+    assert ExchangeFile.objects.get().name == stored_as
+    assert stored(onec, stored_as) == b"<x/>"
+
+
+def test_import_finds_a_file_sent_with_backslashes(onec, importer, queue):
+    onec.send("sub\\import.xml", b"<x/>")
+
+    assert text(onec.import_("sub\\import.xml")).startswith("progress")
+    assert ExchangeFile.objects.get().name == "sub/import.xml"
