@@ -349,7 +349,7 @@ def check_worker(exchange_file, now=None):
         changed = ExchangeFile.objects.filter(
             pk=exchange_file.pk, state=state, attempt=exchange_file.attempt, lease_until__lt=now
         ).update(state=ExchangeFile.FAILED, error=error, finished_at=now, lease_until=None)
-    elif state == ExchangeFile.QUEUED and exchange_file.kind != ARCHIVE:
+    elif state == ExchangeFile.QUEUED:
         timeout = timedelta(seconds=float(conf.get("ONEC_QUEUE_TIMEOUT_SECONDS")))
         if exchange_file.uploaded_at >= now - timeout:
             return exchange_file
@@ -418,7 +418,12 @@ class Lease:
 
 def _unpack_archives(session):
     """None once every archive of the session is unpacked, else the answer to give."""
-    for archive in session.files.filter(kind=ARCHIVE).exclude(state=ExchangeFile.DONE).order_by("pk"):
+    latest = {}
+    for archive in session.files.filter(kind=ARCHIVE).order_by("pk"):
+        latest[archive.name] = archive  # a re-sent archive replaces its failed upload
+    for archive in sorted(latest.values(), key=lambda archive: archive.pk):
+        if archive.state == ExchangeFile.DONE:
+            continue
         if archive.state == ExchangeFile.UPLOADING and _claim(archive):
             if archive.size > INLINE_UNPACK_MAX_ARCHIVE or not unpack_archive(
                 archive.pk,
@@ -429,6 +434,7 @@ def _unpack_archives(session):
 
                 send(tasks.unpack_archive, archive, QUEUE_DOWN)
             archive.refresh_from_db()
+        archive = check_worker(archive)  # the unpacking worker may have died too
         if archive.state == ExchangeFile.FAILED:
             return Answer(FAILURE, (archive.error,))
         if archive.state != ExchangeFile.DONE:
@@ -443,19 +449,21 @@ def unpack_archive(file_id, max_inline_bytes=None, max_inline_members=None):
     True once it is DONE or FAILED. A second caller finds nothing to do.
     """
     now = timezone.now()
+    lease_until = now + timedelta(seconds=lease_seconds()) if leases_enabled() else None
     if not ExchangeFile.objects.filter(pk=file_id, state=ExchangeFile.QUEUED).update(
-        state=ExchangeFile.RUNNING, started_at=now
+        state=ExchangeFile.RUNNING, started_at=now, lease_until=lease_until, attempt=F("attempt") + 1
     ):
         return True
     archive = ExchangeFile.objects.select_related("session").get(pk=file_id)
     folder = uploads.UploadFolder(archive.session.folder)
     try:
-        folder.finish(archive.name)
-        members = archives.extract(
-            folder, archive.name, archives.Limits.from_conf(), max_inline_bytes, max_inline_members
-        )
+        with Lease(file_id, archive.attempt) if lease_until else _no_lease():
+            folder.finish(archive.name)
+            members = archives.extract(
+                folder, archive.name, archives.Limits.from_conf(), max_inline_bytes, max_inline_members
+            )
     except archives.UnpackLater:
-        ExchangeFile.objects.filter(pk=file_id).update(state=ExchangeFile.QUEUED, started_at=None)
+        ExchangeFile.objects.filter(pk=file_id).update(state=ExchangeFile.QUEUED, started_at=None, lease_until=None)
         return False
     except archives.ArchiveRejected as exc:
         logger.warning("1C exchange: %s", exc)

@@ -198,3 +198,30 @@ def test_a_broker_that_refuses_fails_the_import_and_nothing_is_half_queued(excha
     client.send("import.xml", catalogue({"p-1": "Товар"}))
     assert poll(client, "import.xml")[-1] == "success"
     assert Product.objects.filter(code="p-1").exists()
+
+
+def test_a_dead_worker_unpacking_an_archive_is_noticed_too(exchange_user, queue, settings, case):
+    import io
+    import zipfile
+
+    from integration_1c.protocol import pipeline
+
+    settings.ONEC_WORKER_LEASE_SECONDS = 0.3
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("import.xml", catalogue({"p-1": "Товар"}))
+    client = connected_client(exchange_user)
+    client.send("v8.zip", buffer.getvalue())
+    with case.unchanged():
+        # The unpacking worker claims the archive and dies before it renews its lease.
+        pipeline_claim = ExchangeFile.objects.get(name="v8.zip")
+        pipeline._claim(pipeline_claim)
+        ExchangeFile.objects.filter(pk=pipeline_claim.pk).update(
+            state=ExchangeFile.RUNNING, lease_until=pipeline_claim.uploaded_at, attempt=1
+        )
+        answer = text(client.import_("import.xml"))
+    assert answer.startswith("failure\n") and "перестал отвечать" in answer
+    client.send("v8.zip", buffer.getvalue())
+    assert text(client.import_("import.xml")).startswith(("progress", "success"))
+    queue.run()
+    assert text(client.import_("import.xml")) == "success"
