@@ -42,6 +42,12 @@ ARCHIVE = "archive"
 ATTACHMENT = "attachment"  # pictures and other files the XML refers to; never imported alone
 
 ACTIVE_STATES = (ExchangeFile.QUEUED, ExchangeFile.RUNNING)
+#: A session that called within this window is in use (another 1C node's exchange
+#: under the same user): its folder is not cleaned by another session's init.
+IN_USE_WINDOW = timedelta(minutes=10)
+#: A checkauth session not used for this long was abandoned (1C's double checkauth);
+#: a younger one may be another node's, between its checkauth and its init.
+IN_USE_GRACE = timedelta(seconds=60)
 
 #: An archive is unpacked within the HTTP call when it is at most this big…
 INLINE_UNPACK_MAX_ARCHIVE = 16 * 1024 * 1024
@@ -87,8 +93,12 @@ def remove_previous_folders(session):
     pictures next to it). Called from ``mode=init`` only: a folder is never cleaned
     while its own exchange goes on. Returns the removed folders.
     """
+    # Another node (or organisation) may be exchanging right now under the same user:
+    # a folder whose session called within IN_USE_WINDOW is still its own.
+    recent = timezone.now() - IN_USE_WINDOW
     busy = set(
-        ExchangeSession.objects.filter(exchange_type=session.exchange_type, files__state__in=ACTIVE_STATES)
+        ExchangeSession.objects.filter(exchange_type=session.exchange_type)
+        .filter(Q(files__state__in=ACTIVE_STATES) | Q(last_seen_at__gte=recent, state=ExchangeSession.OPEN))
         .values_list("folder", flat=True)
         .distinct()
     )
@@ -117,6 +127,8 @@ def drop_unused_checkauth_sessions(session):
     row per exchange.
     """
     window_start = session.started_at - timedelta(minutes=10)
+    # A session another node opened a moment ago looks the same until its own init:
+    # only one left unused for IN_USE_GRACE is abandoned.
     (
         ExchangeSession.objects.filter(
             user_id=session.user_id,
@@ -125,6 +137,7 @@ def drop_unused_checkauth_sessions(session):
             folder="",
             started_at__gte=window_start,
             started_at__lte=session.started_at,
+            last_seen_at__lt=timezone.now() - IN_USE_GRACE,
         )
         .exclude(pk=session.pk)
         .filter(files__isnull=True, exported_orders__isnull=True)

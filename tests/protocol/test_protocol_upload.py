@@ -150,6 +150,8 @@ def test_init_cleans_earlier_exchange_folders_except_those_being_imported(
     text(busy.import_("import.xml"))  # QUEUED: its folder must survive
     idle.send("offers.xml", b"<idle/>")
     busy_folder, idle_folder = (ExchangeSession.objects.get(token=c.sessid).folder for c in (busy, idle))
+    # Both ended a while ago (a folder of a session in use now belongs to a running node).
+    ExchangeSession.objects.update(last_seen_at=timezone.now() - pipeline.IN_USE_WINDOW - timedelta(minutes=1))
 
     later = OneC()
     text(later.checkauth())
@@ -285,6 +287,7 @@ def test_on_an_object_store_init_leaves_deleting_old_folders_to_the_worker(excha
     text(earlier.init())
     earlier.send("import_files/a.jpg", b"jpeg")
     earlier_folder = ExchangeSession.objects.get().folder
+    ExchangeSession.objects.update(last_seen_at=timezone.now() - pipeline.IN_USE_WINDOW - timedelta(minutes=1))
 
     later = OneC()
     text(later.checkauth())
