@@ -358,6 +358,8 @@ ONEC_LOW_STOCK_THRESHOLD = env.int("ONEC_LOW_STOCK_THRESHOLD", default=5)
 ONEC_ORDER_ENCODING = env.str("ONEC_ORDER_ENCODING", default="utf-8")
 ONEC_ORDER_EXPORT_FROM_STATUS = env.str("ONEC_ORDER_EXPORT_FROM_STATUS", default="")
 ONEC_ORDER_STATUS_MAP = env.dict("ONEC_ORDER_STATUS_MAP", default={})
+# shipped / paid / posted in 1C -> the shop's status (defaults in integration_1c.services.orders).
+ONEC_ORDER_EVENT_STATUS_MAP = env.dict("ONEC_ORDER_EVENT_STATUS_MAP", default={})
 ONEC_FULL_PACKAGE_MISSING = env.str(
     "ONEC_FULL_PACKAGE_MISSING", default="hide" if ONEC_HIDE_MISSING_ON_FULL else "keep"
 )
