@@ -5,6 +5,8 @@ from decimal import Decimal
 import pytest
 from oscar.core.loading import get_model
 
+from shop.apps.search import indexing
+
 from tests.storefront.factories import (
     CategoryFactory,
     ChildProductFactory,
@@ -106,6 +108,7 @@ def catalogue(db):
         set_stock(child, Decimal(price), quantity)
         variants[(size, colour)] = child
     ProductFactory(title="Секатор снятый", categories=[tools], is_public=False)
+    indexing.flush_pending()  # what a commit does: the listing rows (and filter settings) are written
     return {
         "tools": tools,
         "drills": drills,

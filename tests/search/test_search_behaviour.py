@@ -276,6 +276,7 @@ def test_rebuild_gives_the_same_rows(catalogue):
             sorted(ProductFacet.objects.values_list("product_id", "kind", "key", "value", "number")),
         )
 
+    indexing.flush_pending()
     before = rows()
     ProductDocument.objects.all().delete()
     ProductFacet.objects.all().delete()

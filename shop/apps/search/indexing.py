@@ -19,6 +19,7 @@ Rows are derived data only: rebuilding them from Oscar's tables gives the same r
 """
 
 import re
+import threading
 from collections import defaultdict
 from functools import lru_cache
 
@@ -101,6 +102,34 @@ def listed_ids(product_ids):
     ):
         result.add(parent_id or pk)
     return result
+
+
+_pending = threading.local()
+
+
+def schedule_refresh(product_ids):
+    """
+    Refresh the rows of ``product_ids`` when the current transaction commits (at once
+    outside one). A product saved field by field — the product, its categories, stock
+    records, attribute values — is refreshed once, not once per save. Listing reads in
+    the same thread refresh what is still pending first (:func:`flush_pending`), so a
+    transaction sees its own changes.
+    """
+    pending = getattr(_pending, "ids", None)
+    if pending is None:
+        pending = _pending.ids = set()
+    first = not pending
+    pending.update(pk for pk in product_ids if pk)
+    if first and pending:
+        transaction.on_commit(flush_pending)
+
+
+def flush_pending():
+    """Refresh the rows scheduled by :func:`schedule_refresh` (no-op when none are)."""
+    pending = getattr(_pending, "ids", None)
+    if pending:
+        ids, _pending.ids = set(pending), set()
+        refresh_products(ids)
 
 
 def refresh_products(product_ids):
