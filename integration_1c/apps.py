@@ -11,7 +11,7 @@ class Integration1CConfig(AppConfig):
         from constance.signals import config_updated
         from django.core.signals import request_started
 
-        from . import conf, receivers  # noqa: F401
+        from . import conf, journal_tasks, receivers  # noqa: F401  (journal_tasks: the journal's beat task)
 
         # A setting saved in the admin is effective at once in this process.
         config_updated.connect(conf.forget_stored_values, dispatch_uid="integration_1c.conf.forget")
