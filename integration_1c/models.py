@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ExchangeSession(models.Model):
@@ -30,10 +31,17 @@ class ExchangeSession(models.Model):
     """
 
     CATALOG, SALE = "catalog", "sale"
-    TYPE_CHOICES = [(CATALOG, _("Catalogue")), (SALE, _("Orders"))]
+    TYPE_CHOICES = [
+        (CATALOG, pgettext_lazy("exchange type", "Catalogue")),
+        (SALE, pgettext_lazy("exchange type", "Orders")),
+    ]
 
     OPEN, COMPLETE, FAILED = "open", "complete", "failed"
-    STATE_CHOICES = [(OPEN, _("Open")), (COMPLETE, _("Complete")), (FAILED, _("Failed"))]
+    STATE_CHOICES = [
+        (OPEN, pgettext_lazy("exchange state", "In progress")),
+        (COMPLETE, pgettext_lazy("exchange state", "Complete")),
+        (FAILED, pgettext_lazy("exchange state", "Failed")),
+    ]
 
     exchange_type = models.CharField(_("Type"), max_length=16, choices=TYPE_CHOICES, db_index=True)
     state = models.CharField(_("State"), max_length=16, choices=STATE_CHOICES, default=OPEN, db_index=True)
@@ -59,7 +67,8 @@ class ExchangeSession(models.Model):
         permissions = [("exchange_1c", _("Can exchange data with 1C"))]
 
     def __str__(self):
-        return f"{self.get_exchange_type_display()} {self.started_at:%Y-%m-%d %H:%M}"
+        # Local time (TIME_ZONE), as every date the admin shows.
+        return f"{self.get_exchange_type_display()} {timezone.localtime(self.started_at):%d.%m.%Y %H:%M}"
 
 
 class ExchangeFile(models.Model):
@@ -67,11 +76,11 @@ class ExchangeFile(models.Model):
 
     UPLOADING, QUEUED, RUNNING, DONE, FAILED = "uploading", "queued", "running", "done", "failed"
     STATE_CHOICES = [
-        (UPLOADING, _("Uploading")),
-        (QUEUED, _("Queued")),
-        (RUNNING, _("Importing")),
-        (DONE, _("Done")),
-        (FAILED, _("Failed")),
+        (UPLOADING, pgettext_lazy("exchange file state", "Uploading")),
+        (QUEUED, pgettext_lazy("exchange file state", "Queued")),
+        (RUNNING, pgettext_lazy("exchange file state", "Importing")),
+        (DONE, pgettext_lazy("exchange file state", "Done")),
+        (FAILED, pgettext_lazy("exchange file state", "Failed")),
     ]
 
     session = models.ForeignKey(ExchangeSession, on_delete=models.CASCADE, related_name="files")
@@ -83,12 +92,24 @@ class ExchangeFile(models.Model):
     )
     state = models.CharField(_("State"), max_length=16, choices=STATE_CHOICES, default=UPLOADING, db_index=True)
     task_id = models.CharField(max_length=64, blank=True)
+    #: The worker holding the file renews this while it imports; a RUNNING file whose
+    #: lease lapsed has lost its worker (killed, out of memory, host gone).
+    lease_until = models.DateTimeField(_("Worker lease until"), null=True, blank=True)
+    #: Which delivery of the import task holds the lease (a redelivery is another attempt).
+    attempt = models.PositiveIntegerField(_("Import attempts"), default=0)
+    #: Каталог/Ид (ИдКаталога of an offers package), read when the import starts: a newer
+    #: exchange of the same catalogue makes an older, still pending import stale.
+    catalogue_code = models.CharField(_("1C catalogue id"), max_length=255, blank=True, db_index=True)
     processed = models.PositiveIntegerField(_("Records processed"), default=0)
     created = models.PositiveIntegerField(_("Created"), default=0)
     updated = models.PositiveIntegerField(_("Updated"), default=0)
     hidden = models.PositiveIntegerField(_("Hidden"), default=0)
     skipped = models.PositiveIntegerField(_("Skipped"), default=0)
     warnings = models.JSONField(_("Warnings"), default=list, blank=True)
+    #: Ids of the products a full package hid because it did not list them (at most
+    #: ``report.MAX_HIDDEN_IDS``); products hidden by 1C's deletion mark are found by
+    #: the import's time window (see ``selectors.file_products``).
+    hidden_products = models.JSONField(_("Hidden products"), default=list, blank=True)
     error = models.TextField(_("Error"), blank=True)
     uploaded_at = models.DateTimeField(_("Uploaded"), default=timezone.now)
     started_at = models.DateTimeField(_("Import started"), null=True, blank=True)
@@ -231,6 +252,9 @@ class CategoryExchange(models.Model):
         "catalogue.Category", on_delete=models.CASCADE, primary_key=True, related_name="onec"
     )
     touched_at = models.DateTimeField(_("Last listed by 1C"), db_index=True)
+    #: Классификатор/Ид the group came from ("" before catalogues were told apart):
+    #: a full package hides only groups of its own classifier.
+    classifier = models.CharField(_("1C classifier"), max_length=128, blank=True, db_index=True)
 
     class Meta:
         verbose_name = _("Category 1C state")
@@ -258,3 +282,76 @@ class Unit(models.Model):
 
     def __str__(self):
         return self.name or self.full_name or self.code
+
+
+class Catalogue(models.Model):
+    """
+    A 1C catalogue (Каталог) feeding the shop. One shop may be fed by several exchange
+    nodes or organisations, each with its own Каталог/Ид: a full package hides, zeroes
+    and ``mode=deactivate`` hides only within its own catalogue, as 1C-Bitrix does per
+    catalogue. ``code`` is the Ид ("" for files that name no catalogue).
+    """
+
+    code = models.CharField(_("1C id"), max_length=128, unique=True, blank=True)
+    name = models.CharField(_("Name"), max_length=255, blank=True)
+    classifier_code = models.CharField(_("Classifier 1C id"), max_length=128, blank=True)
+    #: When the last full catalogue package (СодержитТолькоИзменения="false") of this
+    #: catalogue started: ``mode=deactivate`` hides only in catalogues a full package
+    #: of the run imported.
+    full_import_started_at = models.DateTimeField(_("Last full import started"), null=True, blank=True)
+    date_updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("1C catalogue")
+        verbose_name_plural = _("1C catalogues")
+
+    def __str__(self):
+        return self.name or self.code or "—"
+
+
+class ProductExchange(models.Model):
+    """
+    A 1C product's exchange state, kept beside Oscar's Product (not in a forked
+    catalogue app): the catalogue it came from, and when an exchange last wrote it —
+    its Товар, or an offer, price or stock of it or of its variants (``mode=deactivate``
+    never hides what the run touched).
+    """
+
+    product = models.OneToOneField(
+        "catalogue.Product", on_delete=models.CASCADE, primary_key=True, related_name="onec"
+    )
+    catalogue = models.CharField(_("1C catalogue"), max_length=128, blank=True, db_index=True)
+    touched_at = models.DateTimeField(_("Last written by 1C"), db_index=True)
+
+    class Meta:
+        verbose_name = _("Product 1C state")
+        verbose_name_plural = _("Products' 1C state")
+        indexes = [models.Index(fields=["catalogue", "touched_at"], name="onec_product_cat_touched")]
+
+    def __str__(self):
+        return f"1C: {self.product_id}"
+
+
+class SettingChange(models.Model):
+    """
+    One change of a setting the owner edits in the admin (django-constance): which, from
+    what to what, by whom and when. Written for every save, wherever it came from (the
+    admin page, a shell, a test): see ``integration_1c.admin.settings``.
+    """
+
+    key = models.CharField(_("Setting"), max_length=255, db_index=True)
+    old_value = models.TextField(_("Old value"), blank=True)
+    new_value = models.TextField(_("New value"), blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("Changed by")
+    )
+    changed_at = models.DateTimeField(_("Changed at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-pk"]
+        verbose_name = _("Settings change")
+        verbose_name_plural = _("Settings change log")
+
+    def __str__(self):
+        return f"{self.key} {timezone.localtime(self.changed_at):%d.%m.%Y %H:%M}"

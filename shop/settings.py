@@ -91,8 +91,8 @@ INSTALLED_APPS = [
     "oscar.apps.dashboard.apps.DashboardConfig",
     "oscar.apps.dashboard.reports.apps.ReportsDashboardConfig",
     "oscar.apps.dashboard.users.apps.UsersDashboardConfig",
-    "oscar.apps.dashboard.orders.apps.OrdersDashboardConfig",
-    "oscar.apps.dashboard.catalogue.apps.CatalogueDashboardConfig",
+    "shop.apps.dashboard.orders.apps.OrdersDashboardConfig",
+    "shop.apps.dashboard.catalogue.apps.CatalogueDashboardConfig",
     "oscar.apps.dashboard.offers.apps.OffersDashboardConfig",
     "oscar.apps.dashboard.partners.apps.PartnersDashboardConfig",
     "oscar.apps.dashboard.pages.apps.PagesDashboardConfig",
@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "treebeard",
     "sorl.thumbnail",
     "django_tables2",
+    "constance",
     "shop",
     "integration_1c",
 ]
@@ -113,6 +114,8 @@ INSTALLED_APPS = [
 SITE_ID = 1
 
 MIDDLEWARE = [
+    # Outermost: the 1C exchange URL answers text whatever an inner middleware did.
+    "integration_1c.middleware.ExchangeAnswerMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -122,7 +125,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "oscar.apps.basket.middleware.BasketMiddleware",
+    # Oscar's basket middleware, except on the 1C exchange URL (no basket, no storefront strategy).
+    "integration_1c.middleware.BasketMiddleware",
     "django.contrib.flatpages.middleware.FlatpageFallbackMiddleware",
 ]
 
@@ -145,6 +149,7 @@ TEMPLATES = [
                 "oscar.apps.checkout.context_processors.checkout",
                 "oscar.apps.communication.notifications.context_processors.notifications",
                 "oscar.core.context_processors.metadata",
+                "shop.context_processors.shop_identity",
             ],
         },
     },
@@ -168,7 +173,10 @@ HAYSTACK_SIGNAL_PROCESSOR = "haystack.signals.BaseSignalProcessor"
 # --- Language, time, money ------------------------------------------------------
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="ru")
 LANGUAGES = [("ru", _("Russian")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# The project's own strings (locale/), then the Russian of Oscar's storefront strings that
+# Oscar's catalogue leaves untranslated (locale/oscar/, kept apart so makemessages never
+# marks them obsolete): both before the apps' catalogues.
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale" / "oscar"]
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Almaty")
 USE_I18N = True
 USE_TZ = True
@@ -261,8 +269,25 @@ CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
 # Embedded default: no broker configured -> tasks run inside this process.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not CELERY_BROKER_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
+# A task's message is acknowledged when the task ends, and given back to the broker when
+# the worker process running it dies (kill -9, out of memory): nothing queued is lost.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Redis hands an unacknowledged message to another worker after the visibility timeout:
+# longer than the longest import (a 100,000-product catalogue takes minutes), shorter than
+# the time 1C waits for a queued file (ONEC_QUEUE_TIMEOUT_SECONDS). A worker killed as a
+# whole (no parent left to give the message back) is thus redelivered within it; the
+# pipeline drops a delivery whose file was failed, re-sent or overtaken meanwhile.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=20 * 60),
+    "socket_connect_timeout": 3,
+    "socket_timeout": 10,
+}
+# A broker that is down must not hold an exchange call: fail fast, 1C is told why.
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
@@ -270,6 +295,11 @@ CELERY_BEAT_SCHEDULE = {
     "exchange-cleanup": {
         "task": "integration_1c.tasks.cleanup_exchange_folders",
         "schedule": 6 * 60 * 60,
+    },
+    # The exchange journal: end exchanges whose files are done and that went quiet.
+    "exchange-journal-close": {
+        "task": "integration_1c.journal_tasks.close_finished_exchanges",
+        "schedule": 60,
     },
 }
 
@@ -279,6 +309,8 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="shop"),
+            # A Redis that is down fails a call quickly instead of holding it.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 5},
         }
     }
 else:
@@ -326,3 +358,81 @@ ONEC_LOW_STOCK_THRESHOLD = env.int("ONEC_LOW_STOCK_THRESHOLD", default=5)
 ONEC_ORDER_ENCODING = env.str("ONEC_ORDER_ENCODING", default="utf-8")
 ONEC_ORDER_EXPORT_FROM_STATUS = env.str("ONEC_ORDER_EXPORT_FROM_STATUS", default="")
 ONEC_ORDER_STATUS_MAP = env.dict("ONEC_ORDER_STATUS_MAP", default={})
+ONEC_FULL_PACKAGE_MISSING = env.str(
+    "ONEC_FULL_PACKAGE_MISSING", default="hide" if ONEC_HIDE_MISSING_ON_FULL else "keep"
+)
+
+# The shop's identity, shown in the header, the footer and e-mails.
+SHOP_LOGO = env.str("SHOP_LOGO", default="")
+SHOP_PHONE = env.str("SHOP_PHONE", default="")
+SHOP_ADDRESS = env.str("SHOP_ADDRESS", default="")
+SHOP_HOURS = env.str("SHOP_HOURS", default="")
+SHOP_EMAIL = env.str("SHOP_EMAIL", default="")
+SHOP_NAME = OSCAR_SHOP_NAME
+
+# --- Settings the owner edits in the admin (django-constance) ---------------------
+# Stored in the database; the environment variables above give the defaults. Read them
+# through integration_1c.conf.get (1C settings) and shop.identity (the shop's identity):
+# a value saved in the admin wins over the environment from the next request on.
+CONSTANCE_BACKEND = "constance.backends.database.DatabaseBackend"
+CONSTANCE_SUPERUSER_ONLY = False
+CONSTANCE_ADDITIONAL_FIELDS = {
+    "full_package_missing": [
+        "django.forms.ChoiceField",
+        {
+            "widget": "django.forms.Select",
+            "choices": (
+                ("hide", _("Hide them")),
+                ("keep", _("Keep them as they are")),
+                ("zero", _("Keep them, with no stock")),
+            ),
+        },
+    ],
+    "json_object": ["shop.forms.JSONObjectField", {"required": False}],
+    "image": ["django.forms.ImageField", {"required": False}],
+}
+CONSTANCE_CONFIG = {
+    "ONEC_PRICE_TYPE": (ONEC_PRICE_TYPE, _("Selling price type (its 1C name or Id); empty: the first type 1C sends"), str),
+    "ONEC_OLD_PRICE_TYPE": (ONEC_OLD_PRICE_TYPE, _("Price type shown crossed out when it is higher (1C name or Id)"), str),
+    "ONEC_SELLING_WAREHOUSES": (
+        ",".join(ONEC_SELLING_WAREHOUSES),
+        _("Warehouses the shop sells from (1C names or Ids, comma-separated); empty: all"),
+        str,
+    ),
+    "ONEC_FULL_PACKAGE_MISSING": (
+        ONEC_FULL_PACKAGE_MISSING,
+        _("What a full package from 1C does to products of its catalogue it does not list"),
+        "full_package_missing",
+    ),
+    "ONEC_ORDER_EXPORT_FROM_STATUS": (
+        ONEC_ORDER_EXPORT_FROM_STATUS,
+        _("Orders go to 1C from this status on; empty: as soon as they are placed"),
+        str,
+    ),
+    "ONEC_ORDER_STATUS_MAP": (
+        ONEC_ORDER_STATUS_MAP,
+        _("1C order status (name or Id) to the shop's status, as a JSON object"),
+        "json_object",
+    ),
+    "SHOP_NAME": (SHOP_NAME, _("Shop name"), str),
+    "SHOP_LOGO": (SHOP_LOGO, _("Logo"), "image"),
+    "SHOP_PHONE": (SHOP_PHONE, _("Phone"), str),
+    "SHOP_ADDRESS": (SHOP_ADDRESS, _("Address"), str),
+    "SHOP_HOURS": (SHOP_HOURS, _("Opening hours"), str),
+    "SHOP_EMAIL": (SHOP_EMAIL, _("Contact e-mail"), str),
+}
+CONSTANCE_CONFIG_FIELDSETS = (
+    (_("Shop"), ("SHOP_NAME", "SHOP_LOGO", "SHOP_PHONE", "SHOP_ADDRESS", "SHOP_HOURS", "SHOP_EMAIL")),
+    (
+        _("Exchange with 1C: catalogue"),
+        ("ONEC_PRICE_TYPE", "ONEC_OLD_PRICE_TYPE", "ONEC_SELLING_WAREHOUSES", "ONEC_FULL_PACKAGE_MISSING"),
+    ),
+    (_("Exchange with 1C: orders"), ("ONEC_ORDER_EXPORT_FROM_STATUS", "ONEC_ORDER_STATUS_MAP")),
+)
+
+# Faults and hostile input (integration_1c/conf.py documents each).
+ONEC_WORKER_LEASE_SECONDS = env.float("ONEC_WORKER_LEASE_SECONDS", default=120)
+ONEC_QUEUE_TIMEOUT_SECONDS = env.float("ONEC_QUEUE_TIMEOUT_SECONDS", default=30 * 60)
+ONEC_MAX_FILE_SIZE = env.int("ONEC_MAX_FILE_SIZE", default=8 * 1024**3)
+ONEC_MAX_SESSION_UPLOAD = env.int("ONEC_MAX_SESSION_UPLOAD", default=24 * 1024**3)
+ONEC_MAX_TEXT_NODE = env.int("ONEC_MAX_TEXT_NODE", default=1024 * 1024)

@@ -38,6 +38,16 @@ def _media_and_exchange_in_tmp(settings, tmp_path):
     settings.STORAGES = storages
 
 
+@pytest.fixture(autouse=True)
+def _fresh_database_settings():
+    """Settings saved in the database by one test (rolled back after it) never leak into the next."""
+    from integration_1c import conf
+
+    conf.forget_stored_values()
+    yield
+    conf.forget_stored_values()
+
+
 @pytest.fixture
 def celery_worker(transactional_db):
     """

@@ -1,3 +1,3 @@
-"""Django admin of the 1C exchange: one module per area (journal, orders, prices)."""
+"""Django admin of the 1C exchange: one module per area (journal, orders, prices, settings)."""
 
-from . import journal, orders, prices  # noqa: F401
+from . import journal, orders, prices, settings  # noqa: F401

@@ -12,6 +12,8 @@ from django.db.models import F
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .. import selectors
 from ..models import OrderExchange, OrderExportItem
@@ -21,11 +23,11 @@ from ..services import orders as order_services
 class AcknowledgedFilter(admin.SimpleListFilter):
     """Acknowledged by 1C at the current version, or still due."""
 
-    title = "подтверждено 1С"
+    title = _("acknowledged by 1C")
     parameter_name = "acknowledged"
 
     def lookups(self, request, model_admin):
-        return [("yes", "Да, текущая версия"), ("no", "Нет, ожидает выгрузки"), ("never", "Ни разу")]
+        return [("yes", _("Yes, the current version")), ("no", _("No, waiting to be sent")), ("never", _("Never"))]
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
@@ -40,11 +42,11 @@ class AcknowledgedFilter(admin.SimpleListFilter):
 class DueFilter(admin.SimpleListFilter):
     """Goes out with 1C's next ``mode=query`` (ONEC_ORDER_EXPORT_FROM_STATUS applied)."""
 
-    title = "уйдёт в 1С при следующем запросе"
+    title = _("goes to 1C at its next request")
     parameter_name = "due"
 
     def lookups(self, request, model_admin):
-        return [("yes", "Да"), ("no", "Нет")]
+        return [("yes", _("Yes")), ("no", _("No"))]
 
     def queryset(self, request, queryset):
         due = selectors.exchanges_due_for_export().values("pk")
@@ -58,11 +60,11 @@ class DueFilter(admin.SimpleListFilter):
 class SentFilter(admin.SimpleListFilter):
     """Sent to 1C at least once, or never."""
 
-    title = "отправлен в 1С"
+    title = _("sent to 1C")
     parameter_name = "sent"
 
     def lookups(self, request, model_admin):
-        return [("yes", "Да"), ("no", "Нет")]
+        return [("yes", _("Yes")), ("no", _("No"))]
 
     def queryset(self, request, queryset):
         if self.value() in ("yes", "no"):
@@ -71,11 +73,11 @@ class SentFilter(admin.SimpleListFilter):
 
 
 class HasOneCNumberFilter(admin.SimpleListFilter):
-    title = "есть номер 1С"
+    title = _("has a 1C number")
     parameter_name = "has_onec_number"
 
     def lookups(self, request, model_admin):
-        return [("yes", "Да"), ("no", "Нет")]
+        return [("yes", _("Yes")), ("no", _("No"))]
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
@@ -149,7 +151,7 @@ class OrderExchangeAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ["order_link"]}),
         (
-            "Выгрузка в 1С",
+            _("Sending to 1C"),
             {
                 "fields": [
                     "version",
@@ -162,7 +164,7 @@ class OrderExchangeAdmin(admin.ModelAdmin):
             },
         ),
         (
-            "Что сообщила 1С",
+            _("What 1C reported"),
             {
                 "fields": [
                     "onec_number",
@@ -188,31 +190,31 @@ class OrderExchangeAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # deleting would make 1C receive the order again as new
 
-    @admin.display(description="Заказ", ordering="order__number")
+    @admin.display(description=_("Order"), ordering="order__number")
     def order_number(self, obj):
         return obj.order.number
 
-    @admin.display(description="Статус", ordering="order__status")
+    @admin.display(description=_("Status"), ordering="order__status")
     def order_status(self, obj):
         return obj.order.status
 
-    @admin.display(description="Оформлен", ordering="order__date_placed")
+    @admin.display(description=_("Placed"), ordering="order__date_placed")
     def order_placed(self, obj):
         return obj.order.date_placed
 
-    @admin.display(description="Подтверждено 1С", boolean=True)
+    @admin.display(description=_("Acknowledged by 1C"), boolean=True)
     def acknowledged(self, obj):
         return not obj.is_due
 
-    @admin.display(description="Оплачен", boolean=True, ordering="paid_at")
+    @admin.display(description=_("Paid"), boolean=True, ordering="paid_at")
     def paid(self, obj):
         return obj.paid_at is not None
 
-    @admin.display(description="Отгружен", boolean=True, ordering="shipped_at")
+    @admin.display(description=_("Shipped"), boolean=True, ordering="shipped_at")
     def shipped(self, obj):
         return obj.shipped_at is not None
 
-    @admin.display(description="Заказ")
+    @admin.display(description=_("Order"))
     def order_link(self, obj):
         try:
             url = reverse("dashboard:order-detail", kwargs={"number": obj.order.number})
@@ -220,31 +222,32 @@ class OrderExchangeAdmin(admin.ModelAdmin):
             return obj.order.number
         return format_html('<a href="{}">№ {}</a> ({})', url, obj.order.number, obj.order.status)
 
-    @admin.display(description="Ответы на запросы 1С")
+    @admin.display(description=_("Answers to 1C's requests"))
     def exports(self, obj):
         items = OrderExportItem.objects.filter(order_id=obj.order_id).order_by("-sent_at")[:20]
         if not items:
             return "—"
         rows = format_html_join(
             "",
-            "<li>{} — версия {}{}</li>",
+            "<li>{} — {} {}{}</li>",
             (
                 (
                     timezone.localtime(item.sent_at).strftime("%d.%m.%Y %H:%M:%S"),
+                    gettext("version"),
                     item.version,
-                    " — подтверждено" if item.acknowledged_at else "",
+                    " — " + gettext("acknowledged") if item.acknowledged_at else "",
                 )
                 for item in items
             ),
         )
         return format_html("<ul>{}</ul>", rows)
 
-    @admin.action(description="Отправить в 1С повторно", permissions=["change"])
+    @admin.action(description=_("Send to 1C again"), permissions=["change"])
     def send_again(self, request, queryset):
         count = order_services.resend(queryset)
         self.message_user(
             request,
-            f"Заказов к повторной отправке в 1С: {count}. Они уйдут при следующем запросе 1С.",
+            gettext("Orders to send to 1C again: %(count)s. They go at 1C's next request.") % {"count": count},
             messages.SUCCESS,
         )
 

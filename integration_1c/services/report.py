@@ -10,6 +10,9 @@ identical messages; the first :data:`MAX_WARNINGS` are kept and the rest counted
 from dataclasses import dataclass, field
 
 MAX_WARNINGS = 200
+#: Ids of hidden products kept for the journal's link (a wrong full package may hide
+#: the whole catalogue; the count stays exact, the list stops here).
+MAX_HIDDEN_IDS = 20_000
 
 
 @dataclass
@@ -29,6 +32,14 @@ class ImportReport:
     warnings: list[str] = field(default_factory=list)
     #: Warnings beyond :data:`MAX_WARNINGS`, counted but not kept.
     warnings_dropped: int = 0
+    #: Products a full package is about to hide (the journal links to them).
+    hidden_ids: list[int] = field(default_factory=list)
+
+    def remember_hidden(self, products):
+        """Keep the ids of ``products`` (a queryset, read before it is hidden) for the journal."""
+        room = MAX_HIDDEN_IDS - len(self.hidden_ids)
+        if room > 0:
+            self.hidden_ids.extend(products.order_by().values_list("pk", flat=True)[:room])
 
     def warn(self, message):
         """Keep a warning for the journal (prefixed with the file name)."""
