@@ -39,7 +39,7 @@ def put_in_basket(page, base_url, product_url, quantity=1):
 
 
 def fill_contacts(page, email="guest@example.kz"):
-    page.get_by_label("Адрес электронной почты").fill(email)
+    page.locator("#id_guest_email").fill(email)
     page.get_by_label("Имя").fill("Айгерим")
     page.get_by_label("Фамилия").fill("Сапарова")
     page.get_by_label("Телефон").fill("8 701 123 45 67")
