@@ -217,10 +217,10 @@ OSCAR_REQUIRED_ADDRESS_FIELDS = ("first_name", "last_name", "line1", "line4", "c
 OSCAR_THUMBNAILER = "oscar.core.thumbnails.SorlThumbnail"
 
 # Checkout (shop.apps.shipping.methods): courier delivery costs SHOP_DELIVERY_CHARGE and is
-# free from a basket of SHOP_FREE_DELIVERY_FROM (0: never); pickup is free, at SHOP_PICKUP_ADDRESS.
+# free from a basket of SHOP_FREE_DELIVERY_FROM (0: never); pickup is free, at a pickup point
+# (a 1C warehouse marked in the admin, see shop.apps.shipping.pickup).
 SHOP_DELIVERY_CHARGE = env.str("SHOP_DELIVERY_CHARGE", default="1500")
 SHOP_FREE_DELIVERY_FROM = env.str("SHOP_FREE_DELIVERY_FROM", default="30000")
-SHOP_PICKUP_ADDRESS = env.str("SHOP_PICKUP_ADDRESS", default="")
 # Phones at checkout are checked with phonenumbers and stored in E.164 (+77011234567);
 # a number typed without a country code is read as one of SHOP_PHONE_REGION.
 PHONENUMBER_DEFAULT_REGION = env.str("SHOP_PHONE_REGION", default="KZ")
