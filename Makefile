@@ -32,10 +32,12 @@ test: venv
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DEBUG=true \
 	  $(PY) -m pytest $(PYTEST_ARGS)
 
-## Benchmarks: full exchange of generated catalogues over HTTP, printed figures.
+## Benchmarks: full, repeated and changes-only exchanges of generated catalogues over HTTP,
+## each full package also through the write floor (parse + COPY + picture copy) for the ratio.
+BENCH_FLOOR ?= ../shared/bench/floor_copy.py
 bench: venv
 	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DEBUG=false SECRET_KEY=bench ALLOWED_HOSTS=127.0.0.1 SECURE_SSL_REDIRECT=false \
-	  $(PY) manage.py bench_exchange $(BENCH_ARGS)
+	  $(PY) manage.py bench_exchange --floor $(BENCH_FLOOR) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var staticfiles

@@ -67,6 +67,22 @@ DEFAULTS = {
     "ONEC_BATCH_SIZE": 2000,
     # Exchange folders older than this many hours are removed by the cleanup task.
     "ONEC_KEEP_EXCHANGE_HOURS": 72,
+    # The worker importing a file renews its lease on it; a lease not renewed for this
+    # many seconds means the worker died, and the next mode=import answers failure.
+    "ONEC_WORKER_LEASE_SECONDS": 120,
+    # A file no worker picked up within this many seconds is answered failure.
+    "ONEC_QUEUE_TIMEOUT_SECONDS": 30 * 60,
+    # Uploads: a POST may exceed the announced file_limit by this many bytes (headers
+    # of multipart-less clients, rounding); bigger POSTs are refused.
+    "ONEC_FILE_LIMIT_MARGIN": 64 * 1024,
+    # Largest file and largest total of one exchange run (session), in bytes. Sized for a
+    # 100,000-product catalogue with pictures sent as one zip (about 12 GB of pictures).
+    "ONEC_MAX_FILE_SIZE": 8 * 1024 * 1024 * 1024,
+    "ONEC_MAX_SESSION_UPLOAD": 24 * 1024 * 1024 * 1024,
+    # Free space the exchange storage must keep after a chunk (a full disk answers failure).
+    "ONEC_MIN_FREE_DISK": 256 * 1024 * 1024,
+    # A single text node of a CommerceML file longer than this many bytes is cut (warning).
+    "ONEC_MAX_TEXT_NODE": 1024 * 1024,
     # The journal: an exchange whose files are all applied ends («Завершён» / «Ошибка»)
     # after this many minutes without a call (2.x clients never send mode=complete).
     "ONEC_EXCHANGE_IDLE_MINUTES": 5,

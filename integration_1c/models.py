@@ -92,6 +92,14 @@ class ExchangeFile(models.Model):
     )
     state = models.CharField(_("State"), max_length=16, choices=STATE_CHOICES, default=UPLOADING, db_index=True)
     task_id = models.CharField(max_length=64, blank=True)
+    #: The worker holding the file renews this while it imports; a RUNNING file whose
+    #: lease lapsed has lost its worker (killed, out of memory, host gone).
+    lease_until = models.DateTimeField(_("Worker lease until"), null=True, blank=True)
+    #: Which delivery of the import task holds the lease (a redelivery is another attempt).
+    attempt = models.PositiveIntegerField(_("Import attempts"), default=0)
+    #: Каталог/Ид (ИдКаталога of an offers package), read when the import starts: a newer
+    #: exchange of the same catalogue makes an older, still pending import stale.
+    catalogue_code = models.CharField(_("1C catalogue id"), max_length=255, blank=True, db_index=True)
     processed = models.PositiveIntegerField(_("Records processed"), default=0)
     created = models.PositiveIntegerField(_("Created"), default=0)
     updated = models.PositiveIntegerField(_("Updated"), default=0)
@@ -256,6 +264,9 @@ class CategoryExchange(models.Model):
         "catalogue.Category", on_delete=models.CASCADE, primary_key=True, related_name="onec"
     )
     touched_at = models.DateTimeField(_("Last listed by 1C"), db_index=True)
+    #: Классификатор/Ид the group came from ("" before catalogues were told apart):
+    #: a full package hides only groups of its own classifier.
+    classifier = models.CharField(_("1C classifier"), max_length=128, blank=True, db_index=True)
 
     class Meta:
         verbose_name = _("Category 1C state")
@@ -283,6 +294,55 @@ class Unit(models.Model):
 
     def __str__(self):
         return self.name or self.full_name or self.code
+
+
+class Catalogue(models.Model):
+    """
+    A 1C catalogue (Каталог) feeding the shop. One shop may be fed by several exchange
+    nodes or organisations, each with its own Каталог/Ид: a full package hides, zeroes
+    and ``mode=deactivate`` hides only within its own catalogue, as 1C-Bitrix does per
+    catalogue. ``code`` is the Ид ("" for files that name no catalogue).
+    """
+
+    code = models.CharField(_("1C id"), max_length=128, unique=True, blank=True)
+    name = models.CharField(_("Name"), max_length=255, blank=True)
+    classifier_code = models.CharField(_("Classifier 1C id"), max_length=128, blank=True)
+    #: When the last full catalogue package (СодержитТолькоИзменения="false") of this
+    #: catalogue started: ``mode=deactivate`` hides only in catalogues a full package
+    #: of the run imported.
+    full_import_started_at = models.DateTimeField(_("Last full import started"), null=True, blank=True)
+    date_updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("1C catalogue")
+        verbose_name_plural = _("1C catalogues")
+
+    def __str__(self):
+        return self.name or self.code or "—"
+
+
+class ProductExchange(models.Model):
+    """
+    A 1C product's exchange state, kept beside Oscar's Product (not in a forked
+    catalogue app): the catalogue it came from, and when an exchange last wrote it —
+    its Товар, or an offer, price or stock of it or of its variants (``mode=deactivate``
+    never hides what the run touched).
+    """
+
+    product = models.OneToOneField(
+        "catalogue.Product", on_delete=models.CASCADE, primary_key=True, related_name="onec"
+    )
+    catalogue = models.CharField(_("1C catalogue"), max_length=128, blank=True, db_index=True)
+    touched_at = models.DateTimeField(_("Last written by 1C"), db_index=True)
+
+    class Meta:
+        verbose_name = _("Product 1C state")
+        verbose_name_plural = _("Products' 1C state")
+        indexes = [models.Index(fields=["catalogue", "touched_at"], name="onec_product_cat_touched")]
+
+    def __str__(self):
+        return f"1C: {self.product_id}"
 
 
 class SettingChange(models.Model):

@@ -166,6 +166,44 @@ def order_exchange(order):
     return OrderExchange.objects.filter(order=order).first()
 
 
+#: Sessions of one exchange run follow each other within this gap (see :func:`run_started_at`).
+RUN_GAP = timedelta(minutes=2)
+
+
+def run_started_at(session, limit=1000):
+    """
+    When the exchange run that ``session`` belongs to started: the one notion of "a
+    run" for full packages (what they list counts from here) and for
+    ``mode=deactivate``.
+
+    Clients start a fresh checkauth for every file and send ``mode=deactivate`` with
+    the timestamp of their LAST checkauth; a full catalogue sent as several files comes
+    in several sessions. A run is a chain of sessions of the same user and type, each
+    starting at most :data:`RUN_GAP` after the previous one's last call; scheduled
+    exchanges are minutes apart and stay separate runs. Catalogue and sale runs never
+    join, so one never takes the other's session.
+    """
+    if session is None:
+        return None
+    start = session
+    for _ in range(limit):
+        previous = (
+            ExchangeSession.objects.filter(
+                user_id=session.user_id,
+                exchange_type=session.exchange_type,
+                started_at__lt=start.started_at,
+                last_seen_at__gte=start.started_at - RUN_GAP,
+            )
+            .order_by("-started_at")
+            .only("pk", "started_at")
+            .first()
+        )
+        if previous is None:
+            break
+        start = previous
+    return start.started_at
+
+
 # --- the exchange journal (admin and dashboard) ----------------------------------------
 
 

@@ -5,26 +5,25 @@ work (:mod:`integration_1c.protocol.pipeline`, ``integration_1c.services.importe
 
 from celery import shared_task
 
-from integration_1c.protocol import pipeline, uploads
+from integration_1c.protocol import pipeline
 
 
-@shared_task(name="integration_1c.tasks.import_exchange_file", ignore_result=True)
+#: Imports are acknowledged when they end, and a worker process that dies mid-task hands
+#: the message back to the broker (the pipeline's lease and checks decide what a
+#: repeated delivery may still do).
+RELIABLE = {"ignore_result": True, "acks_late": True, "reject_on_worker_lost": True}
+
+
+@shared_task(name="integration_1c.tasks.import_exchange_file", **RELIABLE)
 def import_exchange_file(file_id):
     """Apply one uploaded file (``services.importer.apply_file``); its row records the outcome."""
     pipeline.run_import(file_id)
 
 
-@shared_task(name="integration_1c.tasks.unpack_archive", ignore_result=True)
+@shared_task(name="integration_1c.tasks.unpack_archive", **RELIABLE)
 def unpack_archive(file_id):
     """Unpack an uploaded zip archive too big to unpack within an HTTP call."""
     pipeline.unpack_archive(file_id)
-
-
-@shared_task(name="integration_1c.tasks.remove_exchange_folders", ignore_result=True)
-def remove_exchange_folders(folders):
-    """Delete the upload folders ``mode=init`` chose, on storages where that takes long."""
-    for folder in folders:
-        uploads.remove_tree(folder)
 
 
 @shared_task(name="integration_1c.tasks.cleanup_exchange_folders", ignore_result=True)

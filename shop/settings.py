@@ -114,6 +114,8 @@ INSTALLED_APPS = [
 SITE_ID = 1
 
 MIDDLEWARE = [
+    # Outermost: the 1C exchange URL answers text whatever an inner middleware did.
+    "integration_1c.middleware.ExchangeAnswerMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -123,7 +125,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "oscar.apps.basket.middleware.BasketMiddleware",
+    # Oscar's basket middleware, except on the 1C exchange URL (no basket, no storefront strategy).
+    "integration_1c.middleware.BasketMiddleware",
     "django.contrib.flatpages.middleware.FlatpageFallbackMiddleware",
 ]
 
@@ -170,7 +173,10 @@ HAYSTACK_SIGNAL_PROCESSOR = "haystack.signals.BaseSignalProcessor"
 # --- Language, time, money ------------------------------------------------------
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="ru")
 LANGUAGES = [("ru", _("Russian")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# The project's own strings (locale/), then the Russian of Oscar's storefront strings that
+# Oscar's catalogue leaves untranslated (locale/oscar/, kept apart so makemessages never
+# marks them obsolete): both before the apps' catalogues.
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale" / "oscar"]
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Almaty")
 USE_I18N = True
 USE_TZ = True
@@ -198,6 +204,17 @@ OSCAR_THUMBNAILER = "oscar.core.thumbnails.SorlThumbnail"
 SHOP_DELIVERY_CHARGE = env.str("SHOP_DELIVERY_CHARGE", default="1500")
 SHOP_FREE_DELIVERY_FROM = env.str("SHOP_FREE_DELIVERY_FROM", default="30000")
 SHOP_PICKUP_ADDRESS = env.str("SHOP_PICKUP_ADDRESS", default="")
+# Phones at checkout are checked with phonenumbers and stored in E.164 (+77011234567);
+# a number typed without a country code is read as one of SHOP_PHONE_REGION.
+PHONENUMBER_DEFAULT_REGION = env.str("SHOP_PHONE_REGION", default="KZ")
+PHONENUMBER_DB_FORMAT = "E164"
+PHONENUMBER_DEFAULT_FORMAT = "E164"
+# Order tracking for guests (number + email or phone): at most SHOP_ORDER_LOOKUP_ATTEMPTS
+# failed look-ups per client address (and per order number) in SHOP_ORDER_LOOKUP_WINDOW seconds.
+SHOP_ORDER_LOOKUP_ATTEMPTS = env.int("SHOP_ORDER_LOOKUP_ATTEMPTS", default=5)
+SHOP_ORDER_LOOKUP_WINDOW = env.int("SHOP_ORDER_LOOKUP_WINDOW", default=15 * 60)
+# Reverse proxies in front of the shop that append to X-Forwarded-For (nginx in the compose file: 1).
+SHOP_PROXY_COUNT = env.int("SHOP_PROXY_COUNT", default=0)
 
 # Order statuses: the shop's pipeline. 1C's status ids map onto these names
 # (integration_1c's ONEC_ORDER_STATUS_MAP).
@@ -252,8 +269,25 @@ CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
 # Embedded default: no broker configured -> tasks run inside this process.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not CELERY_BROKER_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
+# A task's message is acknowledged when the task ends, and given back to the broker when
+# the worker process running it dies (kill -9, out of memory): nothing queued is lost.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Redis hands an unacknowledged message to another worker after the visibility timeout:
+# longer than the longest import (a 100,000-product catalogue takes minutes), shorter than
+# the time 1C waits for a queued file (ONEC_QUEUE_TIMEOUT_SECONDS). A worker killed as a
+# whole (no parent left to give the message back) is thus redelivered within it; the
+# pipeline drops a delivery whose file was failed, re-sent or overtaken meanwhile.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=20 * 60),
+    "socket_connect_timeout": 3,
+    "socket_timeout": 10,
+}
+# A broker that is down must not hold an exchange call: fail fast, 1C is told why.
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
@@ -275,6 +309,8 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="shop"),
+            # A Redis that is down fails a call quickly instead of holding it.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 5},
         }
     }
 else:
@@ -393,3 +429,10 @@ CONSTANCE_CONFIG_FIELDSETS = (
     ),
     (_("Exchange with 1C: orders"), ("ONEC_ORDER_EXPORT_FROM_STATUS", "ONEC_ORDER_STATUS_MAP")),
 )
+
+# Faults and hostile input (integration_1c/conf.py documents each).
+ONEC_WORKER_LEASE_SECONDS = env.float("ONEC_WORKER_LEASE_SECONDS", default=120)
+ONEC_QUEUE_TIMEOUT_SECONDS = env.float("ONEC_QUEUE_TIMEOUT_SECONDS", default=30 * 60)
+ONEC_MAX_FILE_SIZE = env.int("ONEC_MAX_FILE_SIZE", default=8 * 1024**3)
+ONEC_MAX_SESSION_UPLOAD = env.int("ONEC_MAX_SESSION_UPLOAD", default=24 * 1024**3)
+ONEC_MAX_TEXT_NODE = env.int("ONEC_MAX_TEXT_NODE", default=1024 * 1024)

@@ -7,12 +7,15 @@ from oscar.core.loading import get_class
 
 # "/" is the shop's front page (Oscar's own "home" only redirects to the catalogue).
 HomeView = get_class("search.views", "HomeView")
+# «Где мой заказ?»: guests find an order by number and email or phone (shop.apps.checkout.tracking).
+OrderLookupView = get_class("checkout.tracking", "OrderLookupView")
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", include("integration_1c.urls")),
     path("", HomeView.as_view(), name="home"),
+    path("order-status/", OrderLookupView.as_view(), name="order-lookup"),
     path("", include(apps.get_app_config("oscar").urls[0])),
 ]
 

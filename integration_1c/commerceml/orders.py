@@ -91,6 +91,18 @@ class OrderItem:
 
 
 @dataclass(slots=True)
+class Warehouse:
+    """
+    The 1C warehouse (Склад) an order is collected at: a pickup point. ``id`` is the
+    warehouse Ид 1C sent with the stock, so 1C finds its own warehouse and reserves there.
+    """
+
+    id: str
+    name: str
+    address: str = ""
+
+
+@dataclass(slots=True)
 class OutgoingOrder:
     """An order as the site sends it to 1C. ``placed_at`` is in the shop's local time."""
 
@@ -104,6 +116,8 @@ class OutgoingOrder:
     comment: str = ""
     #: Document-level ЗначенияРеквизитов, in order: (Наименование, Значение).
     requisites: list[tuple[str, str]] = field(default_factory=list)
+    #: The pickup point (Склады/Склад of the document), None for a delivered order.
+    pickup_point: Warehouse | None = None
 
 
 @dataclass(slots=True)
@@ -226,6 +240,8 @@ def _write_document(parent, ns, order):
     _write_customer(etree.SubElement(doc, _q(ns, "Контрагенты")), ns, order.customer)
     _sub(doc, _q(ns, "Время"), order.placed_at.strftime("%H:%M:%S"))
     _sub(doc, _q(ns, "Комментарий"), order.comment, _COMMENT_MAX)
+    if order.pickup_point is not None:
+        _write_warehouse(etree.SubElement(doc, _q(ns, "Склады")), ns, order.pickup_point)
     if order.items:
         items = etree.SubElement(doc, _q(ns, "Товары"))
         for item in order.items:
@@ -259,6 +275,37 @@ def _write_customer(parent, ns, customer):
             _sub(contact, _q(ns, "Тип"), kind)
             _sub(contact, _q(ns, "Значение"), value, _NAME_MAX)
     _sub(element, _q(ns, "Роль"), "Покупатель")
+
+
+def _write_warehouse(parent, ns, warehouse):
+    """
+    ``Склады/Склад`` of the document — the XSD's «склад, на который осуществляется
+    доставка или с которого производится отгрузка» — with the warehouse's Ид and name,
+    and the address shoppers were given. The same element in 2.x and 3.x documents.
+    """
+    element = etree.SubElement(parent, _q(ns, "Склад"))
+    _sub(element, _q(ns, "Ид"), warehouse.id, _ID_MAX)
+    _sub(element, _q(ns, "Наименование"), warehouse.name, _NAME_MAX)
+    if warehouse.address:
+        address = etree.SubElement(element, _q(ns, "Адрес"))
+        _sub(address, _q(ns, "Представление"), warehouse.address, _NAME_MAX)
+
+
+def pickup_requisites(warehouse):
+    """
+    The document requisites that name the pickup point, for 1C configurations that read
+    requisites rather than ``Склады`` (exchange handlers written for Bitrix look up
+    «Склад» by Ид): ``[(Наименование, Значение)]``, empty without a point.
+    """
+    if warehouse is None:
+        return []
+    point = warehouse.name if not warehouse.address else f"{warehouse.name} ({warehouse.address})"
+    return [
+        ("Склад", warehouse.id),
+        ("Склад наименование", warehouse.name),
+        ("Пункт самовывоза", point),
+        ("Пункт самовывоза Ид", warehouse.id),
+    ]
 
 
 def _write_item(parent, ns, item):

@@ -24,7 +24,15 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from . import records
-from .xmlsafe import CommerceMLError, GuardedStream, UnsafeXMLError, display_name, open_binary, parse_events
+from .xmlsafe import (
+    CommerceMLError,
+    GuardedStream,
+    UnsafeXMLError,
+    _,
+    display_name,
+    open_binary,
+    parse_events,
+)
 
 __all__ = [
     "CommerceMLError",
@@ -108,6 +116,39 @@ _SPACES = re.compile(r"[\s\u00a0\u202f\u2007\u2009']+")
 _UNIT_REFERENCE = re.compile(r"^(\d+|[0-9a-fA-F]{8}-[0-9a-fA-F-]{27,})$")
 
 
+#: Service properties that 1C's Bitrix exchange module and Bitrix's own exports put
+#: among ЗначенияСвойств (Ид = the name); see ``_apply_service_properties``.
+SERVICE_PROPERTIES = frozenset(
+    {
+        "CML2_ACTIVE",
+        "CML2_SORT",
+        "CML2_CODE",
+        "CML2_ARTICLE",
+        "CML2_BAR_CODE",
+        "CML2_TRAITS",
+        "CML2_TAXES",
+        "CML2_BASE_UNIT",
+        "CML2_MANUFACTURER",
+        "CML2_PICTURES",
+        "CML2_FILES",
+        "CML2_LINK",
+        "CML2_ATTRIBUTES",
+        "CML2_PREVIEW_TEXT",
+        "CML2_DETAIL_TEXT",
+        "CML2_PREVIEW_PICTURE",
+        "CML2_DETAIL_PICTURE",
+        "CML2_ACTIVE_FROM",
+        "CML2_ACTIVE_TO",
+        "CML2_IS_GIFT",
+    }
+)
+
+
+def is_service_property(property_id):
+    """CML2_ACTIVE and its kind (also unknown future ``CML2_…`` names): not shop properties."""
+    return bool(property_id) and property_id.strip().upper().startswith("CML2_")
+
+
 _LOCAL_NAMES = {}
 
 
@@ -189,6 +230,15 @@ def split_offer_id(raw):
     characteristic_id = characteristic_id.strip() or None
     offer_id = f"{product_id}#{characteristic_id}" if characteristic_id else product_id
     return offer_id, product_id, characteristic_id
+
+
+def offer_field(offer_id, field):
+    """"предложение <Ид>: Количество" — where a bad value is, for the operator."""
+    return _("offer %(id)s: %(field)s") % {"id": offer_id, "field": field}
+
+
+def no_content(label):
+    return _("%(file)s: no CommerceML content found.") % {"file": label}
 
 
 def _text(element):
@@ -298,7 +348,7 @@ class CommerceMLReader:
                 if stop or (self.document_only and self.document is not None):
                     return
             if self.document is None:
-                raise CommerceMLError(f"{self.label}: no CommerceML content found.")
+                raise CommerceMLError(no_content(self.label))
 
     # -- emitting ------------------------------------------------------------------------
 
@@ -334,14 +384,16 @@ class CommerceMLReader:
 
     def _error(self, element, message):
         line = getattr(element, "sourceline", None)
-        where = f"{self.label}, line {line}" if line else self.label
+        where = _("%(file)s, line %(line)s") % {"file": self.label, "line": line} if line else self.label
         return CommerceMLError(f"{where}: {message}")
 
     def _decimal(self, element, text, what):
         try:
             return parse_decimal(text)
         except ValueError:
-            raise self._error(element, f"{what} {text.strip()!r} is not a number") from None
+            raise self._error(
+                element, _("%(what)s: «%(value)s» is not a number") % {"what": what, "value": text.strip()}
+            ) from None
 
     # -- events --------------------------------------------------------------------------
 
@@ -389,8 +441,8 @@ class CommerceMLReader:
             self._section_depth = 1
             return self._start_section(element, name)
         raise CommerceMLError(
-            f"{self.label}: not a CommerceML file — the root element is <{name}>, "
-            f"expected <{ROOT}> (line {element.sourceline})."
+            _("%(file)s: not a CommerceML file — the root element is <%(name)s>, expected <%(root)s> (line %(line)s).")
+            % {"file": self.label, "name": name, "root": ROOT, "line": element.sourceline}
         )
 
     def _start_section(self, element, name):
@@ -467,7 +519,9 @@ class CommerceMLReader:
             return
         parent = path[-2]
         if name in PROPERTY_TAGS and parent == "Свойства":
-            self._push(self._property(element))
+            prop = self._property(element)
+            if prop is not None:
+                self._push(prop)
         elif name == "ТипЦены" and parent == "ТипыЦен":
             self._push(self._price_type(element))
         elif name == "Склад" and parent == "Склады":
@@ -575,6 +629,8 @@ class CommerceMLReader:
     # -- classifier records --------------------------------------------------------------
 
     def _property(self, element):
+        if is_service_property(_child_text(element, "Ид")):
+            return None  # declared by Bitrix's exports; its values are read as service data
         value_type_text = _child_text(element, "ТипЗначений")
         options = []
         variants = _child(element, "ВариантыЗначений")
@@ -647,7 +703,16 @@ class CommerceMLReader:
                 _child_text(element, "Наименование"),
             )
             return
-        product = records.Product(id=product_id, name="", deleted=_is_deleted(element))
+        # УТ 10.x sends each characteristic as a Товар "product#characteristic".
+        item_id, base_id, characteristic_id = split_offer_id(product_id)
+        product = records.Product(
+            id=item_id,
+            name="",
+            product_id=base_id,
+            characteristic_id=characteristic_id,
+            deleted=_is_deleted(element),
+        )
+        service = {}
         file_descriptions = []
         for name, child in _children(element):
             if name == "Наименование":
@@ -673,7 +738,7 @@ class CommerceMLReader:
             elif name == "Изготовитель":
                 product.manufacturer = _child_text(child, "Наименование") or _text(child)
             elif name == "ЗначенияСвойств":
-                product.properties.extend(self._property_values(child))
+                product.properties.extend(self._property_values(child, service))
             elif name == "СтавкиНалогов":
                 for rate_name, rate in _children(child):
                     if rate_name == "СтавкаНалога":
@@ -691,6 +756,8 @@ class CommerceMLReader:
             elif name == "НомерВерсии":
                 product.version = _text(child)
         self._caption_images(product.images, file_descriptions)
+        if service:
+            self._apply_service_properties(product, service)
         self._push(product)
 
     def _base_unit(self, element):
@@ -721,14 +788,24 @@ class CommerceMLReader:
         )
         return code, name
 
-    def _property_values(self, element):
-        """ЗначенияСвойств/ЗначенияСвойства -> (property Ид, value) for every Значение."""
+    def _property_values(self, element, service=None):
+        """
+        ЗначенияСвойств/ЗначенияСвойства -> (property Ид, value) for every Значение.
+        Service properties (``CML2_…``, see :data:`SERVICE_PROPERTIES`) go into
+        ``service`` (Ид -> list of values) instead: they are not shown as properties.
+        """
         values = []
         for name, item in _children(element):
             if name != "ЗначенияСвойства":
                 continue
             property_id = _child_text(item, "Ид")
             if not property_id:
+                continue
+            if is_service_property(property_id):
+                if service is not None:
+                    service.setdefault(property_id.upper(), []).extend(
+                        _text(value) for value_name, value in _children(item) if value_name == "Значение"
+                    )
                 continue
             found = False
             for value_name, value in _children(item):
@@ -738,6 +815,49 @@ class CommerceMLReader:
             if not found:
                 values.append((property_id, ""))
         return values
+
+    def _apply_service_properties(self, record, service):
+        """
+        What the service properties say, onto a Product or Offer record: CML2_ACTIVE
+        (false: hidden), CML2_SORT, CML2_ARTICLE / CML2_BAR_CODE (when the item has no
+        Артикул / Штрихкод of its own), CML2_MANUFACTURER, CML2_TRAITS (requisites as
+        ``name: value`` texts), CML2_PREVIEW_TEXT / CML2_DETAIL_TEXT (description),
+        CML2_LINK (the product of an offer). Others (CML2_CODE, CML2_PICTURES,
+        CML2_TAXES, …) are understood and carry nothing the shop needs.
+        """
+
+        def first(key):
+            return next((value for value in service.get(key, ()) if value), "")
+
+        active = first("CML2_ACTIVE")
+        if active:
+            record.active = parse_bool(active)
+        sort = first("CML2_SORT")
+        if sort:
+            try:
+                record.sort = int(parse_decimal(sort))
+            except (ValueError, TypeError):
+                logger.warning("%s: %s: CML2_SORT %r is not a number", self.label, record.id, sort)
+        if not record.article and first("CML2_ARTICLE"):
+            record.article = first("CML2_ARTICLE")
+        if not record.barcode and first("CML2_BAR_CODE"):
+            record.barcode = first("CML2_BAR_CODE")
+        if isinstance(record, records.Product):
+            if not record.manufacturer and first("CML2_MANUFACTURER"):
+                record.manufacturer = first("CML2_MANUFACTURER")
+            if not record.description:
+                record.description = first("CML2_DETAIL_TEXT") or first("CML2_PREVIEW_TEXT")
+            for trait in service.get("CML2_TRAITS", ()):
+                trait_name, separator, value = trait.partition(":")
+                if separator and trait_name.strip() and trait_name.strip() not in record.requisites:
+                    record.requisites[trait_name.strip()] = value.strip()
+        else:
+            link = first("CML2_LINK")
+            if link and record.characteristic_id is None and link != record.product_id:
+                # Bitrix's exports: an offer with an Ид of its own, linked to its product.
+                record.id, record.product_id, record.characteristic_id = split_offer_id(
+                    f"{link}#{record.product_id}"
+                )
 
     @staticmethod
     def _requisites(element):
@@ -794,6 +914,7 @@ class CommerceMLReader:
             characteristic_id=characteristic_id,
             deleted=_is_deleted(element),
         )
+        service = {}
         stocks = []
         has_stocks = False
         rests_total = None
@@ -807,11 +928,11 @@ class CommerceMLReader:
             elif name == "ХарактеристикиТовара":
                 offer.characteristics.extend(self._characteristics(child))
             elif name == "ЗначенияСвойств":
-                offer.properties.extend(self._property_values(child))
+                offer.properties.extend(self._property_values(child, service))
             elif name == "Цены":
                 offer.prices = self._prices(child, offer_id)
             elif name == "Количество":
-                offer.quantity = self._decimal(child, child.text, f"offer {offer_id}: Количество")
+                offer.quantity = self._decimal(child, child.text, offer_field(offer_id, "Количество"))
             elif name in ("Склад", "Склады"):
                 has_stocks = True
                 stocks.extend(self._warehouse_stocks(child, offer_id))
@@ -826,6 +947,8 @@ class CommerceMLReader:
             offer.quantity = rests_total
         if has_stocks:
             offer.stocks = stocks
+        if service:
+            self._apply_service_properties(offer, service)
         self._push(offer)
 
     def _prices(self, element, offer_id):
@@ -837,7 +960,7 @@ class CommerceMLReader:
             value_element = _child(item, "ЦенаЗаЕдиницу")
             value = None
             if value_element is not None:
-                value = self._decimal(value_element, value_element.text, f"offer {offer_id}: ЦенаЗаЕдиницу")
+                value = self._decimal(value_element, value_element.text, offer_field(offer_id, "ЦенаЗаЕдиницу"))
             if not price_type_id or value is None:
                 logger.warning(
                     "%s, line %s: offer %s: a Цена without ИдТипаЦены or ЦенаЗаЕдиницу is skipped",
@@ -850,7 +973,7 @@ class CommerceMLReader:
             coefficient = None
             if coefficient_element is not None:
                 coefficient = self._decimal(
-                    coefficient_element, coefficient_element.text, f"offer {offer_id}: Коэффициент"
+                    coefficient_element, coefficient_element.text, offer_field(offer_id, "Коэффициент")
                 )
             prices.append(
                 records.Price(
@@ -872,7 +995,7 @@ class CommerceMLReader:
         warehouse_id = _attribute(element, "ИдСклада")
         if warehouse_id is not None:
             quantity = self._decimal(
-                element, _attribute(element, "КоличествоНаСкладе"), f"offer {offer_id}: КоличествоНаСкладе"
+                element, _attribute(element, "КоличествоНаСкладе"), offer_field(offer_id, "КоличествоНаСкладе")
             )
             return [(warehouse_id.strip(), quantity if quantity is not None else Decimal(0))]
         stocks = []
@@ -881,7 +1004,7 @@ class CommerceMLReader:
                 stocks.extend(self._warehouse_stocks(child, offer_id))
         if not stocks and _child(element, "Ид") is not None:
             quantity = self._decimal(
-                element, _child_text(element, "Количество"), f"offer {offer_id}: Количество"
+                element, _child_text(element, "Количество"), offer_field(offer_id, "Количество")
             )
             stocks.append((_child_text(element, "Ид"), quantity if quantity is not None else Decimal(0)))
         return stocks
@@ -905,11 +1028,11 @@ class CommerceMLReader:
                     quantity_text = _child_text(child, "Количество") or _attribute(
                         child, "КоличествоНаСкладе"
                     )
-                    quantity = self._decimal(child, quantity_text, f"offer {offer_id}: Количество")
+                    quantity = self._decimal(child, quantity_text, offer_field(offer_id, "Количество"))
                     stocks.append((warehouse_id, quantity if quantity is not None else Decimal(0)))
                     has_stocks = True
                 elif child_name == "Количество":
-                    quantity = self._decimal(child, child.text, f"offer {offer_id}: Количество")
+                    quantity = self._decimal(child, child.text, offer_field(offer_id, "Количество"))
                     if quantity is not None:
                         total = quantity if total is None else total + quantity
         return has_stocks, total
@@ -935,6 +1058,6 @@ def read_document(source, *, name=""):
     try:
         return next(iterator)
     except StopIteration:
-        raise CommerceMLError(f"{reader.label}: no CommerceML content found.") from None
+        raise CommerceMLError(no_content(reader.label)) from None
     finally:
         iterator.close()

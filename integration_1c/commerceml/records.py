@@ -108,10 +108,18 @@ class Image:
 
 @dataclass(slots=True)
 class Product:
-    """Товар in a Каталог."""
+    """
+    Товар in a Каталог. Older configurations (УТ 10.x) send every characteristic as a
+    Товар of its own with ``Ид`` = ``product#characteristic``: then ``product_id`` /
+    ``characteristic_id`` are its halves and the services make it a variant of the
+    product ``product_id`` (created from the items when the file has no Товар for it).
+    For an ordinary Товар ``product_id`` is ``id`` and ``characteristic_id`` None.
+    """
 
     id: str
     name: str
+    product_id: str = ""
+    characteristic_id: str | None = None
     article: str = ""
     barcode: str = ""
     description: str = ""
@@ -131,6 +139,14 @@ class Product:
     manufacturer: str = ""
     deleted: bool = False
     version: str = ""
+    #: Service properties of 1C and of Bitrix's exports (CML2_ACTIVE, CML2_SORT, …)
+    #: that change what the shop does rather than what it shows, see ``service``.
+    active: bool | None = None
+    sort: int | None = None
+
+    def __post_init__(self):
+        if not self.product_id:
+            self.product_id = self.id
 
 
 @dataclass(slots=True)
@@ -170,3 +186,6 @@ class Offer:
     stocks: list[tuple[str, Decimal]] | None = None
     deleted: bool = False
     version: str = ""
+    #: CML2_ACTIVE of the offer (False: not for sale, hidden); None when not sent.
+    active: bool | None = None
+    sort: int | None = None

@@ -17,6 +17,7 @@ import os
 import re
 from contextlib import contextmanager
 
+from django.core.exceptions import ImproperlyConfigured
 from lxml import etree
 
 #: How much of the beginning of a file may precede the root element. Real files have an
@@ -26,6 +27,22 @@ CHUNK_SIZE = 64 * 1024
 
 _LXML_POSITION = re.compile(r",\s*line \d+, column \d+$")
 _ENCODING_DECL = re.compile(r"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+
+
+def _(message):
+    """
+    The reader's messages reach 1C's operator and the journal: English msgids, Russian
+    in ``integration_1c/locale``. Outside a configured Django (a bare script using the
+    reader) the English text is used as it is.
+    """
+    try:
+        from django.utils.translation import gettext
+    except ImportError:  # pragma: no cover - Django is always installed with the shop
+        return message
+    try:
+        return gettext(message)
+    except ImproperlyConfigured:
+        return message
 
 
 class CommerceMLError(Exception):
@@ -165,18 +182,21 @@ class GuardedStream:
             prolog = _Prolog(data, final=self.eof)
             if prolog.status == _Prolog.UNSAFE:
                 raise UnsafeXMLError(
-                    f"{self._label}: contains a DTD or entity declaration (<!DOCTYPE>/<!ENTITY>); "
-                    "refused for security (XXE). 1C never sends those — check where the file came from."
+                    _(
+                        "%(file)s: contains a DTD or entity declaration (<!DOCTYPE>/<!ENTITY>); "
+                        "refused for security (XXE). 1C never sends those — check where the file came from."
+                    )
+                    % {"file": self._label}
                 )
             if prolog.status == _Prolog.ROOT:
                 break
             if len(data) > PROLOG_LIMIT:
                 raise CommerceMLError(
-                    f"{self._label}: no XML element in the first {PROLOG_LIMIT // 1024} KB; "
-                    "this is not a CommerceML file."
+                    _("%(file)s: no XML element in the first %(size)s KB; this is not a CommerceML file.")
+                    % {"file": self._label, "size": PROLOG_LIMIT // 1024}
                 )
         if self.eof and not data.replace(codecs.BOM_UTF8, b"", 1).strip():
-            raise CommerceMLError(f"{self._label}: the file is empty — was the upload cut short?")
+            raise CommerceMLError(empty_file(self._label))
         self._pending = data
         if not prolog.has_bom and not prolog.declared_encoding and not _looks_like_utf8(data):
             # No declaration, no BOM and not UTF-8: an old 1C/Bitrix file in windows-1251.
@@ -224,7 +244,8 @@ def parse_events(stream, label):
                 if docinfo.doctype or docinfo.internalDTD is not None:
                     # Belt and braces: the prolog scan should already have refused it.
                     raise UnsafeXMLError(
-                        f"{label}: contains a DTD or entity declaration; refused for security (XXE)."
+                        _("%(file)s: contains a DTD or entity declaration; refused for security (XXE).")
+                        % {"file": label}
                     )
             yield event, element
     except etree.XMLSyntaxError as exc:
@@ -238,22 +259,36 @@ def syntax_error(exc, stream, label):
     line = exc.lineno or 0
     lowered = message.lower()
     if lowered in ("no element found", "document is empty") or (line <= 1 and "document is empty" in lowered):
-        return CommerceMLError(f"{label}: the file is empty — was the upload cut short?")
+        return CommerceMLError(empty_file(label))
     if "extra content at the end" in lowered or "declaration allowed only at the start" in lowered:
         return CommerceMLError(
-            f"{label}: more data follows the end of the XML document (line {line}) — "
-            "was the file uploaded twice or appended to?"
+            _(
+                "%(file)s: more data follows the end of the XML document (line %(line)s) — "
+                "was the file uploaded twice or appended to?"
+            )
+            % {"file": label, "line": line}
         )
     at_end = stream.eof and line >= stream.lines_read
     if "premature end of data" in lowered or (
         at_end and "mismatch" not in lowered and "extra content" not in lowered
     ):
         return CommerceMLError(
-            f"{label}: the file ends in the middle of the XML (line {line}) — was the upload cut short?"
+            _("%(file)s: the file ends in the middle of the XML (line %(line)s) — was the upload cut short?")
+            % {"file": label, "line": line}
         )
     if "encoding" in lowered or "invalid bytes" in lowered or "not proper utf-8" in lowered:
         return CommerceMLError(
-            f"{label}: the text at line {line} is not in the encoding the file declares "
-            f"({message}); 1C writes UTF-8 or windows-1251 with a matching XML declaration."
+            _(
+                "%(file)s: the text at line %(line)s is not in the encoding the file declares "
+                "(%(detail)s); 1C writes UTF-8 or windows-1251 with a matching XML declaration."
+            )
+            % {"file": label, "line": line, "detail": message}
         )
-    return CommerceMLError(f"{label}: not well-formed XML at line {line}: {message}")
+    return CommerceMLError(
+        _("%(file)s: not well-formed XML at line %(line)s: %(detail)s")
+        % {"file": label, "line": line, "detail": message}
+    )
+
+
+def empty_file(label):
+    return _("%(file)s: the file is empty — was the upload cut short?") % {"file": label}

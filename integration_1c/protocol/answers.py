@@ -78,3 +78,22 @@ def document(body, charset):
     response = HttpResponse(body, content_type=f"application/xml; charset={charset}")
     add_never_cache_headers(response)
     return response
+
+
+def internal_failure(exc, logger, what="1C exchange call"):
+    """
+    ``failure`` for an unexpected exception: a reason an operator can act on and an
+    incident number to find the details in the site's log, but never the exception's
+    own text (it names database hosts, ports, drivers and paths to whoever calls).
+    """
+    import secrets
+
+    from django.db import DatabaseError
+
+    incident = secrets.token_hex(4)
+    logger.error("%s failed (incident %s)", what, incident, exc_info=(type(exc), exc, exc.__traceback__))
+    if isinstance(exc, DatabaseError):
+        reason = "База данных сайта недоступна или не ответила: запрос обмена не выполнен, данные не изменены."
+    else:
+        reason = "Внутренняя ошибка сайта: запрос обмена не выполнен."
+    return failure(reason, f"Повторите обмен позже. Подробности — в журнале сайта, номер ошибки {incident}.")

@@ -10,19 +10,22 @@ The services that do the work are imported by name when needed
 
 import re
 import unicodedata
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
 
 from integration_1c import conf
 from integration_1c.models import ExchangeFile, ExchangeSession
+from integration_1c.selectors import run_started_at
 
 from . import auth, pipeline, sessions
 from .answers import ExchangeFailure, document, parameters, success
-from .names import UnsafeName, clean_name
+from .names import UnsafeName, clean_name, normalise_name
 
 _VERSION = re.compile(r"^\d{1,2}(\.\d{1,3}){0,2}$")
+#: A deactivate timestamp later than now by more than this is not one checkauth gave.
+DEACTIVATE_CLOCK_SKEW = timedelta(minutes=5)
 
 
 def checkauth(request, exchange_type, params):
@@ -45,8 +48,9 @@ def checkauth(request, exchange_type, params):
 def init(request, exchange_type, params):
     """
     ``zip=``, ``file_limit=`` (and ``sessid=``, ``version=`` for clients that sent their
-    schema version), with no status line: 1C reads these lines by position. Starts the session's upload folder and removes the folders of
-    earlier exchanges of this type: here, never while an exchange goes on.
+    schema version), with no status line: 1C reads these lines by position. Starts the
+    session's upload folder; folders of earlier exchanges are removed by age, by the
+    worker (:func:`.pipeline.schedule_cleanup`), never by another exchange's init.
     """
     session = _session(request, exchange_type)
     version = params.get("version", "").strip()
@@ -55,7 +59,7 @@ def init(request, exchange_type, params):
     sessions.ensure_folder(session)
     if version and version != session.schema_version:
         ExchangeSession.objects.filter(pk=session.pk).update(schema_version=version)
-    pipeline.remove_previous_folders(session)
+    pipeline.schedule_cleanup()
     pipeline.drop_unused_checkauth_sessions(session)
     lines = [
         f"zip={'yes' if conf.get('ONEC_USE_ZIP') else 'no'}",
@@ -107,17 +111,32 @@ def import_file(request, exchange_type, params):
 
 def deactivate(request, exchange_type, params):
     """
-    ``mode=deactivate&timestamp=``: hide what this exchange did not touch (3.x clients).
-    Hiding too much empties the shop, hiding too little only waits for the next run, so
-    the earlier of the client's timestamp and the start of the whole run is used.
+    ``mode=deactivate&timestamp=``: as 1C-Bitrix, hide in the catalogues whose full
+    package started since the checkauth ``timestamp`` what was not touched since then
+    (:func:`integration_1c.services.catalogue.deactivate_untouched`). A run that sent
+    only offers, prices or rests hides nothing. The timestamp is required: without it
+    (or with one that is not a checkauth time) the answer is ``failure`` — hiding on a
+    guess can empty the shop. Clients that log in again for every file send the
+    timestamp of their last checkauth, so the start of the whole run is used when it
+    is earlier.
     """
     session = _session(request, exchange_type)
-    run_start = sessions.run_started_at(session)
-    since = min(_timestamp(params.get("timestamp"), default=run_start), run_start)
-    hidden = pipeline.load_service("catalogue").deactivate_untouched(since=since)
-    if isinstance(hidden, tuple) and len(hidden) == 2:
-        return success(f"Скрыто товаров: {hidden[0]}, групп: {hidden[1]}")
-    return success()
+    raw = params.get("timestamp")
+    if raw in (None, ""):
+        raise ExchangeFailure(
+            "Не передан timestamp: mode=deactivate ожидает время из ответа на checkauth (timestamp=…).",
+            "Ничего не скрыто.",
+        )
+    stamp = _timestamp(raw, default=None)
+    if stamp.year < 2000 or stamp > timezone.now() + DEACTIVATE_CLOCK_SKEW:
+        raise ExchangeFailure(
+            f"timestamp=«{_printable(raw)}» не похож на время из ответа на checkauth.",
+            "Ничего не скрыто.",
+        )
+    run_start = run_started_at(session) or stamp
+    since = min(stamp, run_start)
+    products, groups = pipeline.load_service("catalogue").deactivate_untouched(since=since)
+    return success(f"Скрыто товаров: {products}, групп: {groups}")
 
 
 def complete(request, exchange_type, params):
@@ -179,7 +198,7 @@ def _filename(params):
     if not name:
         raise ExchangeFailure("Не указано имя файла (параметр filename).")
     try:
-        return clean_name(name)
+        return clean_name(normalise_name(name))
     except UnsafeName as exc:
         raise ExchangeFailure(f"Недопустимое имя файла «{_printable(name)}»: {exc.reason}.") from exc
 

@@ -2,12 +2,15 @@
 File names that 1C sends (``mode=file&filename=…`` and the members of its zip archives).
 
 A name is a relative POSIX path inside the exchange folder: ``import.xml``,
-``import_files/5c/<guid>_<guid>.jpg``. Anything that could point elsewhere is refused
-rather than "repaired": silently rewriting ``..\\..\\x`` into something else would store
-a file under a name the importer will never look for, and hide an attack.
+``import_files/5c/<guid>_<guid>.jpg``. What 1C itself writes differently is read the
+way 1C-Bitrix reads it (:func:`normalise_name`: backslashes of a Windows 1C server, the
+folder prefix some servers put in front); anything that could still point elsewhere is
+refused rather than "repaired": silently rewriting ``../../x`` into something else
+would store a file under a name the importer will never look for, and hide an attack.
 """
 
 import posixpath
+import re
 import unicodedata
 
 #: Reserved top-level folder of an exchange folder: chunks of unfinished uploads on
@@ -27,6 +30,27 @@ class UnsafeName(ValueError):
         self.name = name
         self.reason = reason
         super().__init__(f"{name!r}: {reason}")
+
+
+#: Prefixes 1C puts before the name on some servers (a Linux 1C server's temporary
+#: folder, the web client's upload folder); 1C-Bitrix removes exactly these.
+ONEC_PREFIXES = re.compile(r"^(/tmp/|upload/1c/webdata)")
+
+
+def normalise_name(name):
+    """
+    The name as 1C meant it, the way 1C-Bitrix reads it: the prefix a 1C server puts in
+    front (:data:`ONEC_PREFIXES`) removed, backslashes (1C on Windows:
+    ``import_files\\5c\\x.jpg``) read as folder separators, spaces around it dropped.
+    Nothing else is repaired: what still points outside the exchange folder
+    (``..``, ``/etc/…``, ``C:…``) is refused by :func:`clean_name`.
+    """
+    if name is None:
+        return name
+    cleaned = ONEC_PREFIXES.sub("", name.strip(), count=1).replace("\\", "/")
+    if cleaned != name.strip() and cleaned.startswith("/") and not name.strip().startswith("/"):
+        cleaned = cleaned.lstrip("/")  # "upload/1c/webdata/import.xml" -> "import.xml"
+    return cleaned
 
 
 def clean_name(name):

@@ -6,8 +6,22 @@ An :class:`~integration_1c.models.ExchangeFile` moves through::
 
     UPLOADING  chunks arrive (``mode=file``); the upload is complete once 1C asks to import
     QUEUED     handed to Celery (``shop.background.enqueue``), exactly once
-    RUNNING    the worker is at it (the importer sets this and the counts)
+    RUNNING    the worker is at it (the importer sets this and the counts) and holds
+               a lease on the file that it renews (:class:`Lease`)
     DONE / FAILED
+
+A worker can die at any moment (kill -9, out of memory, a host that goes away). Three
+things keep 1C from waiting for ever and old work from landing late:
+
+* the lease: a RUNNING file whose lease lapsed (conf ``ONEC_WORKER_LEASE_SECONDS``) is
+  failed by the next ``mode=import`` with a reason the operator understands, and 1C
+  may send it again at once (a new upload of the name is a new journal row);
+* Celery's late acknowledgement and reject-on-worker-loss (``shop/settings.py``): a
+  message is only gone once its task finished, so a file queued when a worker died is
+  still imported;
+* whatever the broker delivers is checked when it starts (:func:`run_import`): a file
+  that is not QUEUED (or RUNNING with a lapsed lease), or that a newer exchange of the
+  same catalogue overtook, is dropped with a journal note.
 
 An archive (kind ``archive``) takes the same path while it is unpacked: on the first
 ``mode=import`` after its upload, never after a chunk. Small archives are unpacked
@@ -20,11 +34,12 @@ once, so the client's progress loop drives the exchange and no proxy times out.
 
 import importlib
 import logging
+import threading
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q
+from django.db import DatabaseError, connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from integration_1c import conf
@@ -80,43 +95,38 @@ def kind_for_member(name):
 # --- mode=init ------------------------------------------------------------------------
 
 
-def remove_previous_folders(session):
-    """
-    Delete the upload folders of earlier exchanges of this type, except those holding a
-    file that is queued or being imported: the importer may still read it (and the
-    pictures next to it). Called from ``mode=init`` only: a folder is never cleaned
-    while its own exchange goes on. Returns the removed folders.
-    """
-    busy = set(
-        ExchangeSession.objects.filter(exchange_type=session.exchange_type, files__state__in=ACTIVE_STATES)
-        .values_list("folder", flat=True)
-        .distinct()
-    )
-    removed = [
-        folder
-        for folder in uploads.list_folders(session.exchange_type)
-        if folder != session.folder and folder not in busy
-    ]
-    if uploads.is_local(uploads.exchange_storage()):
-        for folder in removed:
-            uploads.remove_tree(folder)
-    elif removed:
-        # An object store deletes object by object: thousands of pictures would hold
-        # init past 1C's timeout, so the worker deletes what init chose.
-        from integration_1c import tasks
+#: How often ``mode=init`` asks the worker for the age-based cleanup (:func:`cleanup`),
+#: for sites that run no Celery beat (the embedded default).
+CLEANUP_EVERY = 60 * 60
+CLEANUP_KEY = "onec:exchange-cleanup"
 
-        background.enqueue(tasks.remove_exchange_folders, removed)
-    return removed
+
+def schedule_cleanup():
+    """
+    Ask the worker to remove old exchange folders, at most once per :data:`CLEANUP_EVERY`.
+    ``mode=init`` never deletes a folder itself: another exchange (another 1C node, a
+    client between two files) may still be using any folder but its own, and only age
+    tells that it is over. Best effort: a cache or broker that is down skips it.
+    """
+    from django.core.cache import cache
+
+    from integration_1c import tasks
+
+    try:
+        if cache.add(CLEANUP_KEY, 1, CLEANUP_EVERY):
+            background.enqueue(tasks.cleanup_exchange_folders)
+    except Exception:
+        logger.warning("1C exchange: could not schedule the folder cleanup", exc_info=True)
 
 
 def drop_unused_checkauth_sessions(session):
     """
     Real clients call checkauth twice at the start and go on with the second cookie;
     the first exchange session is left with no folder, no file and no order. Drop such
-    sessions of the same user and type from the last minutes, so the journal shows one
-    row per exchange.
+    sessions of the same user, type and client (address and agent) from the last
+    minutes, so the journal shows one row per exchange.
     """
-    window_start = session.started_at - timedelta(minutes=10)
+    window_start = session.started_at - timedelta(minutes=2)
     (
         ExchangeSession.objects.filter(
             user_id=session.user_id,
@@ -125,6 +135,9 @@ def drop_unused_checkauth_sessions(session):
             folder="",
             started_at__gte=window_start,
             started_at__lte=session.started_at,
+            # The same client: another 1C node of the same user keeps its session.
+            remote_addr=session.remote_addr,
+            user_agent=session.user_agent,
         )
         .exclude(pk=session.pk)
         .filter(files__isnull=True, exported_orders__isnull=True)
@@ -147,14 +160,17 @@ def receive_chunk(session, name, stream):
         ExchangeSession.objects.select_for_update().get(pk=session.pk)
         exchange_file = session.files.filter(name=name).order_by("-pk").first()
         if exchange_file is not None and exchange_file.state in ACTIVE_STATES:
+            exchange_file = check_worker(exchange_file)
+        if exchange_file is not None and exchange_file.state in ACTIVE_STATES:
             raise ExchangeFailure(
                 f"Файл «{name}» сейчас загружается в каталог; повторная отправка отклонена."
             )
-        if exchange_file is None:
+        if exchange_file is None or exchange_file.state != ExchangeFile.UPLOADING:
+            if exchange_file is not None:
+                # A new version: a new journal row, so that a late write of the old
+                # attempt (a worker that lost its lease) can never touch the new upload.
+                folder.discard(name)
             exchange_file = ExchangeFile(session=session, name=name, kind=kind_for_upload(name))
-        elif exchange_file.state != ExchangeFile.UPLOADING:
-            folder.discard(name)
-            _reset(exchange_file, kind_for_upload(name))
         size = folder.append(name, stream, exchange_file.chunks + 1)
         exchange_file.size += size
         exchange_file.chunks += 1
@@ -169,8 +185,8 @@ def _reset(exchange_file, kind):
     exchange_file.size = exchange_file.chunks = exchange_file.processed = 0
     exchange_file.created = exchange_file.updated = exchange_file.hidden = exchange_file.skipped = 0
     exchange_file.warnings = []
-    exchange_file.error = exchange_file.task_id = ""
-    exchange_file.started_at = exchange_file.finished_at = None
+    exchange_file.error = exchange_file.task_id = exchange_file.catalogue_code = ""
+    exchange_file.started_at = exchange_file.finished_at = exchange_file.lease_until = None
 
 
 def is_complete_chunk(size):
@@ -189,14 +205,39 @@ def apply_now(exchange_file):
     return exchange_file
 
 
+QUEUE_DOWN = (
+    "Очередь загрузки на сайте недоступна (не отвечает брокер задач Redis): файл «{name}» не поставлен"
+    " в очередь и не загружен, каталог не изменён. Повторите обмен позже — файл можно отправить снова."
+)
+
+
 def queue_import(exchange_file):
-    """Hand a complete upload to the worker, once, whoever asks first."""
+    """
+    Hand a complete upload to the worker, once, whoever asks first. A broker that
+    refuses fails the file at once with the reason (nothing stays "queued" that no
+    worker will ever see); 1C may send it again.
+    """
     from integration_1c import tasks
 
     if _claim(exchange_file):
-        background.enqueue(tasks.import_exchange_file, exchange_file.pk)
+        send(tasks.import_exchange_file, exchange_file, QUEUE_DOWN)
     exchange_file.refresh_from_db()
     return exchange_file
+
+
+def send(task, exchange_file, reason):
+    """
+    Send ``task`` for a file just claimed; on a broker error fail the file with
+    ``reason`` and raise :class:`ExchangeFailure`. Called outside any transaction, so
+    the message leaves now and its failure is seen here.
+    """
+    try:
+        background.enqueue(task, exchange_file.pk)
+    except Exception as exc:
+        logger.error("1C exchange: could not queue %s (file %s): %r", task.name, exchange_file.pk, exc)
+        message = reason.format(name=exchange_file.name)
+        _finish(exchange_file.pk, ExchangeFile.FAILED, error=message)
+        raise ExchangeFailure(message) from exc
 
 
 def _claim(exchange_file):
@@ -226,7 +267,115 @@ def import_step(session, name):
         return answer_for(exchange_file)  # unpacked above: nothing more to do with it
     if exchange_file.state == ExchangeFile.UPLOADING:
         exchange_file = queue_import(exchange_file)
+    exchange_file = check_worker(exchange_file)
     return answer_for(exchange_file)
+
+
+# --- the worker's lease ---------------------------------------------------------------
+
+WORKER_LOST = (
+    "Загрузка файла «{name}» прервалась: обработчик загрузок на сайте (Celery worker) перестал"
+    " отвечать {seconds} с назад — процесс был остановлен или перезапущен. Файл не загружен, каталог"
+    " не изменён. Отправьте файл снова (можно сразу)."
+)
+NEVER_STARTED = (
+    "Файл «{name}» ждал загрузки дольше {minutes} мин: на сайте не работает обработчик загрузок"
+    " (Celery worker). Файл не загружен, каталог не изменён. Запустите обработчик и отправьте файл снова."
+)
+
+
+def lease_seconds():
+    return float(conf.get("ONEC_WORKER_LEASE_SECONDS"))
+
+
+def leases_enabled():
+    """
+    Leases need a second connection writing while the import's transaction is open:
+    PostgreSQL (production). The embedded SQLite default runs imports in a thread of the
+    web process, which cannot die alone, and SQLite would block the renewals.
+    """
+    return connection.vendor != "sqlite"
+
+
+def check_worker(exchange_file, now=None):
+    """
+    Fail a RUNNING file whose worker's lease lapsed, and a QUEUED file no worker took
+    within conf ``ONEC_QUEUE_TIMEOUT_SECONDS``. Returns the file, refreshed when changed.
+    The update is conditional: a worker that renews at the same moment wins.
+    """
+    now = now or timezone.now()
+    state = exchange_file.state
+    if state == ExchangeFile.RUNNING and exchange_file.lease_until and exchange_file.lease_until < now:
+        seconds = int((now - exchange_file.lease_until).total_seconds() + lease_seconds())
+        error = WORKER_LOST.format(name=exchange_file.name, seconds=seconds)
+        changed = ExchangeFile.objects.filter(
+            pk=exchange_file.pk, state=state, attempt=exchange_file.attempt, lease_until__lt=now
+        ).update(state=ExchangeFile.FAILED, error=error, finished_at=now, lease_until=None)
+    elif state == ExchangeFile.QUEUED and exchange_file.kind != ARCHIVE:
+        timeout = timedelta(seconds=float(conf.get("ONEC_QUEUE_TIMEOUT_SECONDS")))
+        if exchange_file.uploaded_at >= now - timeout:
+            return exchange_file
+        error = NEVER_STARTED.format(name=exchange_file.name, minutes=int(timeout.total_seconds() // 60))
+        changed = ExchangeFile.objects.filter(
+            pk=exchange_file.pk, state=state, uploaded_at__lt=now - timeout
+        ).update(state=ExchangeFile.FAILED, error=error, finished_at=now)
+    else:
+        return exchange_file
+    if changed:
+        logger.error("1C exchange: file %s (%s): %s", exchange_file.pk, exchange_file.name, error)
+        _note_safely(exchange_file.session, "import", error)
+    exchange_file.refresh_from_db()
+    return exchange_file
+
+
+def _note_safely(session, mode, message):
+    from . import sessions
+
+    try:
+        sessions.note(session, mode, message)
+    except DatabaseError:
+        logger.exception("Could not record a note in the exchange journal")
+
+
+class Lease:
+    """
+    The worker's hold on a RUNNING file: a thread renews ``lease_until`` every third of
+    conf ``ONEC_WORKER_LEASE_SECONDS`` on its own database connection (the import's
+    transaction stays open meanwhile). When the worker process dies, the renewals stop
+    and the lease lapses: that is how the web side notices a dead worker.
+    """
+
+    def __init__(self, file_id, attempt):
+        self.file_id = file_id
+        self.attempt = attempt
+        self.lost = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._renew, name=f"lease-{file_id}", daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _renew(self):
+        interval = max(lease_seconds() / 3, 0.05)
+        try:
+            while not self._stop.wait(interval):
+                try:
+                    renewed = ExchangeFile.objects.filter(
+                        pk=self.file_id, attempt=self.attempt, state=ExchangeFile.RUNNING
+                    ).update(lease_until=timezone.now() + timedelta(seconds=lease_seconds()))
+                except DatabaseError:
+                    logger.warning("1C exchange: renewing the lease of file %s failed", self.file_id, exc_info=True)
+                    continue
+                if not renewed:
+                    self.lost = not self._stop.is_set()
+                    return
+        finally:
+            connection.close()
 
 
 def _unpack_archives(session):
@@ -240,7 +389,7 @@ def _unpack_archives(session):
             ):
                 from integration_1c import tasks
 
-                background.enqueue(tasks.unpack_archive, archive.pk)
+                send(tasks.unpack_archive, archive, QUEUE_DOWN)
             archive.refresh_from_db()
         if archive.state == ExchangeFile.FAILED:
             return Answer(FAILURE, (archive.error,))
@@ -304,7 +453,8 @@ def _register_members(session, members):
     ExchangeFile.objects.bulk_create(new, batch_size=1000)
     fields = [
         "kind", "state", "size", "chunks", "processed", "created", "updated", "hidden", "skipped",
-        "warnings", "error", "task_id", "started_at", "finished_at", "uploaded_at",
+        "warnings", "error", "task_id", "started_at", "finished_at", "uploaded_at", "lease_until",
+        "catalogue_code",
     ]  # fmt: skip
     ExchangeFile.objects.bulk_update(changed, fields, batch_size=1000)
 
@@ -313,31 +463,123 @@ def _finish(file_id, state, **fields):
     ExchangeFile.objects.filter(pk=file_id).update(state=state, finished_at=timezone.now(), **fields)
 
 
+STALE = (
+    "Загрузка «{name}» отброшена: она началась позже, чем новый обмен того же каталога"
+    " ({newer:%d.%m.%Y %H:%M:%S}); устаревшие данные не записаны поверх новых."
+)
+REDIS_DOWN = (
+    "Файл «{name}» не загружен: на сайте недоступен Redis (кэш или брокер задач). Каталог не изменён;"
+    " повторите обмен позже."
+)
+
+
 def run_import(file_id):
     """
-    The worker's side of an import: join chunked uploads of the session (object
-    stores), then hand the file to ``services.importer.apply_file``. The importer sets
-    RUNNING, the counts and DONE/FAILED; an exception it lets out still ends as FAILED,
-    so 1C never waits for a file nobody works on.
+    The worker's side of an import (any delivery of the task, first or repeated):
+    claim the file with a new lease, drop it when a newer exchange of the same catalogue
+    overtook it, join chunked uploads (object stores), then hand it to
+    ``services.importer.apply_file`` while the lease is renewed. The importer sets the
+    counts and DONE/FAILED; an exception it lets out still ends as FAILED, so 1C never
+    waits for a file nobody works on.
     """
-    exchange_file = ExchangeFile.objects.select_related("session").filter(pk=file_id).first()
-    if exchange_file is None or exchange_file.state not in ACTIVE_STATES:
-        return  # a duplicate delivery, or 1C started the file over meanwhile
+    now = timezone.now()
+    claimable = Q(state=ExchangeFile.QUEUED) | Q(state=ExchangeFile.RUNNING, lease_until__lt=now)
+    lease_until = now + timedelta(seconds=lease_seconds()) if leases_enabled() else None
+    if not ExchangeFile.objects.filter(claimable, pk=file_id).update(
+        state=ExchangeFile.RUNNING, lease_until=lease_until, attempt=F("attempt") + 1, started_at=now
+    ):
+        # DONE/FAILED, started over by 1C, or held by a live worker: a repeated delivery.
+        logger.info("1C exchange: file %s is not waiting for a worker; delivery dropped", file_id)
+        return
+    exchange_file = ExchangeFile.objects.select_related("session").get(pk=file_id)
     try:
-        uploads.UploadFolder(exchange_file.session.folder).finish_all()
-        load_service("importer").apply_file(file_id)
+        folder = uploads.UploadFolder(exchange_file.session.folder)
+        folder.finish_all()
+        if _drop_if_stale(exchange_file, folder):
+            return
+        with Lease(file_id, exchange_file.attempt) if leases_enabled() else _no_lease():
+            load_service("importer").apply_file(file_id)
     except Exception as exc:
         logger.exception("1C exchange: importing %s (file %s) failed", exchange_file.name, file_id)
-        ExchangeFile.objects.filter(pk=file_id, state__in=ACTIVE_STATES).update(
-            state=ExchangeFile.FAILED,
-            error=f"Внутренняя ошибка сайта при загрузке «{exchange_file.name}»: {type(exc).__name__}: {exc}",
-            finished_at=timezone.now(),
+        ExchangeFile.objects.filter(pk=file_id, state__in=ACTIVE_STATES, attempt=exchange_file.attempt).update(
+            state=ExchangeFile.FAILED, error=_worker_error(exc, exchange_file.name), finished_at=timezone.now()
         )
         return
     # An importer that does not track states itself: it returned, so the file is done.
-    ExchangeFile.objects.filter(pk=file_id, state=ExchangeFile.QUEUED).update(
+    ExchangeFile.objects.filter(pk=file_id, state__in=ACTIVE_STATES, attempt=exchange_file.attempt).update(
         state=ExchangeFile.DONE, finished_at=timezone.now()
     )
+
+
+class _no_lease:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        return False
+
+
+def _worker_error(exc, name):
+    """The operator's reason for an exception out of the importer: no hosts, no driver texts."""
+    try:
+        from redis.exceptions import RedisError
+    except ImportError:  # pragma: no cover - redis is a dependency
+        RedisError = ()
+    if isinstance(exc, RedisError):
+        return REDIS_DOWN.format(name=name)
+    if isinstance(exc, DatabaseError):
+        return f"Файл «{name}» не загружен: база данных сайта не ответила. Каталог не изменён; повторите обмен позже."
+    return (
+        f"Внутренняя ошибка сайта при загрузке «{name}» ({type(exc).__name__}); каталог не изменён."
+        " Подробности записаны в журнал сайта."
+    )
+
+
+def catalogue_code(exchange_file, folder):
+    """Каталог/Ид or ИдКаталога of an uploaded XML file ('' when it names none or is unreadable)."""
+    if exchange_file.kind in (ARCHIVE, ATTACHMENT):
+        return ""
+    try:
+        from integration_1c.commerceml import reader
+
+        with folder.open(exchange_file.name) as stored:
+            document = reader.read_document(stored, name=exchange_file.name)
+    except Exception:  # the importer reports an unreadable file with its own reason
+        return ""
+    return (document.catalogue_id or "")[:255]
+
+
+def _drop_if_stale(exchange_file, folder):
+    """
+    True (and the file FAILED with a journal note) when an exchange newer than this
+    file's own began importing the same catalogue — the broker may deliver a task hours
+    late (a worker killed without acknowledging it), and its data must not overwrite
+    newer data. Files that name no catalogue (order documents) compare with the newer
+    exchanges of the same 1C user.
+    """
+    session = exchange_file.session
+    code = catalogue_code(exchange_file, folder)
+    ExchangeFile.objects.filter(pk=exchange_file.pk).update(catalogue_code=code)
+    newer = (
+        ExchangeFile.objects.filter(
+            session__exchange_type=session.exchange_type,
+            session__started_at__gt=session.started_at,
+            started_at__isnull=False,
+            catalogue_code=code,
+        )
+        .exclude(session_id=session.pk)
+        .exclude(kind__in=(ARCHIVE, ATTACHMENT))
+    )
+    if not code:
+        newer = newer.filter(session__user_id=session.user_id)
+    overtaking = newer.order_by("session__started_at").values_list("session__started_at", flat=True).first()
+    if overtaking is None:
+        return False
+    message = STALE.format(name=exchange_file.name, newer=timezone.localtime(overtaking))
+    logger.warning("1C exchange: file %s: %s", exchange_file.pk, message)
+    _finish(exchange_file.pk, ExchangeFile.FAILED, error=message, lease_until=None)
+    _note_safely(session, "import", message)
+    return True
 
 
 def answer_for(exchange_file):
@@ -394,7 +636,9 @@ def cleanup(now=None):
     _close_idle_sessions(now)
     removed = []
     busy = set(
-        ExchangeSession.objects.filter(files__state__in=ACTIVE_STATES).values_list("folder", flat=True)
+        ExchangeSession.objects.filter(
+            Q(files__state__in=ACTIVE_STATES) | Q(state=ExchangeSession.OPEN, last_seen_at__gte=cutoff)
+        ).values_list("folder", flat=True)
     )
     for exchange_type, _label in ExchangeSession.TYPE_CHOICES:
         for folder in uploads.list_folders(exchange_type):

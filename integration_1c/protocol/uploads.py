@@ -143,6 +143,8 @@ class UploadFolder:
         if self.local:
             path = self.storage.path(self.storage_name(name))
             os.makedirs(os.path.dirname(path), exist_ok=True)
+            if number == 1:  # the first chunk starts a new file (imported pictures link the old one)
+                self._delete(self.storage_name(name))
             with open(path, "ab") as target:
                 return _copy(stream, target)
         if number == 1:
@@ -158,6 +160,8 @@ class UploadFolder:
         if self.local:
             path = self.storage.path(self.storage_name(name))
             os.makedirs(os.path.dirname(path), exist_ok=True)
+            # A new file, never the old one rewritten: imported pictures are hard links to it.
+            self._delete(self.storage_name(name))
             with open(path, "wb") as target:
                 return _copy(stream, target)
         return self._replace(self.storage_name(name), stream)

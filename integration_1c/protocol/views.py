@@ -14,7 +14,7 @@ from django.core.handlers.wsgi import get_bytes_from_wsgi
 from django.views.decorators.csrf import csrf_exempt
 
 from . import sessions
-from .answers import FAILURE, ExchangeFailure, failure
+from .answers import FAILURE, ExchangeFailure, failure, internal_failure
 from .handlers import ROUTES
 
 logger = logging.getLogger("integration_1c.protocol")
@@ -41,11 +41,7 @@ def exchange(request):
     except ExchangeFailure as exc:
         response = failure(*exc.lines)
     except Exception as exc:
-        logger.exception("1C exchange: type=%s mode=%s failed", exchange_type, mode)
-        response = failure(
-            f"Внутренняя ошибка сайта: {type(exc).__name__}: {exc}",
-            "Подробности записаны в журнал сайта.",
-        )
+        response = internal_failure(exc, logger, f"1C exchange type={exchange_type} mode={mode}")
     _log(request, exchange_type, mode, params, response)
     return response
 
@@ -106,5 +102,5 @@ def _log(request, exchange_type, mode, params, response):
         if session is not None:
             try:
                 sessions.note(session, mode, reason)
-            except Exception:
-                logger.exception("Could not record the failure in the exchange journal")
+            except Exception:  # the database may be what failed
+                logger.warning("Could not record the failure in the exchange journal", exc_info=True)

@@ -20,25 +20,32 @@ kept here, set-based: ``Category.ancestors_are_public`` (Oscar's
 (``OSCAR_CATALOGUE_USE_POSTGRES_MATERIALISED_VIEWS``).
 """
 
+import logging
+import os
+
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from oscar.checks import use_productcategory_materialised_view
 from oscar.core.loading import get_model
 from oscar.core.utils import slugify
 
 from integration_1c import conf
-from integration_1c.models import CategoryExchange
+from integration_1c.commerceml import records as rec
+from integration_1c.models import Catalogue, CategoryExchange, ProductExchange
 
 from . import attributes as attrs
 from .attributes import FIXED_ATTRIBUTES, FULL_NAME_REQUISITE, write_values
 from .bulk import delete_where_in, upsert
 
+logger = logging.getLogger(__name__)
+
 Category = get_model("catalogue", "Category")
 Product = get_model("catalogue", "Product")
 ProductCategory = get_model("catalogue", "ProductCategory")
+StockRecord = get_model("partner", "StockRecord")
 
 
 def make_slug(title, fallback):
@@ -204,28 +211,26 @@ class CategoryWriter:
             return
         now = timezone.now()
         ids = Category.objects.filter(code__in=codes).values_list("id", flat=True)
+        classifier = (self.ctx.classifier_id or "")[:128]
         CategoryExchange.objects.bulk_create(
-            [CategoryExchange(category_id=pk, touched_at=now) for pk in ids],
+            [CategoryExchange(category_id=pk, touched_at=now, classifier=classifier) for pk in ids],
             update_conflicts=True,
             unique_fields=["category"],
-            update_fields=["touched_at"],
+            update_fields=["touched_at", "classifier"],
         )
 
     def hide_missing(self):
         """
-        Full package: hide the 1C groups not listed since ``ctx.listed_since`` (by this
-        file or an earlier file of the same exchange) — only if this file listed groups:
-        a catalogue file without a classifier says nothing about groups.
+        Full package: hide the 1C groups of this file's classifier not listed since
+        ``ctx.listed_since`` (by this file or an earlier file of the same run) — only if
+        this file listed groups: a catalogue file without a classifier says nothing
+        about groups. Groups of another classifier (another 1C node) are left alone.
         """
         if not self.listed_any:
             return 0
-        listed = Exists(
-            CategoryExchange.objects.filter(category_id=OuterRef("pk"), touched_at__gte=self.ctx.listed_since)
-        )
+        classifier = (self.ctx.classifier_id or "")[:128]
         hidden = (
-            Category.objects.filter(code__isnull=False, is_public=True)
-            .exclude(listed)
-            .update(is_public=False)
+            untouched_groups([classifier], self.ctx.listed_since).filter(is_public=True).update(is_public=False)
         )
         if hidden:
             self.report.hidden += hidden
@@ -297,18 +302,58 @@ class ProductWriter:
         unique = {}
         for record in records:
             unique[record.id] = record
-        records = list(unique.values())
-        if not records:
+        if not unique:
             return
         self.seen_any = True
+        items = {}  # product Ид -> its characteristic items (Товар "p#c")
+        plain = {}
+        for record in unique.values():
+            if record.characteristic_id:
+                items.setdefault(record.product_id, []).append(record)
+            else:
+                plain[record.id] = record
+        codes = set(unique) | set(items)
         existing = {
             row["code"]: row
             for row in Product.objects.order_by()
-            .filter(code__in_array=list(unique))
-            .values("id", "code", "structure", "is_public", "title", "slug")
+            .filter(code__in_array=list(codes))
+            .values("id", "code", "structure", "is_public", "title", "slug", "date_updated")
         }
+        parents = set()
+        known = {}  # parents this file wrote already (earlier batch): only their variants now
+        for product_id, group in items.items():
+            row = existing.get(product_id)
+            if row is not None and row["structure"] == Product.CHILD:
+                self.report.skipped += len(group)
+                self.report.warn(
+                    f"товар {product_id}: на сайте это вариант другого товара — его характеристики пропущены"
+                )
+                continue
+            parents.add(product_id)
+            if product_id in plain:
+                continue
+            if row is not None and row["date_updated"] >= self.ctx.started_at:
+                # This file already wrote the product (its own Товар or earlier items).
+                known[product_id] = row
+                continue
+            plain[product_id] = product_from_items(product_id, group)
+        ids = self._write_products(list(plain.values()), existing, parents)
+        if known:
+            standalone = [row["id"] for row in known.values() if row["structure"] != Product.PARENT]
+            if standalone:
+                StockRecord.objects.filter(product_id__in=standalone).delete()
+                Product.objects.filter(id__in=standalone).update(structure=Product.PARENT)
+            ids.update({code: row["id"] for code, row in known.items()})
+        self._write_items(
+            [item for product_id, group in items.items() if product_id in ids for item in group],
+            existing,
+            ids,
+        )
+
+    def _write_products(self, records, existing, parents):
+        """Upsert standalone / parent products; returns their code -> id."""
         product_class_id = self.ctx.product_class.pk
-        rows, kept = [], []
+        rows, kept, new_parents = [], [], []
         for record in records:
             row = existing.get(record.id)
             if row is not None and row["structure"] == Product.CHILD:
@@ -317,6 +362,11 @@ class ProductWriter:
                     f"товар {record.id} «{record.name}»: на сайте это вариант другого товара — пропущен"
                 )
                 continue
+            structure = row["structure"] if row is not None else Product.STANDALONE
+            if record.id in parents and structure != Product.PARENT:
+                if row is not None:
+                    new_parents.append(row["id"])
+                structure = Product.PARENT
             title = (record.name or record.requisites.get(FULL_NAME_REQUISITE) or record.id).strip()[:255]
             same_title = row is not None and row["title"] == title and row["slug"]
             rows.append(
@@ -325,8 +375,8 @@ class ProductWriter:
                     "title": title,
                     "slug": row["slug"] if same_title else make_slug(title, record.id),
                     "description": record.description or "",
-                    "is_public": not record.deleted,
-                    "structure": row["structure"] if row is not None else Product.STANDALONE,
+                    "is_public": is_public(record),
+                    "structure": structure,
                     "product_class_id": product_class_id,
                     "parent_id": None,
                 }
@@ -334,20 +384,66 @@ class ProductWriter:
             kept.append(record)
             if row is None:
                 self.report.created += 1
-                if record.deleted:
+                if not is_public(record):
                     self.report.hidden += 1
             else:
                 self.report.updated += 1
-                if record.deleted and row["is_public"]:
+                if not is_public(record) and row["is_public"]:
                     self.report.hidden += 1
         if not rows:
-            return
+            return {}
+        if new_parents:
+            # Oscar keeps no stock on a parent: its variants carry it.
+            StockRecord.objects.filter(product_id__in=new_parents).delete()
         written = upsert(Product, rows, unique=["code"], update=self.PRODUCT_FIELDS, returning=["code", "id"])
         ids = dict(written)
         self._write_categories(kept, ids)
         self._write_attributes(kept, ids)
         if self.images is not None:
             self.images.write(kept, ids)
+        touch_products(list(ids.values()), self.ctx.catalogue_id)
+        return ids
+
+    def _write_items(self, items, existing, parent_ids):
+        """
+        Товар items "p#c" as variants (child products) of ``p``: title, visibility,
+        characteristics, article and barcode; the offers then bring prices and stock.
+        A product the old import made of an item (standalone "p#c") becomes a variant.
+        """
+        if not items:
+            return
+        rows, converted = [], []
+        for item in items:
+            row = existing.get(item.id)
+            if row is None:
+                self.report.created += 1
+            else:
+                self.report.updated += 1
+                if row["structure"] != Product.CHILD:
+                    converted.append(row["id"])
+            title = (item.name or "").strip()[:255]
+            same_title = row is not None and row["title"] == title and row["slug"]
+            rows.append(
+                {
+                    "code": item.id,
+                    "parent_id": parent_ids[item.product_id],
+                    "structure": Product.CHILD,
+                    "product_class_id": None,
+                    "title": title,
+                    "slug": row["slug"] if same_title else make_slug(title, item.id),
+                    "is_public": is_public(item),
+                    "description": item.description or "",
+                }
+            )
+        if converted:
+            # A variant belongs to its parent's categories (Oscar): drop its own links.
+            delete_where_in(ProductCategory, "product_id", converted)
+        written = dict(
+            upsert(Product, rows, unique=["code"], update=OFFER_CHILD_FIELDS, returning=["code", "id"])
+        )
+        write_variant_attributes(
+            self.attributes, [(item, written[item.id]) for item in items], with_properties=False
+        )
 
     def _write_categories(self, records, ids):
         categories = self._category_ids()
@@ -404,6 +500,106 @@ class ProductWriter:
         write_values(rows, managed)
 
 
+#: Fields a variant's upsert rewrites (by a Товар item or a Предложение).
+OFFER_CHILD_FIELDS = ["title", "slug", "is_public", "parent", "structure", "product_class", "description"]
+
+
+def is_public(record):
+    """Shown in the shop: not deleted in 1C and not switched off (CML2_ACTIVE=false)."""
+    return not record.deleted and record.active is not False
+
+
+def product_from_items(product_id, items):
+    """
+    The product of characteristic items sent without a Товар of its own (УТ 10.x): the
+    shared Наименование, the groups, properties and pictures of its items.
+    """
+    first = items[0]
+    product = rec.Product(
+        id=product_id,
+        name=shared_name([item.name for item in items], [item.characteristics for item in items]),
+        description=next((item.description for item in items if item.description), ""),
+        unit_code=first.unit_code,
+        unit_name=first.unit_name,
+        requisites=dict(first.requisites),
+        tax_rates=list(first.tax_rates),
+        manufacturer=first.manufacturer,
+        deleted=all(item.deleted for item in items),
+        active=False if all(item.active is False for item in items) else None,
+    )
+    seen_images, seen_properties = set(), set()
+    for item in items:
+        for group_id in item.group_ids:
+            if group_id not in product.group_ids:
+                product.group_ids.append(group_id)
+        for pair in item.properties:
+            if pair not in seen_properties:
+                seen_properties.add(pair)
+                product.properties.append(pair)
+        for image in item.images:
+            if image.path not in seen_images:
+                seen_images.add(image.path)
+                product.images.append(image)
+    return product
+
+
+def shared_name(names, characteristics=()):
+    """
+    The product name that characteristic items share: "Футболка" of "Футболка (красный,
+    XL)" and "Футболка (синий, M)" — the items' names without the characteristics' values.
+    """
+    names = [name.strip() for name in names if name and name.strip()]
+    if not names:
+        return ""
+    if len(set(names)) == 1:
+        return names[0]
+    values = {value.strip() for pairs in characteristics for _, value in pairs if value and value.strip()}
+    stripped = []
+    for name in names:
+        base = name
+        if base.endswith(")") and "(" in base:
+            base = base[: base.rindex("(")].rstrip(" ,")
+        else:
+            words = base.replace(",", " ").split()
+            while words and words[-1] in values:
+                words.pop()
+            base = " ".join(words) if words else base
+        stripped.append(base)
+    if len(set(stripped)) == 1:
+        return stripped[0]
+    prefix = os.path.commonprefix(stripped).rstrip(" ,(-")
+    return prefix if len(prefix) >= 3 else names[0]
+
+
+def write_variant_attributes(index, pairs, *, with_properties=True):
+    """
+    Characteristics (``c_`` text attributes), article, barcode and (offers) properties of
+    variants, from Предложение or Товар-item records: ``pairs`` of (record, product id).
+    """
+    rows, managed = [], {}
+    characteristic_ids = None
+    for record, product_id in pairs:
+        owned = set()
+        if record.characteristics:
+            by_name = index.characteristic_ids([name for name, _ in record.characteristics])
+            if characteristic_ids is None:
+                characteristic_ids = index.ids_with_prefix(attrs.CHARACTERISTIC_PREFIX)
+            characteristic_ids |= set(by_name.values())
+            owned |= characteristic_ids
+            rows.extend(characteristic_values(product_id, record.characteristics, by_name))
+        for code, text in (("article", record.article), ("barcode", record.barcode)):
+            row = index.text_value(product_id, code, (text or "").strip())
+            if row is not None:
+                owned.add(row["attribute_id"])
+                rows.append(row)
+        if with_properties and record.properties:
+            owned |= index.ids_with_prefix(attrs.PROPERTY_PREFIX)
+            rows.extend(index.property_values(product_id, record.properties, owner=f"предложение {record.id}"))
+        if owned:
+            managed[product_id] = owned
+    write_values(rows, managed)
+
+
 def characteristic_values(product_id, characteristics, attribute_ids):
     """Text value rows for (name, value) characteristics; repeated names are joined."""
     values = {}
@@ -422,7 +618,57 @@ def characteristic_values(product_id, characteristics, attribute_ids):
     ]
 
 
+# -- the products' 1C state ------------------------------------------------------------------
+
+
+def touch_products(product_ids, catalogue, *, claim=True):
+    """
+    Stamp products (parents / standalone) as written by this exchange now, in one
+    statement. ``claim``: the catalogue file lists them, so they belong to
+    ``catalogue`` from now on; an offers file only stamps (and names the catalogue of a
+    product that has no 1C state yet).
+    """
+    if not product_ids:
+        return
+    now = timezone.now()
+    upsert(
+        ProductExchange,
+        [{"product_id": pk, "catalogue": catalogue or "", "touched_at": now} for pk in sorted(set(product_ids))],
+        unique=["product"],
+        update=["catalogue", "touched_at"] if claim else ["touched_at"],
+    )
+
+
+def in_catalogue(queryset, catalogue):
+    """
+    ``queryset`` (1C products) narrowed to ``catalogue``. Products imported before
+    catalogues were told apart have no 1C state: they belong to whichever catalogue
+    asks (the shop had one), until a file of a catalogue lists them. A file that names
+    no catalogue ("") speaks for the whole shop, as before.
+    """
+    if not catalogue:
+        return queryset
+    return queryset.filter(Q(onec__catalogue=catalogue) | Q(onec__isnull=True))
+
+
 # -- hiding --------------------------------------------------------------------------------
+
+
+HIDE, KEEP, ZERO = "hide", "keep", "zero"
+MISSING_POLICIES = (HIDE, KEEP, ZERO)
+
+
+def full_package_missing():
+    """
+    conf ``ONEC_FULL_PACKAGE_MISSING``: what a full package does to the products of its
+    catalogue that it does not list — ``hide`` them (default), ``keep`` them as they
+    are, or ``zero`` their stock (they stay visible, «нет в наличии»).
+    """
+    value = str(conf.get("ONEC_FULL_PACKAGE_MISSING") or HIDE).strip().lower()
+    if value not in MISSING_POLICIES:
+        logger.warning("ONEC_FULL_PACKAGE_MISSING=%r is not one of %s: hiding", value, ", ".join(MISSING_POLICIES))
+        return HIDE
+    return value
 
 
 def onec_products():
@@ -430,34 +676,104 @@ def onec_products():
     return Product.objects.filter(code__isnull=False, parent__isnull=True)
 
 
-def hide_products_not_updated_since(moment):
-    """Hide 1C products no import has written since ``moment``; returns how many."""
-    return onec_products().filter(date_updated__lt=moment, is_public=True).update(is_public=False)
+def untouched_products(catalogue, since):
+    """
+    1C products of ``catalogue`` that no exchange wrote since ``since``: neither their
+    Товар nor an offer, price or stock of theirs (``ProductExchange.touched_at``;
+    products without 1C state by their own ``date_updated``).
+    """
+    products = in_catalogue(onec_products(), catalogue)
+    return products.filter(
+        Q(onec__touched_at__lt=since) | Q(onec__isnull=True, date_updated__lt=since)
+    )
+
+
+def apply_missing_products(catalogue, since, policy=None, *, counted_before=None):
+    """
+    The full-package rule for the products of ``catalogue`` not written since
+    ``since``: hide them or zero their stock (``policy``, default the setting).
+    Returns how many products it hid or zeroed.
+    """
+    policy = policy or full_package_missing()
+    if policy == KEEP:
+        return 0
+    products = untouched_products(catalogue, since)
+    if policy == HIDE:
+        return products.filter(is_public=True).update(is_public=False)
+    return zero_stock_of(products, counted_before=counted_before)
+
+
+def zero_stock_of(products, *, counted_before=None):
+    """Nothing left on 1C's warehouses for ``products`` (and their variants); returns how many."""
+    from . import stock
+
+    sales_id = stock.sales_partner().pk
+    product_ids = list(products.values_list("id", flat=True))
+    zeroed = 0
+    size = int(conf.get("ONEC_BATCH_SIZE"))
+    for start in range(0, len(product_ids), size):
+        chunk = product_ids[start : start + size]
+        records = StockRecord.objects.filter(
+            Q(product_id__in=chunk) | Q(product__parent_id__in=chunk), num_in_stock__gt=0
+        ).exclude(partner_id=sales_id)
+        sellable = set(records.values_list("product_id", flat=True))
+        if not sellable:
+            continue
+        zeroed += len(set(Product.objects.filter(id__in=sellable).values_list("parent_id", "id")))
+        records.update(num_in_stock=0)
+        stock.recompute_sales_stock(sorted(sellable), counted_before=counted_before)
+    return zeroed
+
+
+def hide_products_not_updated_since(moment, catalogue=""):
+    """Hide the 1C products of ``catalogue`` no import has written since ``moment``; returns how many."""
+    return untouched_products(catalogue, moment).filter(is_public=True).update(is_public=False)
+
+
+def untouched_groups(classifiers, since):
+    """1C groups of ``classifiers`` (groups without a classifier: of any) not listed since ``since``."""
+    listed = Exists(CategoryExchange.objects.filter(category_id=OuterRef("pk"), touched_at__gte=since))
+    groups = Category.objects.filter(code__isnull=False).exclude(listed)
+    if all(classifiers):  # a file that names no classifier speaks for every group
+        groups = groups.filter(Q(onec__classifier__in=[*classifiers, ""]) | Q(onec__isnull=True))
+    return groups
+
+
+def record_catalogue(document, *, full_started_at=None):
+    """Remember a catalogue a file named (and when its last full package started)."""
+    code = (document.catalogue_id or "")[:128]
+    defaults = {"name": (document.name or "")[:255]}
+    if document.classifier_id:
+        defaults["classifier_code"] = document.classifier_id[:128]
+    if full_started_at is not None:
+        defaults["full_import_started_at"] = full_started_at
+    Catalogue.objects.update_or_create(code=code, defaults=defaults)
 
 
 def deactivate_untouched(since):
     """
-    ``type=catalog&mode=deactivate`` (3.x): hide every 1C product and group not touched
-    since ``since`` (the timestamp handed out in ``checkauth``).
+    ``type=catalog&mode=deactivate`` (3.x), as 1C-Bitrix does it: in every catalogue
+    whose full catalogue package started at or after ``since`` (the checkauth
+    timestamp, see the handler), the products no exchange wrote since then — their
+    Товар, or an offer, price or stock — follow ``ONEC_FULL_PACKAGE_MISSING``, and the
+    groups of their classifiers that were not listed are hidden. A run that sent only
+    offers, prices or rests imported no full catalogue: nothing is hidden.
 
-    Products are "touched" when an import wrote them (``Product.date_updated``, which
-    every product upsert sets). Oscar's Category has no such date, so the import stamps
-    ``CategoryExchange.touched_at`` for every group it reads; a 1C group without a stamp
-    has never been listed since stamps exist and counts as untouched. Returns how many
-    products and groups it hid.
+    Returns (products hidden or zeroed, groups hidden).
     """
-    products = hide_products_not_updated_since(since)
-    stale = Exists(CategoryExchange.objects.filter(category_id=OuterRef("pk"), touched_at__gte=since))
-    groups = (
-        Category.objects.filter(code__isnull=False, is_public=True).exclude(stale).update(is_public=False)
+    catalogues = list(
+        Catalogue.objects.filter(full_import_started_at__gte=since).values_list("code", "classifier_code")
     )
+    products = 0
+    for code, _ in catalogues:
+        products += apply_missing_products(code, since)
+    groups = 0
+    classifiers = {classifier for _, classifier in catalogues}
+    if classifiers:
+        groups = untouched_groups(classifiers, since).filter(is_public=True).update(is_public=False)
     if groups:
         refresh_ancestors_are_public()
         forget_category_urls()
     if products or groups:
         refresh_category_hierarchy()
-    return products + groups
-
-
-def hide_missing_enabled():
-    return conf.get("ONEC_FULL_PACKAGE_MISSING") == "hide"
+    return products, groups

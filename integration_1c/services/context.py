@@ -49,6 +49,10 @@ class ImportContext:
     #: = false): set by the importer once the Document is read.
     kind: str = ""
     full_package: bool = False
+    #: Каталог/Ид (ИдКаталога of an offers package) and Классификатор/Ид of the file:
+    #: full-package rules act only within them (several 1C catalogues in one shop).
+    catalogue_id: str = ""
+    classifier_id: str = ""
     #: Called with ``report.processed`` after every batch (progress for the journal).
     progress: Callable[[int], None] | None = None
     _rollback_actions: list = field(default_factory=list)

@@ -1,31 +1,61 @@
 """
-Product pictures (Картинка) copied from the exchange upload into Oscar's ProductImage.
+Product pictures (Картинка) from the exchange upload into Oscar's ProductImage.
 
 1C sends every picture of a product again with every full export, so an image is known
 by its content: ``ProductImage.code`` = ``<product code>|<sha1 of the file>[:20]``.
-Same content -> nothing is written; new content -> a new image; a 1C image the product
-no longer lists -> removed (its file too, once the transaction commits). Images a
-manager added in the dashboard have no code and are left alone. A listed file that is
-missing from the upload gives a warning and leaves that product's images as they were
-(1C may be set to not send pictures).
+Same content -> nothing is written, the file is not touched; new content -> a new image;
+a 1C image the product no longer lists -> removed (its file too, once the transaction
+commits). Images a manager added in the dashboard have no code and are left alone. A
+listed file that is missing from the upload, or whose content is not a picture (an HTML
+or XML page named ``.jpg``), gives a warning and leaves that product's images as they
+were (1C may be set to not send pictures).
+
+Placing a new picture costs what the storage allows (:class:`PicturePlacer`): when the
+exchange folder and the media folder are on one file system the media file is a hard
+link to the uploaded one (no byte is copied, and the upload folder can still be read
+again or removed later); otherwise the bytes are copied once. Media names are derived
+from the image code (``images/products/1c/<3 hex>/<name>_<hex>.<ext>``): spread over
+4,096 sub-folders instead of one folder of 100,000 files, and the same for the same
+picture of the same product, so an import that is repeated after a crash finds its
+file in place instead of making a second one.
 """
 
 import hashlib
 import logging
+import os
 import posixpath
+import shutil
 from pathlib import Path
 
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files import File
-from django.core.files.storage import default_storage
+from django.core.files.storage import FileSystemStorage, default_storage
 from oscar.core.loading import get_model
 from oscar.core.thumbnails import get_thumbnailer
+from PIL import Image, UnidentifiedImageError
 
 ProductImage = get_model("catalogue", "ProductImage")
 
 logger = logging.getLogger(__name__)
 
 _CHUNK = 1024 * 1024
+
+#: Where 1C pictures go inside the media storage.
+PICTURE_FOLDER = "images/products/1c"
+
+#: Formats a browser shows and Oscar's thumbnailer reads -> the extension they are stored with.
+#: SVG is not among them: it is XML and may carry scripts.
+PICTURE_FORMATS = {
+    "JPEG": ".jpg",
+    "MPO": ".jpg",  # a camera JPEG with a second frame (opened by the JPEG reader)
+    "PNG": ".png",
+    "GIF": ".gif",
+    "WEBP": ".webp",
+    "BMP": ".bmp",
+    "TIFF": ".tif",
+}
+
+_OPENERS = [name for name in PICTURE_FORMATS if name != "MPO"]
 
 
 def _clean_relative(path):
@@ -48,16 +78,31 @@ class StorageImageSource:
         self.storage = storage
         self.folder = (folder or "").strip("/")
 
-    def open(self, path):
+    def _name(self, path):
         relative = _clean_relative(path)
         if relative is None:
             return None
-        name = f"{self.folder}/{relative}" if self.folder else relative
+        return f"{self.folder}/{relative}" if self.folder else relative
+
+    def open(self, path):
+        name = self._name(path)
+        if name is None:
+            return None
         try:
             if not self.storage.exists(name):
                 return None
             return self.storage.open(name, "rb")
         except (SuspiciousFileOperation, OSError):
+            return None
+
+    def local_path(self, path):
+        """The file on disk behind ``path`` (a picture to link), or None for a non-local storage."""
+        name = self._name(path)
+        if name is None or not isinstance(self.storage, FileSystemStorage):
+            return None
+        try:
+            return self.storage.path(name)
+        except (NotImplementedError, SuspiciousFileOperation):
             return None
 
 
@@ -67,14 +112,22 @@ class DirectoryImageSource:
     def __init__(self, base_dir):
         self.base_dir = Path(base_dir).resolve()
 
-    def open(self, path):
+    def _full(self, path):
         relative = _clean_relative(path)
         if relative is None:
             return None
         full = (self.base_dir / relative).resolve()
         if not full.is_relative_to(self.base_dir) or not full.is_file():
             return None
-        return open(full, "rb")
+        return full
+
+    def open(self, path):
+        full = self._full(path)
+        return open(full, "rb") if full is not None else None
+
+    def local_path(self, path):
+        full = self._full(path)
+        return str(full) if full is not None else None
 
 
 def content_hash(fileobj):
@@ -89,13 +142,109 @@ def image_code(product_code, digest):
     return f"{product_code}|{digest[:20]}"
 
 
+def picture_format(fileobj):
+    """
+    Pillow's name of the picture's format when the content is a picture a shop can show,
+    else None. Only the header is read (``Image.open`` is lazy; no pixel is decoded), so
+    this costs a few kilobytes per file, not the file. An image Pillow deems a
+    decompression bomb (too many pixels) is refused too.
+    """
+    try:
+        with Image.open(fileobj, formats=_OPENERS) as image:
+            found = image.format
+            width, height = image.size
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError, SyntaxError):
+        return None
+    finally:
+        fileobj.seek(0)
+    return found if found in PICTURE_FORMATS and width > 0 and height > 0 else None
+
+
+def picture_name(key, path, found_format):
+    """The media name of image ``key``: derived from it, spread over sub-folders."""
+    spread = hashlib.sha1(key.encode("utf-8")).hexdigest()
+    stem = posixpath.splitext(posixpath.basename((path or "").replace("\\", "/")))[0]
+    stem = default_storage.get_valid_name(stem)[:60].strip("._-") or "picture"
+    return f"{PICTURE_FOLDER}/{spread[:3]}/{stem}_{spread[3:15]}{PICTURE_FORMATS[found_format]}"
+
+
+class PicturePlacer:
+    """
+    Puts picture files into the media storage under a given name, as cheaply as the
+    storages allow: a hard link from the exchange upload when both are folders of one
+    file system, else a copy (``shutil.copyfile`` between local folders, the storage's
+    ``save`` for any other). A name that already holds a file is left as it is: names
+    are derived from the image code, so it holds this picture.
+    """
+
+    def __init__(self, storage=None):
+        self.storage = storage or default_storage
+        #: Files on a disk of this machine (``path()`` alone does not say it: the
+        #: in-memory storage has one too).
+        self.local = isinstance(self.storage, FileSystemStorage)
+        #: Cleared after the first link the file systems refuse (another device, no links).
+        self.link = self.local
+        self._folders = set()
+        self.linked = self.copied = 0
+
+    def place(self, name, fileobj, local_path=None):
+        """Store the picture; returns ``(stored name, created)``."""
+        if not self.local:
+            if self.storage.exists(name):
+                return name, False
+            self.copied += 1
+            return self.storage.save(name, File(fileobj, name=posixpath.basename(name))), True
+        target = self.storage.path(name)
+        folder = os.path.dirname(target)
+        if folder not in self._folders:
+            os.makedirs(folder, exist_ok=True)
+            self._folders.add(folder)
+        if os.path.exists(target):
+            return name, False
+        if self.link and local_path:
+            try:
+                os.link(local_path, target)
+            except FileExistsError:
+                return name, False
+            except OSError as error:
+                logger.info("Pictures are copied, not linked, into %s: %s", self.storage.location, error)
+                self.link = False
+            else:
+                self.linked += 1
+                return name, True
+        self._copy(fileobj, local_path, target)
+        self.copied += 1
+        return name, True
+
+    def _copy(self, fileobj, local_path, target):
+        partial = f"{target}.part"
+        try:
+            if local_path:
+                shutil.copyfile(local_path, partial)
+            else:
+                with open(partial, "wb") as out:
+                    shutil.copyfileobj(fileobj, out, _CHUNK)
+                fileobj.seek(0)
+            mode = getattr(self.storage, "file_permissions_mode", None)
+            if mode is not None:
+                os.chmod(partial, mode)
+            os.replace(partial, target)
+        except BaseException:
+            try:
+                os.unlink(partial)
+            except OSError:
+                pass
+            raise
+
+
 class ImageWriter:
     """Syncs the 1C images of a batch of products (one read, one insert, one delete)."""
 
-    def __init__(self, ctx, source):
+    def __init__(self, ctx, source, placer=None):
         self.ctx = ctx
         self.report = ctx.report
         self.source = source
+        self.placer = placer or PicturePlacer()
 
     def write(self, records, ids):
         with_images = {record.id: record for record in records}
@@ -127,12 +276,24 @@ class ImageWriter:
                     key = image_code(code, content_hash(fileobj))
                     if key in wanted:
                         continue
+                    row, found = current.get(key), None
+                    if row is None:
+                        # Only new content is looked at: a known key passed this check before.
+                        found = picture_format(fileobj)
+                        if found is None:
+                            complete = False
+                            self.report.warn(
+                                f"товар {record.id} «{record.name}»: файл {image.path} не является "
+                                "изображением — картинка пропущена"
+                            )
+                            continue
                     order = len(wanted)
                     wanted[key] = image
-                    row = current.get(key)
                     caption = (image.caption or "")[:200]
                     if row is None:
-                        new_images.append(self._store(product_id, key, image.path, fileobj, caption, order))
+                        new_images.append(
+                            self._store(product_id, key, image.path, fileobj, found, caption, order)
+                        )
                     elif row["caption"] != caption or row["display_order"] != order:
                         changed.append(ProductImage(id=row["id"], caption=caption, display_order=order))
             if complete:
@@ -150,12 +311,15 @@ class ImageWriter:
             names = [row["original"] for row in stale if row["original"]]
             self.ctx.after_commit(lambda: delete_files(names))
 
-    def _store(self, product_id, key, path, fileobj, caption, order):
-        """Copy the picture into media storage now; remove it again if the import rolls back."""
-        image = ProductImage(product_id=product_id, code=key, caption=caption, display_order=order)
-        image.original.save(posixpath.basename(path.replace("\\", "/")), File(fileobj), save=False)
-        self.ctx.stored_file(image.original.name)
-        return image
+    def _store(self, product_id, key, path, fileobj, found, caption, order):
+        """Place the picture in media storage now; remove it again if the import rolls back."""
+        local_path = self.source.local_path(path) if hasattr(self.source, "local_path") else None
+        name, created = self.placer.place(picture_name(key, path, found), fileobj, local_path)
+        if created:
+            self.ctx.stored_file(name)
+        return ProductImage(
+            product_id=product_id, code=key, caption=caption, display_order=order, original=name
+        )
 
 
 def delete_files(names):

@@ -15,13 +15,17 @@ stream the file through the CommerceML reader and hand its records, in batches o
 Records are routed by their type, not by the file's kind, because 1C mixes them: a 3.1
 classifier carries price types and warehouses, a 2.09 split offers file a classifier.
 The file's kind decides only what "not listed" means at the end of a FULL package
-(``СодержитТолькоИзменения="false"``): a full classifier/catalogue hides the groups it
-left out (if it listed any), a full catalogue hides the products it left out (if it
-listed any, conf ``ONEC_FULL_PACKAGE_MISSING``), a full offers package that carried
-stock zeroes the stock of the offers it left out. A package of changes never hides.
-"Left out" counts from the start of the exchange session for products and groups, so a
-package 1C split into several files hides nothing another of its files listed; the
-stock of offers is zeroed per file.
+(``СодержитТолькоИзменения="false"``), always within the file's own catalogue
+(``Каталог/Ид``, ``ИдКаталога``) and classifier, as 1C-Bitrix does per catalogue: a full
+classifier/catalogue hides the groups of its classifier it left out (if it listed any),
+a full catalogue hides — or keeps, or zeroes the stock of: conf
+``ONEC_FULL_PACKAGE_MISSING`` — the products of its catalogue it left out (if it listed
+any), a full offers package that carried stock zeroes the stock of the offers of its
+catalogue it left out (unless the setting is ``keep``). A package of changes never
+hides. "Left out" counts from the start of the exchange run
+(:func:`integration_1c.selectors.run_started_at`) for products and groups, so a package
+1C split into several files, logging in again for each, hides nothing another of its
+files listed; the stock of offers is zeroed per file.
 
 The whole file is applied in ONE transaction: a file that fails half-way (a truncated
 XML, a value the database refuses) leaves the catalogue exactly as it was, and 1C sends
@@ -42,16 +46,21 @@ from django.utils import timezone
 from integration_1c.commerceml import reader
 from integration_1c.commerceml import records as rec
 from integration_1c.models import ExchangeFile
+from integration_1c.selectors import run_started_at
+from integration_1c.signals import catalogue_changed
 
 from .attributes import AttributeIndex
 from .bulk import prefer_indexes
 from .catalogue import (
+    KEEP,
     CategoryWriter,
     ProductWriter,
+    apply_missing_products,
     forget_category_urls,
-    hide_missing_enabled,
-    hide_products_not_updated_since,
-    onec_products,
+    HIDE,
+    full_package_missing,
+    record_catalogue,
+    untouched_products,
     refresh_category_hierarchy,
 )
 from .context import ImportContext, ImportFailed
@@ -125,6 +134,8 @@ class RecordApplier:
             raise ImportFailed(f"{self.ctx.report.source}: файл не похож на выгрузку CommerceML")
         self.ctx.report.kind = self.ctx.kind = document.kind
         self.ctx.full_package = document.changes_only is False
+        self.ctx.catalogue_id = (document.catalogue_id or "")[:128]
+        self.ctx.classifier_id = (document.classifier_id or "")[:128]
         prefer_indexes()
         batch_size = self.ctx.batch_size
         for record in stream:
@@ -165,16 +176,18 @@ class RecordApplier:
         full = document.changes_only is False
         if full and document.kind in (rec.CLASSIFIER, rec.CATALOGUE):
             self.categories.hide_missing()
-        if (
-            full
-            and document.kind == rec.CATALOGUE
-            and self._products is not None
-            and self._products.seen_any
-            and hide_missing_enabled()
-        ):
-            report.remember_hidden(products_not_updated_since(self.ctx.listed_since))
-            report.hidden += hide_products_not_updated_since(self.ctx.listed_since)
-        if full and document.kind == rec.OFFERS and self._offers is not None:
+        if document.kind == rec.CATALOGUE:
+            record_catalogue(document, full_started_at=self.ctx.started_at if full else None)
+        if full and document.kind == rec.CATALOGUE and self._products is not None and self._products.seen_any:
+            if full_package_missing() == HIDE:
+                # Read before they are hidden: the journal links to what this file hid.
+                report.remember_hidden(
+                    untouched_products(self.ctx.catalogue_id, self.ctx.listed_since).filter(is_public=True)
+                )
+            report.hidden += apply_missing_products(
+                self.ctx.catalogue_id, self.ctx.listed_since, counted_before=self.ctx.counted_before
+            )
+        if full and document.kind == rec.OFFERS and self._offers is not None and full_package_missing() != KEEP:
             self._offers.zero_unlisted()
         if self.categories.changed:
             self.ctx.after_commit(forget_category_urls)
@@ -183,11 +196,6 @@ class RecordApplier:
 
 
 # -- applying a file -------------------------------------------------------------------------
-
-
-def products_not_updated_since(moment):
-    """The public 1C products no import wrote since ``moment`` (what a full package hides)."""
-    return onec_products().filter(date_updated__lt=moment, is_public=True)
 
 
 def _serialise_imports():
@@ -215,6 +223,9 @@ def apply_stream(fileobj, ctx):
                 apply_order_documents(fileobj, ctx.report)
             else:
                 RecordApplier(ctx).apply(reader.iter_records(fileobj, name=name))
+                catalogue_changed.send(
+                    sender=RecordApplier, since=ctx.started_at, kind=ctx.kind, full=ctx.full_package
+                )
     except BaseException:
         ctx.rolled_back()
         raise
@@ -265,7 +276,8 @@ def apply_file(exchange_file_id):
         report,
         started_at=started,
         counted_before=session.started_at,
-        listed_since=session.started_at,
+        # A full package sent as several files, with a fresh login for each, is one run.
+        listed_since=run_started_at(session),
         images=StorageImageSource(storage, folder),
         progress=ImportProgress(exchange_file, counter_key=key),
     )

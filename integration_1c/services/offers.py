@@ -29,13 +29,13 @@ from oscar.core.loading import get_model
 
 from integration_1c import conf
 from integration_1c.commerceml import records as rec
-from integration_1c.models import PriceType, ProductPrice
+from integration_1c.models import PriceType, ProductExchange, ProductPrice
 
 from . import attributes as attrs
 from . import stock
 from .attributes import write_values
 from .bulk import KeySet, allow_table_scans, delete_where_in, upsert
-from .catalogue import characteristic_values, make_slug
+from .catalogue import is_public, make_slug, touch_products, write_variant_attributes
 from .context import ImportFailed
 
 Product = get_model("catalogue", "Product")
@@ -269,9 +269,26 @@ class OfferWriter:
                 targets.append((offer, base))
         if new_parents:
             self._make_parents(new_parents)
+        # Writing an offer touches its product: mode=deactivate never hides it.
+        touch_products(
+            [base["id"] for _, base in targets] + [parent["id"] for _, parent in variants],
+            self.ctx.catalogue_id,
+            claim=False,
+        )
         targets.extend(self._write_variants(variants, products))
+        self._write_activity(targets)
         selling_prices = self._write_prices(targets)
         self._write_stock(targets, selling_prices)
+
+    def _write_activity(self, targets):
+        """CML2_ACTIVE of offers: false hides the offer (its variant, or the product itself)."""
+        shown = {True: [], False: []}
+        for offer, product in targets:
+            if offer.active is not None:
+                shown[is_public(offer)].append(product["id"])
+        for public, ids in shown.items():
+            if ids:
+                Product.objects.filter(id__in=ids).exclude(is_public=public).update(is_public=public)
 
     # -- variants ------------------------------------------------------------------------
 
@@ -301,7 +318,7 @@ class OfferWriter:
             title = (offer.name or "").strip()[:255]
             if offer.name and (
                 child["title"] != title
-                or child["is_public"] == offer.deleted
+                or child["is_public"] != is_public(offer)
                 or child["parent_id"] != parent["id"]
             ):
                 rows.append(self._child(offer, parent))
@@ -323,37 +340,13 @@ class OfferWriter:
             "product_class_id": None,
             "title": title,
             "slug": make_slug(title or parent.get("title") or "", offer.id),
-            "is_public": not offer.deleted,
+            "is_public": is_public(offer),
             "description": "",
         }
 
     def _write_variant_attributes(self, pairs):
         """Characteristics (``c_``), article, barcode and offer properties of variants."""
-        index = self.attributes
-        rows, managed = [], {}
-        characteristic_ids = None
-        for offer, product_id in pairs:
-            owned = set()
-            if offer.characteristics:
-                by_name = index.characteristic_ids([name for name, _ in offer.characteristics])
-                if characteristic_ids is None:
-                    characteristic_ids = index.ids_with_prefix(attrs.CHARACTERISTIC_PREFIX)
-                characteristic_ids |= set(by_name.values())
-                owned |= characteristic_ids
-                rows.extend(characteristic_values(product_id, offer.characteristics, by_name))
-            for code, text in (("article", offer.article), ("barcode", offer.barcode)):
-                row = index.text_value(product_id, code, (text or "").strip())
-                if row is not None:
-                    owned.add(row["attribute_id"])
-                    rows.append(row)
-            if offer.properties:
-                owned |= index.ids_with_prefix(attrs.PROPERTY_PREFIX)
-                rows.extend(
-                    index.property_values(product_id, offer.properties, owner=f"предложение {offer.id}")
-                )
-            if owned:
-                managed[product_id] = owned
-        write_values(rows, managed)
+        write_variant_attributes(self.attributes, pairs)
 
     # -- prices --------------------------------------------------------------------------
 
@@ -571,19 +564,27 @@ class OfferWriter:
         self.listed.prepare()
         quote = connection.ops.quote_name
         stock_table, product_table = quote(StockRecord._meta.db_table), quote(Product._meta.db_table)
+        state_table = quote(ProductExchange._meta.db_table)
+        # Only offers of this package's catalogue (ИдКаталога): another 1C node's
+        # catalogue in the same shop keeps its stock. Products without 1C state belong
+        # to any catalogue (see catalogue.in_catalogue).
         where = (
             f"FROM {stock_table} s JOIN {product_table} p ON p.id = s.product_id "
+            f"LEFT JOIN {state_table} st ON st.product_id = COALESCE(p.parent_id, p.id) "
             f"WHERE s.partner_sku = p.code AND s.partner_id <> %s AND s.num_in_stock <> 0 "
+            f"AND (%s = '' OR st.catalogue = %s OR st.product_id IS NULL) "
             f"AND NOT {self.listed.exists_sql('s.partner_sku')}"
         )
+        catalogue = self.ctx.catalogue_id or ""
+        params = [self.rule.sales_id, catalogue, catalogue]
         with allow_table_scans(), connection.cursor() as cursor:
             # These two statements read every stock record: a scan is the right plan.
-            cursor.execute(f"SELECT DISTINCT s.product_id {where}", [self.rule.sales_id])
+            cursor.execute(f"SELECT DISTINCT s.product_id {where}", params)
             product_ids = [row[0] for row in cursor.fetchall()]
             if product_ids:
                 cursor.execute(
                     f"UPDATE {stock_table} SET num_in_stock = 0 WHERE id IN (SELECT s.id {where})",
-                    [self.rule.sales_id],
+                    params,
                 )
         size = self.ctx.batch_size
         for start in range(0, len(product_ids), size):

@@ -40,9 +40,11 @@ from ..commerceml.orders import (
     Customer,
     OrderItem,
     OutgoingOrder,
+    Warehouse,
     answer_schema_version,
     format_bool,
     format_datetime,
+    pickup_requisites,
     read_order_documents,
     write_orders,
     write_reference,
@@ -277,7 +279,8 @@ class OrderDocumentBuilder:
             customer=self.customer(order),
             items=self.items(order),
             comment=self.comment(order),
-            requisites=self.requisites(order),
+            requisites=self.requisites(order) + pickup_requisites(pickup_warehouse(order)),
+            pickup_point=pickup_warehouse(order),
         )
 
     def customer(self, order):
@@ -287,7 +290,8 @@ class OrderDocumentBuilder:
         last_name = (address.last_name if address else "") or (user.last_name if user else "")
         full_name = " ".join(part for part in (last_name, first_name) if part) or order.email or order.number
         customer_id = f"site-user-{user.pk}" if user is not None else guest_customer_id(order)
-        shipping = order.shipping_address
+        # A pickup order's shipping address is the point's, not the buyer's.
+        shipping = order.shipping_address if pickup_warehouse(order) is None else None
         phone = ""
         for candidate in (order.shipping_address, order.billing_address):
             if candidate is not None and getattr(candidate, "phone_number", None):
@@ -380,10 +384,23 @@ class OrderDocumentBuilder:
             ),
             ("Способ доставки", order.shipping_method),
             ("Метод доставки ИД", order.shipping_code),
-            ("Адрес доставки", order.shipping_address.summary if order.shipping_address else ""),
+            (
+                "Адрес доставки",
+                order.shipping_address.summary
+                if order.shipping_address and pickup_warehouse(order) is None
+                else "",
+            ),
             ("Сайт", self.site.domain),
         ]
         return [(name, value) for name, value in requisites if value]
+
+
+def pickup_warehouse(order):
+    """The 1C warehouse a pickup order is collected at (copied onto the order when placed), or None."""
+    code = getattr(order, "pickup_point_code", "")
+    if not code:
+        return None
+    return Warehouse(id=code, name=order.pickup_point_name or code, address=order.pickup_point_address or "")
 
 
 def guest_customer_id(order):

@@ -47,13 +47,34 @@ def product_jsonld(context, product, sellables):
 
 
 @register.filter
+def warehouse_amount(quantity):
+    """«3 шт.» or «нет в наличии»: what one warehouse has."""
+    if quantity > 0:
+        return _("%(n)d pcs.") % {"n": quantity}
+    return _("out of stock")
+
+
+@register.filter
 def warehouse_line(warehouses):
     """«Алматы — 3 шт., Астана — нет в наличии»."""
-    parts = []
-    for warehouse in warehouses:
-        if warehouse.quantity > 0:
-            amount = _("%(n)d шт.") % {"n": warehouse.quantity}
-        else:
-            amount = _("нет в наличии")
-        parts.append(f"{warehouse.name} — {amount}")
-    return ", ".join(parts)
+    return ", ".join(f"{warehouse.name} — {warehouse_amount(warehouse.quantity)}" for warehouse in warehouses)
+
+
+@register.simple_tag
+def variant_choice(sellables):
+    """
+    ``{axes, data, chosen}`` for a parent's page: one selector per characteristic with its values
+    in natural order, and the variants' prices and stock for the page's script.
+    """
+    axes = display.variant_axes(sellables)
+    return {
+        "axes": axes,
+        "data": display.variant_data(sellables, axes),
+        "chosen": display.chosen_sellable(sellables),
+    }
+
+
+@register.simple_tag
+def product_properties(product):
+    """The product's properties as 1C means them (see ``display.product_properties``)."""
+    return display.product_properties(product)

@@ -54,7 +54,7 @@ def test_an_exception_in_the_importer_fails_the_file_instead_of_looping_forever(
     queue.run()
 
     answer = text(onec.import_("import.xml"))
-    assert answer.startswith("failure\nВнутренняя ошибка сайта при загрузке «import.xml»: MemoryError")
+    assert answer.startswith("failure\nВнутренняя ошибка сайта при загрузке «import.xml» (MemoryError)")
 
 
 def test_importing_a_file_that_was_never_uploaded_fails_with_its_name(onec):
@@ -119,12 +119,27 @@ def test_deactivate_after_a_checkauth_per_file_counts_from_the_first_cycle(excha
     assert calls[0] > earlier_run.started_at
 
 
-def test_deactivate_without_a_timestamp_uses_the_start_of_the_session(onec, monkeypatch):
+def test_deactivate_without_a_timestamp_fails_and_hides_nothing(onec, monkeypatch):
+    """As 1C-Bitrix: no timestamp, no guess — hiding on a guess can empty the shop."""
     calls = []
     patch_service(monkeypatch, "catalogue", deactivate_untouched=lambda since: calls.append(since) or (0, 0))
 
-    assert text(onec.call("deactivate")).startswith("success")
-    assert calls == [ExchangeSession.objects.get(token=onec.sessid).started_at]
+    answer = text(onec.call("deactivate"))
+
+    assert answer.startswith("failure\nНе передан timestamp")
+    assert "Ничего не скрыто." in answer
+    assert calls == []
+
+
+def test_deactivate_with_a_timestamp_from_the_future_fails(onec, monkeypatch):
+    calls = []
+    patch_service(monkeypatch, "catalogue", deactivate_untouched=lambda since: calls.append(since) or (0, 0))
+
+    answer = text(onec.call("deactivate", timestamp=str(int(timezone.now().timestamp()) + 86400)))
+
+    assert answer.startswith("failure\n")
+    assert "не похож на время из ответа на checkauth" in answer
+    assert calls == []
 
 
 def test_deactivate_with_a_garbled_timestamp_fails_and_hides_nothing(onec, monkeypatch):

@@ -54,7 +54,11 @@ UNSAFE_NAMES = [
     "C:/Windows/escape.xml",
     "c:escape.xml",
     "..\\..\\escape.xml",
-    "import_files\\escape.xml",
+    "import_files\\..\\..\\escape.xml",
+    "/tmp/../escape.xml",
+    "/tmp//etc/passwd",
+    "upload/1c/webdata/../escape.xml",
+    "C:\\1C\\upload\\import.xml",
     "import\x00.xml",
     "import_files//x.jpg",
     "import_files/./x.jpg",
@@ -117,7 +121,9 @@ def test_the_same_name_after_its_import_starts_a_new_upload(onec, importer, queu
 
     onec.send("import.xml", b"<second/>")
 
-    exchange_file = ExchangeFile.objects.get(name="import.xml")
+    # A new journal row: a late write of the first import can never touch the new upload.
+    first, exchange_file = ExchangeFile.objects.filter(name="import.xml").order_by("pk")
+    assert first.state == ExchangeFile.DONE
     assert (exchange_file.state, exchange_file.chunks, exchange_file.processed) == (
         ExchangeFile.UPLOADING,
         1,
@@ -135,25 +141,29 @@ def test_a_file_being_imported_cannot_be_overwritten(onec, importer, queue):
     assert answer.startswith("failure\n") and "сейчас загружается" in answer
 
 
-def test_init_cleans_earlier_exchange_folders_except_those_being_imported(
-    exchange_user, tmp_path, importer, queue
-):
-    busy, idle = OneC(), OneC()
-    for client in (busy, idle):
+def test_init_never_removes_the_folder_of_another_exchange(exchange_user, tmp_path, importer, queue, settings):
+    """Another exchange may be between two files, mid-upload or importing: only age ends it."""
+    settings.ONEC_FILE_LIMIT = 8
+    busy, uploading, between = OneC(), OneC(), OneC()
+    for client in (busy, uploading, between):
         text(client.checkauth())
         text(client.init())
     busy.send("import.xml", b"<busy/>")
-    text(busy.import_("import.xml"))  # QUEUED: its folder must survive
-    idle.send("offers.xml", b"<idle/>")
-    busy_folder, idle_folder = (ExchangeSession.objects.get(token=c.sessid).folder for c in (busy, idle))
+    text(busy.import_("import.xml"))  # queued
+    uploading.call("file", body=b"<partial", filename="offers.xml")  # one chunk of several
+    between.send("import_files/a.jpg", b"jpeg")  # pictures sent, its XML not yet
+    folders = sorted(ExchangeSession.objects.values_list("folder", flat=True))
 
     later = OneC()
     text(later.checkauth())
     text(later.init())
+    queue.run()  # the cleanup the init asked for, too
 
-    assert uploads.list_folders("catalog") == [busy_folder]
-    assert idle_folder != busy_folder
-    assert (tmp_path / "exchange" / busy_folder / "import.xml").read_bytes() == b"<busy/>"
+    assert set(folders) <= set(uploads.list_folders("catalog"))
+    uploading.call("file", body=b"/>", filename="offers.xml")
+    assert stored(uploading, "offers.xml") == b"<partial/>"
+    assert stored(between, "import_files/a.jpg") == b"jpeg"
+    assert text(busy.import_("import.xml")) == "success"
 
 
 def test_init_leaves_the_folders_of_the_other_exchange_type(exchange_user, sale_client, settings, queue):
@@ -192,7 +202,10 @@ def test_cleanup_removes_old_folders_and_keeps_recent_and_busy_ones(exchange_use
     now = timezone.now()
     storage = uploads.exchange_storage()
     old = ExchangeSession.objects.create(
-        exchange_type="catalog", token="old", started_at=now - timedelta(days=4)
+        exchange_type="catalog", token="old", started_at=now - timedelta(days=4), last_seen_at=now - timedelta(days=4)
+    )
+    in_use = ExchangeSession.objects.create(  # started long ago, still calling: not over
+        exchange_type="catalog", token="in-use", started_at=now - timedelta(days=4)
     )
     busy = ExchangeSession.objects.create(
         exchange_type="catalog", token="busy", started_at=now - timedelta(days=4)
@@ -200,7 +213,7 @@ def test_cleanup_removes_old_folders_and_keeps_recent_and_busy_ones(exchange_use
     recent = ExchangeSession.objects.create(
         exchange_type="sale", token="new", started_at=now - timedelta(hours=1)
     )
-    for session in (old, busy, recent):
+    for session in (old, in_use, busy, recent):
         session.folder = uploads.new_folder_name(session.exchange_type, session.token, session.started_at)
         session.save()
         uploads.UploadFolder(session.folder).write("import_files/a.jpg", io.BytesIO(b"jpeg"))
@@ -210,7 +223,7 @@ def test_cleanup_removes_old_folders_and_keeps_recent_and_busy_ones(exchange_use
 
     assert cleanup_exchange_folders.apply().get() == 1
     assert not storage.exists(old.folder)
-    assert storage.exists(busy.folder) and storage.exists(recent.folder)
+    assert storage.exists(busy.folder) and storage.exists(recent.folder) and storage.exists(in_use.folder)
 
 
 def test_cleanup_fails_files_whose_worker_is_gone_and_closes_idle_sessions(exchange_user, settings):
@@ -272,21 +285,53 @@ def test_a_one_chunk_upload_is_in_place_at_once_on_any_storage(onec, any_storage
     assert folder.finish_all() == []
 
 
-def test_on_an_object_store_init_leaves_deleting_old_folders_to_the_worker(exchange_user, settings, queue):
+def test_old_folders_are_removed_by_age_by_the_worker_on_an_object_store(exchange_user, settings, queue):
+    from django.core.cache import cache
+
     storages = dict(settings.STORAGES)
     storages["exchange"] = {"BACKEND": "django.core.files.storage.InMemoryStorage"}
     settings.STORAGES = storages
-    earlier = OneC()
-    text(earlier.checkauth())
-    text(earlier.init())
-    earlier.send("import_files/a.jpg", b"jpeg")
-    earlier_folder = ExchangeSession.objects.get().folder
+    cache.delete(pipeline.CLEANUP_KEY)
+    long_ago = timezone.now() - timedelta(days=5)
+    old = ExchangeSession.objects.create(exchange_type="catalog", token="old", started_at=long_ago, last_seen_at=long_ago)
+    old.folder = uploads.new_folder_name("catalog", old.token, long_ago)
+    old.save()
+    uploads.UploadFolder(old.folder).write("import_files/a.jpg", io.BytesIO(b"jpeg"))
 
     later = OneC()
     text(later.checkauth())
     text(later.init())
-    assert queue.names() == ["remove_exchange_folders"]
-    assert uploads.list_folders("catalog") == [earlier_folder]
+    assert queue.names() == ["cleanup_exchange_folders"]  # init itself deletes nothing
+    assert old.folder in uploads.list_folders("catalog")
 
     queue.run()
-    assert uploads.list_folders("catalog") == []
+    assert old.folder not in uploads.list_folders("catalog")
+    text(later.checkauth())
+    text(later.init())
+    assert queue.names() == []  # at most once an hour
+
+
+@pytest.mark.parametrize(
+    ("sent", "stored_as"),
+    [
+        ("import_files\\5c\\5c2d_9f1e.jpg", "import_files/5c/5c2d_9f1e.jpg"),
+        ("/tmp/import.xml", "import.xml"),
+        ("/tmp/import_files/5c/x.jpg", "import_files/5c/x.jpg"),
+        ("upload/1c/webdata/import.xml", "import.xml"),
+        ("upload/1c/webdata\\import_files\\x.jpg", "import_files/x.jpg"),
+        (" offers.xml ", "offers.xml"),
+    ],
+)
+def test_names_as_1c_on_windows_and_some_servers_send_them_are_normalised(onec, sent, stored_as):
+    """As 1C-Bitrix: backslashes are folder separators, the 1C server's prefix is removed."""
+    assert text(onec.call("file", body=b"<x/>", filename=sent)) == "success"
+
+    assert ExchangeFile.objects.get().name == stored_as
+    assert stored(onec, stored_as) == b"<x/>"
+
+
+def test_import_finds_a_file_sent_with_backslashes(onec, importer, queue):
+    onec.send("sub\\import.xml", b"<x/>")
+
+    assert text(onec.import_("sub\\import.xml")).startswith("progress")
+    assert ExchangeFile.objects.get().name == "sub/import.xml"

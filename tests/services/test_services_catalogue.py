@@ -3,10 +3,11 @@
 from datetime import timedelta
 
 import pytest
+from django.test import override_settings
 from django.utils import timezone
 
 from integration_1c.commerceml import records as rec
-from integration_1c.models import CategoryExchange
+from integration_1c.models import Catalogue, CategoryExchange, ProductExchange
 from integration_1c.services.catalogue import deactivate_untouched
 
 from .builders import Category, Product, apply, attribute_values, product, snapshot
@@ -283,20 +284,37 @@ def test_option_texts_stay_unique_and_renames_follow():
     assert attribute_values("p2")["p_color"] == "Красный"
 
 
-def test_deactivate_hides_what_was_not_touched_since():
+def test_deactivate_hides_what_a_full_package_of_the_run_did_not_touch():
     apply(*GROUPS, drill(), product("p-saw"))
     past = timezone.now()
     Product.objects.update(date_updated=past - timedelta(hours=1))
+    ProductExchange.objects.update(touched_at=past - timedelta(hours=1))
     CategoryExchange.objects.update(touched_at=past - timedelta(hours=1))
-    apply(GROUPS[0], GROUPS[1], GROUPS[2], drill(), changes_only=True)
+    with override_settings(ONEC_FULL_PACKAGE_MISSING="keep"):  # hidden by deactivate, not the file
+        apply(GROUPS[0], GROUPS[1], GROUPS[2], drill(), changes_only=False)
+    assert Product.objects.get(code="p-saw").is_public is True
 
     hidden = deactivate_untouched(past)
 
-    assert hidden == 2
+    assert hidden == (1, 0)  # the full classifier already hid the group it left out
     assert Product.objects.get(code="p-saw").is_public is False
     assert Product.objects.get(code="p-drill").is_public is True
     assert category("g-garden").is_public is False
     assert category("g-tools").is_public is True
+
+
+def test_deactivate_after_a_run_of_changes_only_hides_nothing():
+    apply(*GROUPS, drill(), product("p-saw"))
+    past = timezone.now()
+    Product.objects.update(date_updated=past - timedelta(hours=1))
+    ProductExchange.objects.update(touched_at=past - timedelta(hours=1))
+    CategoryExchange.objects.update(touched_at=past - timedelta(hours=1))
+    Catalogue.objects.update(full_import_started_at=past - timedelta(hours=1))
+    apply(GROUPS[0], drill(), changes_only=True)
+
+    assert deactivate_untouched(past) == (0, 0)
+    assert Product.objects.get(code="p-saw").is_public is True
+    assert category("g-garden").is_public is True
 
 
 def test_oscars_category_hierarchy_view_is_refreshed(settings):

@@ -130,3 +130,152 @@ def test_pictures_from_the_exchange_storage():
     apply(shoe("import_files/x/pic.png"), images=StorageImageSource(storage, "session-1"))
 
     assert ProductImage.objects.count() == 1
+
+
+# --- content check, placement (issue 9: only pictures; issue 13: link, spread, leave alone) ---
+
+
+def test_a_file_that_is_not_a_picture_is_skipped_with_a_warning(upload):
+    page = upload / "import_files" / "ab" / "evil.jpg"
+    page.write_bytes(b"<html><script>alert(1)</script></html>")
+    svg = upload / "import_files" / "ab" / "logo.png"
+    svg.write_bytes(b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>')
+
+    report = apply(
+        shoe("import_files/ab/evil.jpg", "import_files/ab/logo.png", "import_files/ab/front.png"),
+        images=DirectoryImageSource(upload),
+    )
+
+    image = ProductImage.objects.get()
+    assert image.original.read()[:4] == b"\x89PNG"
+    assert image.display_order == 0
+    assert media_files() == [image.original.name]
+    skipped = [warning for warning in report.warnings if "не является изображением" in warning]
+    assert len(skipped) == 2 and "import_files/ab/evil.jpg" in skipped[0]
+
+
+def test_a_replaced_picture_that_is_not_an_image_keeps_the_old_one(upload):
+    source = DirectoryImageSource(upload)
+    apply(shoe("import_files/ab/front.png"), images=source)
+    before = list(ProductImage.objects.values_list("id", "original"))
+    (upload / "import_files" / "ab" / "front.png").write_bytes(b"GIF89a but not really")
+
+    report = apply(shoe("import_files/ab/front.png"), images=source)
+
+    assert list(ProductImage.objects.values_list("id", "original")) == before
+    assert any("не является изображением" in warning for warning in report.warnings)
+
+
+def test_the_content_check_reads_the_header_only(tmp_path):
+    from integration_1c.services.images import picture_format
+
+    path = tmp_path / "big.png"
+    PILImage.effect_noise((1500, 1500), 64).convert("RGB").save(path, "PNG")
+    assert path.stat().st_size > 1_000_000
+
+    class CountingFile(io.FileIO):
+        read_bytes = 0
+
+        def read(self, size=-1):
+            data = super().read(size)
+            CountingFile.read_bytes += len(data)
+            return data
+
+        def readinto(self, buffer):
+            count = super().readinto(buffer)
+            CountingFile.read_bytes += count or 0
+            return count
+
+    with CountingFile(path, "rb") as fileobj:
+        assert picture_format(fileobj) == "PNG"
+        assert fileobj.tell() == 0
+    assert CountingFile.read_bytes < 64 * 1024
+
+
+def test_pictures_are_linked_not_copied_and_spread_over_folders(upload):
+    apply(shoe("import_files/ab/front.png", "import_files/ab/side.png"), images=DirectoryImageSource(upload))
+
+    images = list(ProductImage.objects.all())
+    for image in images:
+        name = image.original.name
+        assert name.startswith("images/products/1c/")
+        folder = name.split("/")[3]
+        assert len(folder) == 3 and all(char in "0123456789abcdef" for char in folder)
+    stored = Path(django_settings.MEDIA_ROOT) / images[0].original.name
+    assert stored.stat().st_ino == (upload / "import_files" / "ab" / "front.png").stat().st_ino
+    assert len({image.original.name.split("/")[3] for image in images}) == 2
+
+
+def test_pictures_are_copied_when_the_file_system_refuses_links(upload, monkeypatch):
+    import errno
+    import os
+
+    def refuse(source, target):
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "link", refuse)
+    apply(shoe("import_files/ab/front.png"), images=DirectoryImageSource(upload))
+
+    image = ProductImage.objects.get()
+    stored = Path(django_settings.MEDIA_ROOT) / image.original.name
+    source = upload / "import_files" / "ab" / "front.png"
+    assert stored.read_bytes() == source.read_bytes()
+    assert stored.stat().st_ino != source.stat().st_ino
+    assert not list(stored.parent.glob("*.part"))
+
+
+def test_pictures_go_to_a_storage_without_files_on_disk(upload):
+    from django.core.files.storage import InMemoryStorage
+
+    from integration_1c.services.images import ImageWriter, PicturePlacer
+    from integration_1c.services.context import ImportContext
+    from integration_1c.services.report import ImportReport
+
+    storage = InMemoryStorage()
+    placer = PicturePlacer(storage)
+    ctx = ImportContext(ImportReport(source="import.xml"))
+    product_row = Product.objects.create(title="x", code="p1", slug="x")
+    record = shoe("import_files/ab/front.png")
+    ImageWriter(ctx, DirectoryImageSource(upload), placer).write([record], {"p1": product_row.pk})
+
+    image = ProductImage.objects.get()
+    assert storage.exists(image.original.name)
+    assert storage.open(image.original.name).read() == (upload / "import_files" / "ab" / "front.png").read_bytes()
+    assert (placer.linked, placer.copied) == (0, 1)
+
+
+def test_a_picture_left_by_a_crashed_import_is_taken_as_it_is(upload):
+    source = DirectoryImageSource(upload)
+    apply(shoe("import_files/ab/front.png"), images=source)
+    name = ProductImage.objects.get().original.name
+    ProductImage.objects.all()._raw_delete("default")  # the rows are gone (rolled back), the file stayed
+    assert (Path(django_settings.MEDIA_ROOT) / name).exists()
+
+    apply(shoe("import_files/ab/front.png"), images=source)
+
+    assert ProductImage.objects.get().original.name == name
+    assert media_files() == [name]
+
+
+def test_a_failed_import_removes_the_pictures_it_placed_and_keeps_the_upload(upload):
+    from integration_1c.services.context import ImportContext, ImportFailed
+    from integration_1c.services.importer import RecordApplier
+    from integration_1c.services.report import ImportReport
+    from django.db import transaction
+
+    ctx = ImportContext(ImportReport(source="import.xml"), images=DirectoryImageSource(upload))
+
+    class Broken(RecordApplier):
+        def finish(self, document):
+            raise ImportFailed("boom")
+
+    with pytest.raises(ImportFailed):
+        try:
+            with transaction.atomic():
+                Broken(ctx).apply([rec.Document(kind=rec.CATALOGUE), shoe("import_files/ab/front.png")])
+        except BaseException:
+            ctx.rolled_back()
+            raise
+
+    assert media_files() == []
+    assert (upload / "import_files" / "ab" / "front.png").read_bytes()[:4] == b"\x89PNG"

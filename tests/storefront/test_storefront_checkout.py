@@ -12,11 +12,13 @@ from oscar.core.loading import get_model
 
 from shop.management.commands import setup_shop
 
-from .factories import ProductFactory
+from .factories import PartnerFactory, ProductFactory
 
 Order = get_model("order", "Order")
 
 pytestmark = pytest.mark.django_db
+
+PICKUP_POINT_CODE = "b1f3c1e2-0000-4000-8000-000000000001"  # the factories' warehouse
 
 ADDRESS = {
     "first_name": "Айгерим",
@@ -36,35 +38,32 @@ def shop(settings):
     settings.SHOP_FREE_DELIVERY_FROM = "30000"
     setup_shop.setup_sales_partner()
     setup_shop.setup_countries()
+    PartnerFactory(
+        code=PICKUP_POINT_CODE, name="Склад на Абая", is_pickup_point=True, pickup_address="Алматы, пр. Абая, 1"
+    )
 
 
 def follow_checkout(client, product, *, quantity=1, shipping, payment, guest_email=None):
-    """Go through every checkout step as a browser would; return the thank-you page."""
+    """Go through the three checkout steps as a browser would; return the thank-you page."""
     response = client.post(reverse("basket:add", kwargs={"pk": product.pk}), {"quantity": quantity})
     assert response.status_code == 302
 
+    page = client.get(reverse("checkout:index"))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'name="country"' not in html  # one shipping country: not asked
+    assert "Курьерская доставка" in html
+    assert ('name="guest_email"' in html) == bool(guest_email)
+    data = {"method_code": shipping, **{k: v for k, v in ADDRESS.items()}}
     if guest_email:
-        response = client.post(
-            reverse("checkout:index"), {"username": guest_email, "options": "anonymous"}
-        )
-        assert response.status_code == 302 and response["Location"] == reverse("checkout:shipping-address")
-    else:
-        response = client.get(reverse("checkout:index"))
-        assert response["Location"] == reverse("checkout:shipping-address")
-
-    response = client.get(reverse("checkout:shipping-address"))
-    assert response.status_code == 200
-    assert 'name="country"' not in response.content.decode()  # one shipping country: not asked
-    response = client.post(reverse("checkout:shipping-address"), ADDRESS)
+        data["guest_email"] = guest_email
+    if shipping == "pickup":
+        data["pickup_point"] = PICKUP_POINT_CODE
+        data.pop("line1"), data.pop("line4"), data.pop("postcode")
+    response = client.post(reverse("checkout:index"), data)
     assert response.status_code == 302, response.context["form"].errors
-
-    page = client.get(reverse("checkout:shipping-method")).content.decode()
-    assert "Курьерская доставка" in page and "Самовывоз" in page
-    response = client.post(reverse("checkout:shipping-method"), {"method_code": shipping})
-    assert response["Location"] == reverse("checkout:payment-method")
-
-    response = client.get(reverse("checkout:payment-method"))
     assert response["Location"] == reverse("checkout:payment-details")
+
     page = client.get(reverse("checkout:payment-details")).content.decode()
     assert "Наличными при получении" in page and "Счёт на оплату" in page
 
@@ -103,8 +102,14 @@ def test_guest_checkout(client, shipping, payment, price, shipping_charge, payme
     assert order.shipping_incl_tax == shipping_charge
     assert order.total_incl_tax == price + shipping_charge
     assert order.status == "Новый"
-    assert order.shipping_address.line4 == "Алматы"
     assert order.shipping_address.country.iso_3166_1_a2 == "KZ"
+    assert str(order.shipping_address.phone_number) == "+77011234567"
+    if shipping == "pickup":
+        assert order.pickup_point_code == PICKUP_POINT_CODE and order.pickup_point_name == "Склад на Абая"
+        assert "Склад на Абая" in page and "пр. Абая, 1" in page
+    else:
+        assert order.shipping_address.line4 == "Алматы" and not order.pickup_point_code
+        assert "пр. Абая, 10, кв. 5" in page
     [line] = order.lines.all()
     assert line.product == product and line.quantity == 1
 
@@ -132,9 +137,11 @@ def test_registered_checkout_and_order_history(client):
 def test_payment_method_is_required(client):
     product = ProductFactory(stock=(Decimal("100.00"), 5))
     client.post(reverse("basket:add", kwargs={"pk": product.pk}), {"quantity": 1})
-    client.post(reverse("checkout:index"), {"username": "guest@example.kz", "options": "anonymous"})
-    client.post(reverse("checkout:shipping-address"), ADDRESS)
-    client.post(reverse("checkout:shipping-method"), {"method_code": "pickup"})
+    response = client.post(
+        reverse("checkout:index"),
+        {**ADDRESS, "guest_email": "guest@example.kz", "method_code": "pickup", "pickup_point": PICKUP_POINT_CODE},
+    )
+    assert response["Location"] == reverse("checkout:payment-details")
 
     # Preview without a chosen method goes back to the payment step.
     assert client.get(reverse("checkout:preview"))["Location"] == reverse("checkout:payment-details")

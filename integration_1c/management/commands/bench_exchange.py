@@ -1,16 +1,21 @@
 """
-``manage.py bench_exchange``: how long a full 1C exchange takes, end to end, and how much
-memory the site uses doing it.
+``manage.py bench_exchange``: how long a 1C exchange takes, end to end, against what the
+machine can do at the least, and how much memory the site uses doing it.
 
 It runs the production shape on this machine: the configured PostgreSQL (DATABASE_URL)
 and Redis (REDIS_URL), a gunicorn web server with 2 workers and one Celery worker, and the
 1C client emulator over real HTTP. For each size it empties the 1C catalogue, generates a
 2.08 package (a quarter of the products with 2–4 variants, 3 warehouses, pictures), sends
-it and reports seconds, products per second and the peak resident memory (VmHWM) of the
-web and worker processes. Then a changes-only package of offers. Figures are printed,
-never asserted: this is a measuring tool, not a test.
+it, runs the write floor (``--floor``: ``shared/bench/floor_copy.py``, parse + COPY of the
+same rows and a copy of the pictures) on the same files right after, and sends the same
+package once more (1C repeats unchanged full exports). Then, on the largest catalogue,
+changes-only packages of offers (``--changes``, e.g. 10,000 and 100). For every exchange it
+prints seconds, the floor and the ratio, the slowest HTTP call and the peak resident memory
+(VmHWM) of the web and worker processes. Figures are printed, never asserted: the machine
+is shared and noisy, so compare with the floor measured in the same run.
 """
 
+import json
 import os
 import secrets
 import shutil
@@ -49,8 +54,16 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--sizes", default="10000,100000", help="Comma-separated product counts.")
         parser.add_argument(
-            "--changes", type=int, default=10_000, help="Offers in the changes-only package (0: skip)."
+            "--changes",
+            default="10000,100",
+            help="Offers in each changes-only package sent to the largest catalogue, comma-separated (0: none).",
         )
+        parser.add_argument(
+            "--floor",
+            default=str(Path(settings.BASE_DIR).parent / "shared" / "bench" / "floor_copy.py"),
+            help="The write-floor script run on every generated full package ('' to skip).",
+        )
+        parser.add_argument("--no-repeat", action="store_true", help="Do not send each full package twice.")
         parser.add_argument("--schema", choices=("2.08", "3.1"), default="2.08")
         parser.add_argument("--web-workers", type=int, default=2)
         parser.add_argument("--seed", type=int, default=1)
@@ -60,8 +73,14 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         try:
             sizes = [int(size) for size in options["sizes"].split(",") if size.strip()]
+            changes = [int(count) for count in str(options["changes"]).split(",") if int(count or 0) > 0]
         except ValueError as error:
-            raise CommandError(f"--sizes must be numbers separated by commas: {error}") from error
+            raise CommandError(f"--sizes and --changes must be numbers separated by commas: {error}") from error
+        floor = options["floor"]
+        if floor and not Path(floor).is_file():
+            self.stderr.write(f"No floor script at {floor}: the floor is not measured.")
+            floor = ""
+        options["floor"] = floor
         self._check_environment()
         self.stdout.write("Migrating…")
         call_command("migrate", interactive=False, verbosity=0)
@@ -127,10 +146,12 @@ class Command(BaseCommand):
 
             last = None
             for size in sizes:
-                rows.append(self._run_size(size, options, url, password, processes, work))
+                rows.extend(self._run_size(size, options, url, password, processes, work))
                 last = size
-            if options["changes"] and last:
-                rows.append(self._run_changes(last, options, url, password, processes, work))
+            if changes and last:
+                self._settle(last, options, url, password, work)
+                for seed, count in enumerate(changes, start=2):
+                    rows.append(self._run_changes(last, count, seed, options, url, password, processes, work))
         except ExchangeError as error:
             self._show_logs(work)
             raise CommandError(f"exchange failed: {error}") from error
@@ -154,12 +175,13 @@ class Command(BaseCommand):
             )
         self._create_database()
 
-    def _create_database(self):
+    def _create_database(self, name=None):
         """Create the benchmark's database when it does not exist yet (a fresh machine has none)."""
         import psycopg
         from psycopg import sql
 
         db = settings.DATABASES["default"]
+        name = name or db["NAME"]
         params = {
             "dbname": "postgres",
             "user": db.get("USER") or None,
@@ -168,9 +190,9 @@ class Command(BaseCommand):
             "port": db.get("PORT") or None,
         }
         with psycopg.connect(**{k: v for k, v in params.items() if v}, autocommit=True) as conn:
-            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db["NAME"]]).fetchone():
-                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db["NAME"])))
-                self.stdout.write(f"Created database {db['NAME']}.")
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+                self.stdout.write(f"Created database {name}.")
 
     def _exchange_user(self, password):
         from django.contrib.auth import get_user_model
@@ -241,13 +263,21 @@ class Command(BaseCommand):
 
     def _client(self, url, password, options):
         return OneCClient(
-            HttpTransport(url, timeout=600),
+            TimingTransport(HttpTransport(url, timeout=600)),
             BENCH_USER,
             password,
             version=options["schema"],
-            poll_interval=0.5,
+            poll_interval=0.1,  # 1C asks again at once after a progress answer
             timeout=options["timeout"],
         )
+
+    def _exchange(self, exchange, options, url, password, processes, archive=None):
+        """One exchange over HTTP: (result, peaks, slowest call as (seconds, what))."""
+        client = self._client(url, password, options)
+        _reset_peaks(processes)
+        result = client.exchange_catalog(exchange, archive=archive)
+        result.worker = _worker_seconds()
+        return result, _peaks(processes), client.transport.slowest
 
     def _run_size(self, size, options, url, password, processes, work):
         self.stdout.write(f"== {size:,} products ==")
@@ -276,34 +306,98 @@ class Command(BaseCommand):
             f"{len(exchange.images):,} pictures ({megabytes:,.0f} MB of XML, zip {archive.stat().st_size / 2**20:,.0f} MB)"
             f" in {time.monotonic() - started:.1f} s"
         )
-        _reset_peaks(processes)
-        result = self._client(url, password, options).exchange_catalog(exchange, archive=archive)
-        peaks = _peaks(processes)
-        shutil.rmtree(folder, ignore_errors=True)
-        archive.unlink(missing_ok=True)
-        in_db = _onec_products().count()
-        self.stdout.write(
-            f"  exchange: {result.seconds:.1f} s, {exchange.products / result.seconds:,.0f} products/s, "
-            f"{result.progress_answers} progress answers, {in_db:,} 1C products (with variants) in the database"
-        )
-        return {
-            "what": f"full {size:,}",
-            "seconds": result.seconds,
-            "rate": exchange.products / result.seconds,
-            "web": peaks["web"],
-            "worker": peaks["worker"],
-        }
+        rows = []
+        try:
+            result, peaks, slowest = self._exchange(exchange, options, url, password, processes, archive)
+            in_db = _onec_products().count()
+            self.stdout.write(
+                f"  exchange: {result.seconds:.1f} s, {exchange.products / result.seconds:,.0f} products/s, "
+                f"{result.progress_answers} progress answers, slowest call {slowest[0]:.2f} s ({slowest[1]}), "
+                f"{in_db:,} 1C products (with variants) in the database; in the worker: {_describe(result.worker)}"
+            )
+            floor = self._floor(folder, options, work)
+            rows.append(
+                {
+                    "what": f"full {size:,}",
+                    "size": size,
+                    "seconds": result.seconds,
+                    "import": result.worker,
+                    "floor": floor,
+                    "rate": exchange.products / result.seconds,
+                    "slowest": slowest,
+                    "web": peaks["web"],
+                    "worker": peaks["worker"],
+                }
+            )
+            if not options["no_repeat"]:
+                first = result.seconds
+                result, peaks, slowest = self._exchange(exchange, options, url, password, processes, archive)
+                self.stdout.write(
+                    f"  the same package again: {result.seconds:.1f} s ({result.seconds / first:.0%} of the first), "
+                    f"slowest call {slowest[0]:.2f} s ({slowest[1]}); in the worker: {_describe(result.worker)}"
+                )
+                rows.append(
+                    {
+                        "what": f"repeat {size:,}",
+                        "size": size,
+                        "seconds": result.seconds,
+                        "import": result.worker,
+                        "of_first": result.seconds / first,
+                        "rate": exchange.products / result.seconds,
+                        "slowest": slowest,
+                        "web": peaks["web"],
+                        "worker": peaks["worker"],
+                    }
+                )
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+            archive.unlink(missing_ok=True)
+        return rows
 
-    def _run_changes(self, base_size, options, url, password, processes, work):
-        count = options["changes"]
-        self.stdout.write(
-            f"== changes-only package: {count:,} offers of the {base_size:,}-product catalogue =="
+    def _floor(self, folder, options, work):
+        """``floor_copy.py`` on the package just sent: its JSON figures, or None."""
+        if not options["floor"]:
+            return None
+        dsn = self._scratch_dsn("floor")
+        completed = subprocess.run(
+            [sys.executable, options["floor"], str(folder), "--dsn", dsn, "--media", str(work / "floor-media")],
+            capture_output=True,
+            text=True,
         )
-        folder = work / "changes"
+        try:
+            figures = json.loads(completed.stdout.strip().splitlines()[-1])
+        except (IndexError, ValueError):
+            self.stderr.write(f"  the floor tool failed: {completed.stderr.strip()[-2000:]}")
+            return None
+        self.stdout.write(
+            f"  floor (parse + COPY {figures['rows']:,} rows {figures['parse_copy_s']} s, "
+            f"copy {figures['pictures']:,} pictures {figures['picture_copy_s']} s): {figures['total_s']} s"
+        )
+        return figures
+
+    def _scratch_dsn(self, suffix):
+        """A libpq URL for ``<bench database>_<suffix>``, created when missing."""
+        db = settings.DATABASES["default"]
+        name = f"{db['NAME']}_{suffix}"
+        self._create_database(name)
+        user = db.get("USER") or ""
+        password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+        credentials = f"{user}{password}@" if user else ""
+        return f"postgres://{credentials}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{name}"
+
+    def _settle(self, base_size, options, url, password, work):
+        """
+        A one-offer changes package, not counted: its ``mode=init`` hands the worker the
+        previous (full) exchange folders to delete, which happens once after each full
+        exchange, before the next import. The changes packages measured after it cost
+        what they cost all day long, every 5–10 minutes.
+        """
+        folder = work / "settle"
         exchange = generate_offer_changes(
             folder,
             base_seed=options["seed"],
-            offers=count,
+            offers=1,
+            change_seed=1,
             schema=options["schema"],
             products=base_size,
             variant_share=0.25,
@@ -311,15 +405,44 @@ class Command(BaseCommand):
             warehouses=3,
             images=not options["no_images"],
         )
-        _reset_peaks(processes)
-        result = self._client(url, password, options).exchange_catalog(exchange)
-        peaks = _peaks(processes)
+        client = self._client(url, password, options)
+        result = client.exchange_catalog(exchange)
         shutil.rmtree(folder, ignore_errors=True)
-        self.stdout.write(f"  exchange: {result.seconds:.1f} s for {exchange.offers:,} offers")
+        self.stdout.write(
+            f"== after the full exchanges: a one-offer package while the worker deletes their upload folders:"
+            f" {result.seconds:.1f} s, slowest call {client.transport.slowest[0]:.2f} s =="
+        )
+
+    def _run_changes(self, base_size, count, change_seed, options, url, password, processes, work):
+        self.stdout.write(
+            f"== changes-only package: {count:,} offers of the {base_size:,}-product catalogue =="
+        )
+        folder = work / f"changes-{count}"
+        exchange = generate_offer_changes(
+            folder,
+            base_seed=options["seed"],
+            offers=count,
+            change_seed=change_seed,
+            schema=options["schema"],
+            products=base_size,
+            variant_share=0.25,
+            variants=(2, 4),
+            warehouses=3,
+            images=not options["no_images"],
+        )
+        result, peaks, slowest = self._exchange(exchange, options, url, password, processes)
+        shutil.rmtree(folder, ignore_errors=True)
+        self.stdout.write(
+            f"  exchange: {result.seconds:.2f} s for {exchange.offers:,} offers, "
+            f"slowest call {slowest[0]:.2f} s ({slowest[1]}); in the worker: {_describe(result.worker)}"
+        )
         return {
             "what": f"changes {exchange.offers:,}",
+            "size": base_size,
             "seconds": result.seconds,
+            "import": result.worker,
             "rate": exchange.offers / result.seconds,
+            "slowest": slowest,
             "web": peaks["web"],
             "worker": peaks["worker"],
             "unit": "offers/s",
@@ -329,18 +452,58 @@ class Command(BaseCommand):
         if not rows:
             return
         header = (
-            f"{'exchange':<18}{'seconds':>10}{'per second':>18}{'web peak RSS':>16}{'worker peak RSS':>18}"
+            f"{'exchange':<18}{'seconds':>9}{'import s':>10}{'floor s':>9}{'x floor':>9}{'per second':>19}"
+            f"{'slowest call':>14}{'web RSS':>10}{'worker RSS':>12}"
         )
         self.stdout.write("\n" + header + "\n" + "-" * len(header))
         for row in rows:
             rate = f"{row['rate']:,.0f} {row.get('unit', 'products/s')}"
+            floor = row.get("floor")
+            floor_s = f"{floor['total_s']:.1f}" if floor else "-"
+            ratio = f"{row['seconds'] / floor['total_s']:.1f}" if floor and floor["total_s"] else "-"
+            if "of_first" in row:
+                ratio = f"{row['of_first']:.0%} 1st"
             self.stdout.write(
-                f"{row['what']:<18}{row['seconds']:>10.1f}{rate:>18}{_mb(row['web']):>16}{_mb(row['worker']):>18}"
+                f"{row['what']:<18}{row['seconds']:>9.2f}{row['import'].get('import', 0):>10.2f}{floor_s:>9}{ratio:>9}{rate:>19}"
+                f"{row['slowest'][0]:>12.2f} s{_mb(row['web']):>10}{_mb(row['worker']):>12}"
             )
+        fulls = [row for row in rows if row["what"].startswith("full")]
+        if len(fulls) >= 2:
+            small, big = fulls[0], fulls[-1]
+            growth = ", ".join(
+                f"{name} {(big[name] / small[name] - 1):+.0%}" for name in ("web", "worker") if small[name]
+            )
+            self.stdout.write(f"Peak RSS from {small['size']:,} to {big['size']:,} products: {growth}.")
+        slowest = max(rows, key=lambda row: row["slowest"][0])
         self.stdout.write(
-            "RSS: the largest VmHWM of one process (gunicorn master and workers; Celery worker and children),"
-            " reset before each run where the kernel allows."
+            f"Slowest exchange HTTP call: {slowest['slowest'][0]:.2f} s ({slowest['slowest'][1]}, {slowest['what']})."
         )
+        self.stdout.write(
+            "import s: the worker's time on the XML files (journal start to finish); seconds: the whole exchange"
+            " over HTTP (logins, upload, unpacking, import, the polls).\n"
+            "RSS: the largest VmHWM of one process (gunicorn master and workers; Celery worker and children),"
+            " reset before each run where the kernel allows. Floor: shared/bench/floor_copy.py on the same files."
+        )
+
+
+class TimingTransport:
+    """An emulator transport that remembers its slowest call (1C gives up on a call that hangs)."""
+
+    def __init__(self, transport):
+        self.transport = transport
+        self.slowest = (0.0, "")
+
+    def request(self, method, params, **kwargs):
+        started = time.monotonic()
+        try:
+            return self.transport.request(method, params, **kwargs)
+        finally:
+            seconds = time.monotonic() - started
+            if seconds > self.slowest[0]:
+                what = f"mode={params.get('mode')}"
+                if params.get("filename"):
+                    what += f" {params['filename']}"
+                self.slowest = (seconds, what)
 
 
 # --------------------------------------------------------------------------------------
@@ -395,6 +558,27 @@ def _purge(queryset, depth=0):
                     f"{model._meta.label} rows"
                 )
     queryset._raw_delete(queryset.db)
+
+
+def _worker_seconds():
+    """Seconds the worker spent on the files of the latest exchange, by kind, from the journal."""
+    from integration_1c.models import ExchangeFile, ExchangeSession
+
+    session = ExchangeSession.objects.filter(user__username=BENCH_USER).order_by("-started_at").first()
+    spent = {}
+    if session is None:
+        return spent
+    for exchange_file in session.files.filter(started_at__isnull=False, finished_at__isnull=False).exclude(
+        kind="attachment"
+    ):
+        key = "unpack" if exchange_file.kind == "archive" else "import"
+        seconds = (exchange_file.finished_at - exchange_file.started_at).total_seconds()
+        spent[key] = spent.get(key, 0.0) + seconds
+    return spent
+
+
+def _describe(spent):
+    return ", ".join(f"{key} {seconds:.2f} s" for key, seconds in sorted(spent.items())) or "nothing recorded"
 
 
 # --------------------------------------------------------------------------------------

@@ -15,7 +15,8 @@ import urllib.request
 
 from django.core.management.base import BaseCommand, CommandError
 
-from integration_1c.testing.generator import SCHEMAS, generate_exchange
+from integration_1c import conf
+from integration_1c.testing.generator import DEFAULT_PRICE_TYPES, SCHEMAS, generate_exchange
 from integration_1c.testing.emulator import (
     DEFAULT_EXCHANGE_PATH,
     ExchangeError,
@@ -54,6 +55,7 @@ class Command(BaseCommand):
         if options["if_empty"] and self._catalogue_has_products():
             self.stdout.write("demo_exchange: the catalogue already has products; nothing sent.")
             return
+        self._choose_old_price_type()
         with tempfile.TemporaryDirectory(prefix="demo-exchange-") as folder:
             exchange = generate_exchange(
                 folder,
@@ -100,6 +102,20 @@ class Command(BaseCommand):
                 f"demo_exchange: done in {result.seconds:.1f} s ({result.progress_answers} progress answers)."
             )
         )
+
+    def _choose_old_price_type(self):
+        """
+        The demo catalogue carries an old-price type («Старая цена», only on discounted
+        offers): when the owner chose none, choose it (in the settings editable in the
+        admin), so the demo shop shows crossed-out prices and discounts.
+        """
+        if conf.get("ONEC_OLD_PRICE_TYPE"):
+            return
+        from constance import config
+
+        old_price_type = next(name for name in DEFAULT_PRICE_TYPES if "стар" in name.casefold())
+        setattr(config, "ONEC_OLD_PRICE_TYPE", old_price_type)
+        self.stdout.write(f"demo_exchange: old prices shown from the price type {old_price_type!r}.")
 
     def _wait_for(self, url):
         deadline = time.monotonic() + WAIT_SECONDS

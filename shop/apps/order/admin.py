@@ -1,28 +1,37 @@
 """
 Oscar's order admin, with the order list a manager reads: the customer by name and
-e-mail (guests too), money in the shop's currency, status and the 1C state in words.
+e-mail (guests too), money in the shop's currency, how the order travels (pickup point
+or address), the 1C state in words; and on the order page the phone and the payment method.
 """
 
 from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from oscar.apps.order.admin import *  # noqa: F401,F403
-from oscar.apps.order.admin import Order
 from oscar.apps.order.admin import OrderAdmin as OscarOrderAdmin
+from oscar.core.loading import get_model
 from oscar.templatetags.currency_filters import currency
 
 from integration_1c.display import order_1c_state
 
+Order = get_model("order", "Order")
+
 
 class OrderAdmin(OscarOrderAdmin):
-    list_display = ("number", "date_placed", "customer", "total", "status", "onec_state")
-    list_filter = ("status", ("date_placed", admin.DateFieldListFilter))
+    list_display = (
+        "number", "date_placed", "customer", "total", "status", "shipping_method", "pickup_point_name", "onec_state",
+    )  # fmt: skip
+    list_filter = ("status", "shipping_code", "pickup_point", ("date_placed", admin.DateFieldListFilter))
     list_select_related = ("user", "shipping_address", "onec")
-    search_fields = (
-        "number", "user__username", "user__email", "user__first_name", "user__last_name", "guest_email",
-        "shipping_address__last_name", "shipping_address__phone_number",
+    readonly_fields = OscarOrderAdmin.readonly_fields + ("delivery", "phone", "payment_method")
+    search_fields = OscarOrderAdmin.search_fields + (
+        "guest_email", "user__first_name", "user__last_name", "shipping_address__last_name",
+        "shipping_address__phone_number",
     )  # fmt: skip
     date_hierarchy = "date_placed"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("shipping_address").prefetch_related("sources__source_type")
 
     @admin.display(description=_("Customer"), ordering="user__last_name")
     def customer(self, obj):
@@ -43,6 +52,23 @@ class OrderAdmin(OscarOrderAdmin):
     @admin.display(description=_("1C state"))
     def onec_state(self, obj):
         return order_1c_state(obj)[0]
+
+    @admin.display(description=_("Delivery"))
+    def delivery(self, order):
+        if order.is_pickup:
+            parts = [order.pickup_point_name, order.pickup_point_address, order.pickup_point_hours]
+            return " — ".join([order.shipping_method] + [part for part in parts if part])
+        address = order.shipping_address.summary if order.shipping_address else ""
+        return " — ".join(part for part in (order.shipping_method, address) if part)
+
+    @admin.display(description=_("Phone"))
+    def phone(self, order):
+        address = order.shipping_address
+        return str(address.phone_number) if address and address.phone_number else "—"
+
+    @admin.display(description=_("Payment method"))
+    def payment_method(self, order):
+        return ", ".join(source.source_type.name for source in order.sources.all()) or "—"
 
 
 admin.site.unregister(Order)

@@ -37,7 +37,7 @@ SCHEMA_OUT_OF_STOCK = "https://schema.org/OutOfStock"
 
 def pieces(quantity):
     """«3 шт.» — the unit 1C shops quote quantities in."""
-    return _("%(n)d шт.") % {"n": quantity}
+    return _("%(n)d pcs.") % {"n": quantity}
 
 
 class NotForSale(Unavailable):
@@ -48,28 +48,28 @@ class NotForSale(Unavailable):
     """
 
     code = "notforsale"
-    message = _("Товар снят с продажи — удалите его из корзины")
-    short_message = _("Снят с продажи")
+    message = _("No longer on sale: please remove it from your basket")
+    short_message = _("No longer on sale")
     num_available = 0
     is_low = False
     schema_org = SCHEMA_OUT_OF_STOCK
 
     def is_purchase_permitted(self, quantity):
-        return False, _("товар снят с продажи")
+        return False, _("the product is no longer on sale")
 
 
 class NoSalesRecord(Unavailable):
     """No sales stock record (1C sent no offer for the product yet): visible, not sold."""
 
     code = "outofstock"
-    message = _("Нет в продаже")
-    short_message = _("Нет в продаже")
+    message = _("Not on sale")
+    short_message = _("Not on sale")
     num_available = 0
     is_low = False
     schema_org = SCHEMA_OUT_OF_STOCK
 
     def is_purchase_permitted(self, quantity):
-        return False, _("товара нет в продаже")
+        return False, _("the product is not on sale")
 
 
 class SalesStock(Base):
@@ -101,10 +101,10 @@ class SalesStock(Base):
     @property
     def message(self):
         if self.num_available <= 0:
-            return _("Нет в наличии")
+            return _("Out of stock")
         if self.is_low:
-            return _("Осталось всего %(pieces)s") % {"pieces": pieces(self.num_available)}
-        return _("В наличии")
+            return _("Only %(pieces)s left") % {"pieces": pieces(self.num_available)}
+        return _("In stock")
 
     @property
     def short_message(self):
@@ -118,9 +118,9 @@ class SalesStock(Base):
 
     def is_purchase_permitted(self, quantity):
         if self.num_available <= 0:
-            return False, _("товара нет в наличии")
+            return False, _("the product is out of stock")
         if quantity > self.num_available:
-            return False, _("Доступно только %(pieces)s") % {"pieces": pieces(self.num_available)}
+            return False, _("Only %(pieces)s available") % {"pieces": pieces(self.num_available)}
         return True, ""
 
 
@@ -147,17 +147,17 @@ class ParentAvailability(Base):
     @property
     def message(self):
         if not self.num_variants_available:
-            return _("Нет в наличии")
+            return _("Out of stock")
         if self.num_variants_available < len(self.child_policies):
-            return _("В наличии вариантов: %(n)d из %(total)d") % {
+            return _("In stock: %(n)d of %(total)d variants") % {
                 "n": self.num_variants_available,
                 "total": len(self.child_policies),
             }
-        return _("В наличии")
+        return _("In stock")
 
     @property
     def short_message(self):
-        return _("В наличии") if self.num_variants_available else _("Нет в наличии")
+        return _("In stock") if self.num_variants_available else _("Out of stock")
 
     @property
     def schema_org(self):
@@ -166,4 +166,4 @@ class ParentAvailability(Base):
     def is_purchase_permitted(self, quantity):
         if self.num_variants_available:
             return True, ""
-        return False, _("ни одного варианта нет в наличии")
+        return False, _("no variant is in stock")

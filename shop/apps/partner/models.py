@@ -1,1 +1,44 @@
-from oscar.apps.partner.models import * 
+"""
+The shop's partners are 1C's warehouses (``code`` = the warehouse Ид) plus the sales
+partner (see :mod:`shop.apps.partner.strategy`). A manager marks some warehouses as
+pickup points in the admin and gives each the address, opening hours and map link a
+shopper needs: 1C sends none of these, and which warehouses serve customers is the
+shop's decision, so the import never touches these fields.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from oscar.apps.partner.abstract_models import AbstractPartner
+
+
+class PickupPointQuerySet(models.QuerySet):
+    def pickup_points(self):
+        """Warehouses shoppers can collect orders from, in the order the manager set."""
+        return self.filter(is_pickup_point=True).order_by("pickup_position", "name", "code")
+
+
+class Partner(AbstractPartner):
+    is_pickup_point = models.BooleanField(
+        _("Pickup point"),
+        default=False,
+        db_index=True,
+        help_text=_("Customers can collect orders at this warehouse."),
+    )
+    pickup_address = models.CharField(_("Pickup address"), max_length=255, blank=True)
+    pickup_hours = models.CharField(
+        _("Opening hours"), max_length=255, blank=True, help_text=_("For example: Mon–Fri 10:00–20:00")
+    )
+    pickup_map_url = models.URLField(
+        _("Map link"), max_length=500, blank=True, help_text=_("A link to the point on 2GIS, Yandex or Google maps.")
+    )
+    pickup_position = models.PositiveSmallIntegerField(
+        _("Position in the list"), default=0, help_text=_("Points with a smaller number are listed first.")
+    )
+
+    objects = PickupPointQuerySet.as_manager()
+
+    class Meta(AbstractPartner.Meta):
+        app_label = "partner"
+
+
+from oscar.apps.partner.models import *  # noqa: E402,F401,F403

@@ -1,6 +1,8 @@
 from django.db.backends.signals import connection_created
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.urls import path
 from oscar.apps.search import apps
-from oscar.core.loading import get_class
+from oscar.core.loading import get_class, get_model
 
 
 def unicode_lower_for_sqlite(sender, connection, **kwargs):
@@ -16,13 +18,60 @@ def unicode_lower_for_sqlite(sender, connection, **kwargs):
 
 class SearchConfig(apps.SearchConfig):
     """
-    Browsing and search from the database (``views``, ``selectors``) instead of
+    Browsing, filters and search from the database (``views``, ``selectors``) instead of
     Haystack: the simple backend lists no products, and an index would lag behind 1C.
+    The listing rows they read (``models``) are refreshed by the receivers wired here.
     """
 
     name = "shop.apps.search"
+    verbose_name = "Search"
 
     def ready(self):
         # pylint: disable=attribute-defined-outside-init
         self.search_view = get_class("search.views", "SearchView")
+        self.suggest_view = get_class("search.views", "SuggestView")
         connection_created.connect(unicode_lower_for_sqlite, dispatch_uid="shop.search.sqlite_lower")
+        self._connect_receivers()
+
+    def get_urls(self):
+        urlpatterns = [
+            path("", self.search_view.as_view(), name="search"),
+            path("suggest/", self.suggest_view.as_view(), name="suggest"),
+        ]
+        return self.post_process_urls(urlpatterns)
+
+    @staticmethod
+    def _connect_receivers():
+        from oscar.apps.checkout.signals import post_checkout
+
+        from integration_1c.signals import catalogue_changed
+
+        from . import receivers
+
+        Product = get_model("catalogue", "Product")
+        ProductCategory = get_model("catalogue", "ProductCategory")
+        ProductAttributeValue = get_model("catalogue", "ProductAttributeValue")
+        StockRecord = get_model("partner", "StockRecord")
+
+        catalogue_changed.connect(receivers.catalogue_changed, dispatch_uid="shop.search.catalogue_changed")
+        for signal, name in ((post_save, "post_save"), (post_delete, "post_delete")):
+            signal.connect(
+                lambda sender, instance, _name=name, **kw: receivers.product_saved(
+                    sender, instance, signal_name=_name, **kw
+                ),
+                sender=Product,
+                weak=False,
+                dispatch_uid=f"shop.search.product.{name}",
+            )
+            for model in (StockRecord, ProductAttributeValue, ProductCategory):
+                signal.connect(
+                    receivers.product_row_saved,
+                    sender=model,
+                    dispatch_uid=f"shop.search.{model._meta.label_lower}.{name}",
+                )
+        m2m_changed.connect(
+            receivers.product_categories_changed,
+            sender=ProductCategory,
+            dispatch_uid="shop.search.product_categories",
+        )
+        post_checkout.connect(receivers.order_placed, dispatch_uid="shop.search.order_placed")

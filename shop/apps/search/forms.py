@@ -22,23 +22,37 @@ class SearchInput(Input):
 class SearchForm(forms.Form):
     """``q``: the words to search for; ``sort_by``: the order of the products listed."""
 
+    #: Sorts of category pages; search results add relevancy first. No rating sort: the
+    #: shop has no reviews to rate by.
     SORT_BY_CHOICES = [
-        (selectors.RELEVANCY, _("Relevancy")),
-        (selectors.NEWEST, _("Newest")),
-        (selectors.PRICE_LOW_TO_HIGH, _("Price low to high")),
-        (selectors.PRICE_HIGH_TO_LOW, _("Price high to low")),
-        (selectors.TITLE_A_TO_Z, _("Title A to Z")),
-        (selectors.TITLE_Z_TO_A, _("Title Z to A")),
-        (selectors.TOP_RATED, _("Customer rating")),
+        (selectors.POPULAR, _("Popular first")),
+        (selectors.NEWEST, _("New arrivals first")),
+        (selectors.PRICE_LOW_TO_HIGH, _("Cheapest first")),
+        (selectors.PRICE_HIGH_TO_LOW, _("Most expensive first")),
+        (selectors.TITLE_A_TO_Z, _("By name")),
     ]
+    SEARCH_SORT_BY_CHOICES = [(selectors.RELEVANCY, _("Best match first"))] + SORT_BY_CHOICES
 
     q = forms.CharField(
         required=False,
         max_length=200,
         label=_("Search"),
-        widget=SearchInput({"placeholder": _("Search"), "tabindex": "1", "class": "form-control"}),
+        widget=SearchInput(
+            {
+                "placeholder": _("Search"),
+                "tabindex": "1",
+                "class": "form-control",
+                "autocomplete": "off",
+            }
+        ),
     )
     sort_by = forms.ChoiceField(label=_("Sort by"), choices=SORT_BY_CHOICES, required=False)
+
+    def __init__(self, *args, searching=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.searching = searching
+        if searching:
+            self.fields["sort_by"].choices = self.SEARCH_SORT_BY_CHOICES
 
     def query(self):
         """The search words; "" when none or an invalid (too long) query was sent."""
@@ -46,6 +60,14 @@ class SearchForm(forms.Form):
         return (self.cleaned_data.get("q") or "").strip()
 
     def sort_key(self):
-        """The chosen sort key; relevancy when none or an unknown one was sent."""
+        """The chosen sort key; the page's default when none or an unknown one was sent."""
         self.is_valid()
-        return self.cleaned_data.get("sort_by") or selectors.RELEVANCY
+        return self.cleaned_data.get("sort_by") or self.default_sort()
+
+    def default_sort(self):
+        return selectors.RELEVANCY if self.searching else selectors.POPULAR
+
+    def sort_param(self):
+        """``sort_by`` for links, None for the default (the canonical URL carries no default)."""
+        key = self.sort_key()
+        return None if key == self.default_sort() else key

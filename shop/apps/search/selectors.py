@@ -1,51 +1,66 @@
 """
-What the storefront lists: the browse pages, the home page and search, read straight
-from the database.
+What the storefront lists: the browse pages, the home page, search, filters and their
+counts, read from the listing rows (:mod:`.models`) that the import keeps current.
 
-Oscar's own browse pages ask Haystack, whose simple backend lists no products at all,
-and any search index lags behind the 1C import: a product hidden, shown or repriced by
-an exchange would show so only after a re-index. These querysets read Oscar's tables,
-so every change made by 1C or in the dashboard shows on the next page load.
+A listing page costs a fixed number of queries whatever its size: the page of
+documents, its count, the filter counts (one, plus one per filter in use, so that the
+values of a filter in use count as alternatives), the price and number ranges, and the
+page's products with everything their cards need (:func:`for_listing`).
 """
 
+import re
+from difflib import SequenceMatcher
+
+from django.db import connection
 from django.db.models import (
+    BooleanField,
     Case,
+    Count,
     Exists,
     F,
+    FloatField,
     IntegerField,
+    Max,
     Min,
     OuterRef,
     Q,
-    Subquery,
-    TextField,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Lower, Replace
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Lower
 from oscar.core.loading import get_model
 
 from integration_1c import conf
 from shop.apps.partner.prefetch import prefetch_for_strategy
 
+from . import indexing
+from .filters import Facet, FacetValue
+from .models import FilterSetting, ProductDocument, ProductFacet
+
 Product = get_model("catalogue", "Product")
 Category = get_model("catalogue", "Category")
 Option = get_model("catalogue", "Option")
-ProductCategory = get_model("catalogue", "ProductCategory")
-ProductAttributeValue = get_model("catalogue", "ProductAttributeValue")
-StockRecord = get_model("partner", "StockRecord")
+ProductAttribute = get_model("catalogue", "ProductAttribute")
+Partner = get_model("partner", "Partner")
 
-#: Attribute codes (written by the 1C import) whose value identifies a product: a
-#: shopper who types an article or a barcode expects that very product.
-IDENTIFIER_ATTRIBUTES = ("article", "barcode")
-
-# Sort keys offered on listing pages; the same values as Oscar's search form.
+# Sort keys offered on listing pages (the values of Oscar's search form where they exist).
 RELEVANCY = "relevancy"
-TOP_RATED = "rating"
+POPULAR = "popular"
 NEWEST = "newest"
 PRICE_HIGH_TO_LOW = "price-desc"
 PRICE_LOW_TO_HIGH = "price-asc"
 TITLE_A_TO_Z = "title-asc"
-TITLE_Z_TO_A = "title-desc"
+
+#: How close a title word must be to a query word to count as a near miss (pg_trgm word_similarity).
+NEAR_MISS_THRESHOLD = 0.45
+#: Suggestions shown under the search box.
+SUGGESTIONS = 8
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+# -- what may be listed ------------------------------------------------------------------------
 
 
 def browsable_products():
@@ -70,107 +85,410 @@ def top_categories():
     return browsable_categories().filter(depth=1).order_by("path")
 
 
-def products_in_category(category):
-    """
-    Browsable products in ``category`` or in any public category below it. A 1C
-    catalogue puts products in the deepest group, so a shopper opening «Инструменты»
-    expects the products of «Дрели» and every other subgroup too.
-    """
-    in_subtree = ProductCategory.objects.filter(
-        product=OuterRef("pk"),
-        category__path__startswith=category.path,
-        category__is_public=True,
+def subtree_ids(category):
+    """Ids of ``category`` and of its public descendants (a 1C catalogue puts products in the deepest group)."""
+    return list(
+        Category.objects.filter(path__startswith=category.path, is_public=True)
+        .order_by()
+        .values_list("pk", flat=True)
     )
-    return browsable_products().filter(Exists(in_subtree))
 
 
-def search_products(query):
-    """
-    Browsable products matching ``query``: each word of it must occur (in any case, ё
-    and е alike) in the title or the description, or the whole query is the product's article, barcode,
-    code (1C Ид) or UPC, or those of one of its variants. Identifier matches come first.
-    """
-    words = [fold_text(word) for word in query.split()]
-    if not words:
-        return Product.objects.none()
-    products = browsable_products().annotate(
-        _title_folded=_folded("title"), _description_folded=_folded("description")
+def documents():
+    """Every listed product's row (only listed products have one)."""
+    return ProductDocument.objects.all()
+
+
+def in_category(docs, category):
+    """Rows of products in ``category`` or any public category below it."""
+    ids = subtree_ids(category)
+    return docs.filter(
+        product_id__in=ProductFacet.objects.filter(kind=ProductFacet.CATEGORY, key__in_array=ids).values(
+            "product_id"
+        )
     )
-    words_match = Q()
-    for word in words:
-        words_match &= Q(_title_folded__contains=word) | Q(_description_folded__contains=word)
-    identifier_match = _identifier_match(query.strip().lower())
-    return products.filter(words_match | identifier_match).annotate(
-        _identifier_hit=Case(When(identifier_match, then=Value(1)), default=Value(0), output_field=IntegerField())
-    )
+
+
+# -- search ---------------------------------------------------------------------------------------
 
 
 def fold_text(text):
     """Lowercase, with ё read as е: shoppers rarely type ё, 1C titles often have it."""
-    return text.lower().replace("ё", "е")
+    return (text or "").lower().replace("ё", "е")
 
 
-def _folded(field):
-    """``fold_text`` done by the database on ``field``."""
-    return Replace(Lower(field), Value("ё"), Value("е"), output_field=TextField())
+def query_words(query):
+    return _WORD.findall(fold_text(query))
 
 
-def _identifier_match(identifier):
-    """A condition: the product or one of its variants carries ``identifier`` (lowercase)."""
-    own_or_variant = Q(product=OuterRef("pk")) | Q(product__parent=OuterRef("pk"))
-    attribute_hit = (
-        ProductAttributeValue.objects.filter(own_or_variant, attribute__code__in=IDENTIFIER_ATTRIBUTES)
-        .annotate(_value_lower=Lower("value_text"))
-        .filter(_value_lower=identifier)
+def identifier_hits(query):
+    """Listed products whose article, barcode, 1C code or UPC (or a variant's) is exactly ``query``."""
+    identifier = (query or "").strip().lower()
+    if not identifier:
+        return []
+    return list(
+        ProductFacet.objects.filter(kind=ProductFacet.IDENTIFIER, key=0, value=identifier[:255])
+        .order_by()
+        .values_list("product_id", flat=True)[:1000]
     )
-    variant_hit = (
-        Product.objects.filter(parent=OuterRef("pk"))
-        .annotate(_code_lower=Lower("code"), _upc_lower=Lower("upc"))
-        .filter(Q(_code_lower=identifier) | Q(_upc_lower=identifier))
-    )
-    own_hit = Q(
-        pk__in=Product.objects.annotate(_code_lower=Lower("code"), _upc_lower=Lower("upc"))
-        .filter(Q(_code_lower=identifier) | Q(_upc_lower=identifier))
-        .values("pk")
-    )
-    return own_hit | Exists(attribute_hit) | Exists(variant_hit)
 
 
-def sort_products(products, sort_by):
+def search(docs, query):
     """
-    Order ``products`` by one of the sort keys. Relevancy puts identifier matches of a
-    search first and is otherwise "newest first"; every order ends on the primary key
-    so that pages never repeat or skip a product.
+    Rows matching ``query``, annotated for relevancy: each word in any of its forms
+    («дрели» finds «Дрель»), in the title or in the rest of the search text; or the whole
+    query is an identifier; or — when that finds nothing — titles with a word close to
+    the query's (a near miss: «дрэль»). Titles rank above descriptions.
+    """
+    words = query_words(query)
+    hits = identifier_hits(query)
+    if not words and not hits:
+        return docs.none()
+    if connection.vendor == "postgresql":
+        matched = _search_postgresql(docs, words, hits)
+    else:
+        matched = _search_stems(docs, words, hits)
+    if words and not matched.exists():
+        return near_misses(docs, words)
+    return matched
+
+
+def _tsquery(words, prefix=False):
+    """A ``to_tsquery`` text: the words ANDed (safe: only word characters), the last as a prefix when asked."""
+    parts = [word for word in words if word]
+    if prefix and parts:
+        parts[-1] = parts[-1] + ":*"
+    return " & ".join(parts)
+
+
+def _id_hit(hits):
+    """1 for an identifier match, else 0 (a constant when there is none)."""
+    if not hits:
+        return Value(0, output_field=IntegerField())
+    return Case(When(product_id__in=hits, then=Value(1)), default=Value(0), output_field=IntegerField())
+
+
+def _search_postgresql(docs, words, hits, prefix=False):
+    tsquery = _tsquery(words, prefix)
+    id_hit = _id_hit(hits)
+    if not tsquery:
+        return docs.filter(product_id__in=hits).annotate(_id_hit=id_hit, _rank=Value(0.0, output_field=FloatField()))
+    match = RawSQL(
+        "search_vector @@ to_tsquery('russian'::regconfig, %s)",
+        [tsquery],
+        output_field=BooleanField(),
+    )
+    rank = RawSQL(
+        "ts_rank(search_vector, to_tsquery('russian'::regconfig, %s))",
+        [tsquery],
+        output_field=FloatField(),
+    )
+    condition = Q(_match=True)
+    if hits:
+        condition |= Q(product_id__in=hits)
+    return docs.annotate(_match=match).filter(condition).annotate(_id_hit=id_hit, _rank=rank)
+
+
+def _search_stems(docs, words, hits, prefix=False):
+    """The SQLite search: every word's stem must start a stem of the title or of the text."""
+    id_hit = _id_hit(hits)
+    words_match = Q()
+    title_score = Value(0.0, output_field=FloatField())
+    for index, word in enumerate(words):
+        last = prefix and index == len(words) - 1
+        needle = " " + (word if last else indexing.stem(word))
+        words_match &= Q(title_stems__contains=needle) | Q(text_stems__contains=needle)
+        title_score = title_score + Case(
+            When(title_stems__contains=needle, then=Value(1.0)), default=Value(0.1), output_field=FloatField()
+        )
+    condition = words_match if words else Q(pk__in=[])
+    if hits:
+        condition |= Q(product_id__in=hits)
+    return docs.filter(condition).annotate(_id_hit=id_hit, _rank=title_score)
+
+
+def near_misses(docs, words):
+    """Rows whose title has a word close to the query's words (trigrams on PostgreSQL)."""
+    text = " ".join(words)
+    if connection.vendor == "postgresql":
+        similarity = RawSQL(
+            "word_similarity(%s, lower(title))", [text], output_field=FloatField()
+        )
+        close = RawSQL(
+            "%s <%% lower(title)", [text], output_field=BooleanField()
+        )
+        return (
+            docs.annotate(_close=close)
+            .filter(_close=True)
+            .annotate(_rank=similarity, _id_hit=Value(0, output_field=IntegerField()))
+            .filter(_rank__gte=NEAR_MISS_THRESHOLD)
+        )
+    # The embedded demo has a few hundred products: compare in Python.
+    scores = {}
+    for pk, title in docs.values_list("product_id", "title")[:5000]:
+        title_words = query_words(title)
+        score = min(
+            (max((SequenceMatcher(None, word, other).ratio() for other in title_words), default=0) for word in words),
+            default=0,
+        )
+        if score >= 0.75:
+            scores[pk] = score
+    whens = [When(product_id=pk, then=Value(score)) for pk, score in scores.items()]
+    return docs.filter(product_id__in=list(scores)).annotate(
+        _rank=Case(*whens, default=Value(0.0), output_field=FloatField()) if whens else Value(0.0),
+        _id_hit=Value(0, output_field=IntegerField()),
+    )
+
+
+def suggestions(query, limit=SUGGESTIONS):
+    """
+    What the search box offers while a shopper types: products whose title words start
+    like the typed ones (the last word may be unfinished), best first, and matching categories.
+    """
+    words = query_words(query)
+    hits = identifier_hits(query)
+    docs = documents()
+    if connection.vendor == "postgresql":
+        matched = _search_postgresql(docs, words, hits, prefix=True)
+    else:
+        matched = _search_stems(docs, words, hits, prefix=True)
+    rows = list(
+        sort_documents(matched, RELEVANCY).values(
+            "product_id", "title", "price"
+        )[:limit]
+    )
+    slugs = dict(Product.objects.filter(pk__in=[row["product_id"] for row in rows]).values_list("pk", "slug"))
+    for row in rows:
+        row["slug"] = slugs.get(row["product_id"], "")
+    categories = []
+    if words:
+        condition = Q()
+        for word in words:
+            condition &= Q(name__icontains=word)
+        categories = list(browsable_categories().filter(condition).order_by("depth", "path")[:3])
+    return rows, categories
+
+
+# -- filters and counts ---------------------------------------------------------------------------
+
+
+def apply_filters(docs, filters, skip=None):
+    """
+    ``docs`` narrowed by ``filters``; ``skip`` (``"wh"`` or an attribute id) leaves one
+    filter out, to count that filter's own values as alternatives.
+    """
+    if filters.price_min is not None:
+        docs = docs.filter(price__gte=filters.price_min)
+    if filters.price_max is not None:
+        docs = docs.filter(price__lte=filters.price_max)
+    if filters.in_stock:
+        docs = docs.filter(in_stock=True)
+    if filters.warehouses and skip != "wh":
+        docs = docs.filter(
+            product_id__in=ProductFacet.objects.filter(
+                kind=ProductFacet.WAREHOUSE, key__in=filters.warehouses
+            ).values("product_id")
+        )
+    for attribute_id, values in filters.values.items():
+        if attribute_id == skip:
+            continue
+        docs = docs.filter(
+            product_id__in=ProductFacet.objects.filter(
+                kind=ProductFacet.VALUE, key=attribute_id, value__in=values
+            ).values("product_id")
+        )
+    for attribute_id, (low, high) in filters.ranges.items():
+        numbers = ProductFacet.objects.filter(kind=ProductFacet.NUMBER, key=attribute_id)
+        if low is not None:
+            numbers = numbers.filter(number__gte=low)
+        if high is not None:
+            numbers = numbers.filter(number__lte=high)
+        docs = docs.filter(product_id__in=numbers.values("product_id"))
+    return docs
+
+
+def filter_attributes():
+    """attribute id -> (name, type, position) of the attributes a manager made filters."""
+    return {
+        row["attribute_id"]: (row["attribute__name"], row["attribute__type"], row["position"])
+        for row in FilterSetting.objects.filter(is_filterable=True).values(
+            "attribute_id", "attribute__name", "attribute__type", "position"
+        )
+    }
+
+
+def _value_counts(docs, kind, keys):
+    """``(key, value) -> number of rows`` of ``docs`` for facets of ``kind`` and ``keys``."""
+    if not keys:
+        return {}
+    rows = (
+        ProductFacet.objects.filter(kind=kind, key__in_array=list(keys), product_id__in=docs.values("product_id"))
+        .order_by()
+        .values("key", "value")
+        .annotate(n=Count("id"))
+    )
+    return {(row["key"], row["value"]): row["n"] for row in rows}
+
+
+def facets(base, filters):
+    """
+    The filter panel for the rows ``base`` (a category's or a search's, before the
+    shopper's filters): price range, warehouses and every filterable attribute with the
+    number of products each value would show — counted with the other filters applied,
+    so that the values of one filter stay alternatives.
+    """
+    attributes = filter_attributes()
+    value_keys = [pk for pk, (_, kind, _) in attributes.items() if kind != ProductAttribute.FLOAT]
+    number_keys = [pk for pk, (_, kind, _) in attributes.items() if kind in (ProductAttribute.FLOAT, ProductAttribute.INTEGER)]
+    filtered = apply_filters(base, filters)
+
+    counts = _value_counts(filtered, ProductFacet.VALUE, value_keys)
+    warehouse_counts = {
+        key: n
+        for (key, _), n in _value_counts(
+            filtered if not filters.warehouses else apply_filters(base, filters, skip="wh"),
+            ProductFacet.WAREHOUSE,
+            _warehouse_ids(),
+        ).items()
+    }
+    for attribute_id in filters.values:
+        if attribute_id in attributes:
+            own = _value_counts(apply_filters(base, filters, skip=attribute_id), ProductFacet.VALUE, [attribute_id])
+            counts = {key: n for key, n in counts.items() if key[0] != attribute_id}
+            counts.update(own)
+
+    panel = []
+    by_attribute = {}
+    for (attribute_id, value), n in counts.items():
+        by_attribute.setdefault(attribute_id, {})[value] = n
+    for attribute_id, chosen in filters.values.items():
+        for value in chosen:  # a chosen value stays visible even when nothing has it now
+            by_attribute.setdefault(attribute_id, {}).setdefault(value, 0)
+    for attribute_id, values in by_attribute.items():
+        if attribute_id not in attributes:
+            continue
+        name, _, position = attributes[attribute_id]
+        chosen = set(filters.values.get(attribute_id, ()))
+        if len(values) < 2 and not chosen:
+            continue  # one value for every product filters nothing
+        param = f"f{attribute_id}"
+        facet = Facet(key=attribute_id, name=name, kind="values", param=param)
+        facet.values = [
+            FacetValue(value=value, count=n, selected=value in chosen, param=param, param_value=value)
+            for value, n in sorted(values.items(), key=lambda item: natural_key(item[0]))
+        ]
+        panel.append((position, name, facet))
+
+    if number_keys:
+        for row in (
+            ProductFacet.objects.filter(
+                kind=ProductFacet.NUMBER, key__in_array=number_keys, product_id__in=base.values("product_id")
+            )
+            .order_by()
+            .values("key")
+            .annotate(low=Min("number"), high=Max("number"))
+        ):
+            if row["low"] is None or row["low"] == row["high"]:
+                continue
+            name, _, position = attributes[row["key"]]
+            chosen_low, chosen_high = filters.ranges.get(row["key"], (None, None))
+            facet = Facet(
+                key=row["key"],
+                name=name,
+                kind="range",
+                param=f"n{row['key']}",
+                low=row["low"],
+                high=row["high"],
+                chosen_low=chosen_low,
+                chosen_high=chosen_high,
+            )
+            panel.append((position, name, facet))
+    panel.sort(key=lambda item: (item[0], item[1]))
+
+    warehouses = []
+    if warehouse_counts or filters.warehouses:
+        names = dict(Partner.objects.filter(pk__in=set(warehouse_counts) | set(filters.warehouses)).values_list("pk", "name"))
+        for pk in sorted(names, key=lambda pk: names[pk]):
+            warehouses.append(
+                FacetValue(
+                    value=names[pk],
+                    count=warehouse_counts.get(pk, 0),
+                    selected=pk in filters.warehouses,
+                    param="wh",
+                    param_value=str(pk),
+                )
+            )
+        if len(warehouses) < 2 and not filters.warehouses:
+            warehouses = []
+
+    prices = base.aggregate(low=Min("price"), high=Max("price"))
+    in_stock_count = filtered.filter(in_stock=True).count() if not filters.in_stock else None
+    return {
+        "attributes": [facet for _, _, facet in panel],
+        "warehouses": warehouses,
+        "price_low": prices["low"],
+        "price_high": prices["high"],
+        "in_stock_count": in_stock_count,
+    }
+
+
+def _warehouse_ids():
+    """Partners holding 1C stock: every partner but the one the shop sells from."""
+    return list(
+        Partner.objects.exclude(code=conf.get("ONEC_SALES_PARTNER_CODE")).order_by().values_list("pk", flat=True)
+    )
+
+
+_SIZES = ["XXXS", "XXS", "XS", "S", "M", "L", "XL", "XXL", "2XL", "XXXL", "3XL", "4XL", "5XL"]
+_SIZE_ORDER = {size: index for index, size in enumerate(_SIZES)}
+_NUMBER_START = re.compile(r"^\s*(\d+(?:[.,]\d+)?)")
+
+
+def natural_key(value):
+    """Order values as a shopper reads them: S M L XL; 39 40 41; 128 ГБ before 256 ГБ; else alphabetically."""
+    text = (value or "").strip()
+    upper = text.upper()
+    if upper in _SIZE_ORDER:
+        return (0, _SIZE_ORDER[upper], "")
+    match = _NUMBER_START.match(text)
+    if match:
+        return (1, float(match.group(1).replace(",", ".")), text.casefold())
+    return (2, 0, text.casefold())
+
+
+# -- order and page -------------------------------------------------------------------------------
+
+
+def sort_documents(docs, sort_by):
+    """
+    Order rows by a sort key. Relevancy (searches only) puts identifier matches first,
+    then the best-ranked; every order ends on the product id so that pages never repeat
+    or skip a product.
     """
     if sort_by == PRICE_LOW_TO_HIGH:
-        return _with_selling_price(products).order_by(F("_selling_price").asc(nulls_last=True), "-pk")
+        return docs.order_by(F("price").asc(nulls_last=True), "-product_id")
     if sort_by == PRICE_HIGH_TO_LOW:
-        return _with_selling_price(products).order_by(F("_selling_price").desc(nulls_last=True), "-pk")
+        return docs.order_by(F("price").desc(nulls_last=True), "-product_id")
     if sort_by == TITLE_A_TO_Z:
-        return products.order_by(Lower("title"), "pk")
-    if sort_by == TITLE_Z_TO_A:
-        return products.order_by(Lower("title").desc(), "-pk")
-    if sort_by == TOP_RATED:
-        return products.order_by(F("rating").desc(nulls_last=True), "-date_created", "-pk")
-    if sort_by == RELEVANCY and "_identifier_hit" in products.query.annotations:
-        return products.order_by("-_identifier_hit", "-date_created", "-pk")
-    return products.order_by("-date_created", "-pk")
+        return docs.order_by(Lower("title"), "product_id")
+    if sort_by == POPULAR:
+        return docs.order_by("-popularity", "-date_created", "-product_id")
+    if sort_by == RELEVANCY:
+        # Constant annotations (no identifier hit, no rank) cannot be ordered by.
+        relevance = [
+            f"-{name}"
+            for name in ("_id_hit", "_rank")
+            if name in docs.query.annotations and not isinstance(docs.query.annotations[name], Value)
+        ]
+        if relevance:
+            return docs.order_by(*relevance, "-popularity", "-date_created", "-product_id")
+    return docs.order_by("-date_created", "-product_id")
 
 
-def _with_selling_price(products):
-    """
-    Annotate the price shoppers pay: the one on the sales stock record (partner
-    ``ONEC_SALES_PARTNER_CODE``), for a parent the lowest of its public variants'.
-    """
-    sales = StockRecord.objects.filter(partner__code=conf.get("ONEC_SALES_PARTNER_CODE"))
-    own_price = sales.filter(product=OuterRef("pk")).values("price")[:1]
-    variant_price = (
-        sales.filter(product__parent=OuterRef("pk"), product__is_public=True)
-        .values("product__parent")
-        .annotate(lowest=Min("price"))
-        .values("lowest")[:1]
-    )
-    return products.annotate(_selling_price=Coalesce(Subquery(own_price), Subquery(variant_price)))
+def products_for(product_ids):
+    """The products of ``product_ids``, in that order, ready to render as cards."""
+    by_id = {product.pk: product for product in for_listing(Product.objects.filter(pk__in=list(product_ids)))}
+    return [by_id[pk] for pk in product_ids if pk in by_id]
 
 
 def for_listing(products):
@@ -189,5 +507,6 @@ def for_listing(products):
 
 
 def newest_products(limit):
-    """The ``limit`` most recently added browsable products, ready to render as cards."""
-    return list(for_listing(sort_products(browsable_products(), NEWEST))[:limit])
+    """The ``limit`` most recently added listed products, ready to render as cards."""
+    ids = list(sort_documents(documents(), NEWEST).values_list("product_id", flat=True)[:limit])
+    return products_for(ids)

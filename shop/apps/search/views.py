@@ -1,22 +1,29 @@
 """
-The storefront's listing pages, read from the database (see ``selectors``).
+The storefront's listing pages, read from the listing rows (see ``selectors``).
 
 They replace Oscar's Haystack views under the same names, so Oscar's catalogue app
 (``get_class("search.views", "CatalogueView")``) and URLs pick them up unchanged.
+Filters live in the query string (``filters.ListingFilters``): a filtered page is
+shareable, names its unfiltered page as canonical and asks search engines not to index it.
 """
 
-from urllib.parse import unquote, urlencode
+from urllib.parse import unquote
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpResponsePermanentRedirect
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.http import Http404, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from django.views.generic import ListView, TemplateView
+from django.views import View
+from django.views.generic import TemplateView
 from oscar.apps.search.signals import user_search
 from oscar.core.loading import get_class, get_model
+from oscar.templatetags.currency_filters import currency
 
 from . import selectors
+from .filters import ListingFilters
 
 SearchForm = get_class("search.forms", "SearchForm")
 Category = get_model("catalogue", "Category")
@@ -36,18 +43,20 @@ class HomeView(TemplateView):
         return context
 
 
-class ProductListView(ListView):
+class ProductListView(TemplateView):
     """
-    A paginated list of product cards (``OSCAR_PRODUCTS_PER_PAGE`` a page) in the
-    order chosen with ``?sort_by=``. Subclasses say which products.
+    A page of product cards (``OSCAR_PRODUCTS_PER_PAGE``) in the order chosen with
+    ``?sort_by=``, narrowed by the filters of the query string, with the filter panel
+    and its counts. Subclasses say which rows (:meth:`get_documents`).
     """
 
-    context_object_name = "products"
     paginate_by = settings.OSCAR_PRODUCTS_PER_PAGE
+    searching = False
 
     def get(self, request, *args, **kwargs):
         # pylint: disable=attribute-defined-outside-init
-        self.form = SearchForm(request.GET)
+        self.form = SearchForm(request.GET, searching=self.searching)
+        self.filters = ListingFilters.from_querydict(request.GET)
         try:
             return super().get(request, *args, **kwargs)
         except Http404:
@@ -56,32 +65,66 @@ class ProductListView(ListView):
             messages.error(request, _("The given page number was invalid."))
             return redirect(self.first_page_url())
 
-    def get_products(self):
+    def get_documents(self):
         raise NotImplementedError
+
+    def base_url(self):
+        raise NotImplementedError
+
+    def canonical_params(self):
+        """Query parameters that make the page what it is (``q`` for a search)."""
+        return {}
 
     def first_page_url(self):
-        raise NotImplementedError
+        query = self.filters.querystring(**self.canonical_params(), sort_by=self.form.sort_param())
+        return f"{self.base_url()}?{query}" if query else self.base_url()
 
-    def get_queryset(self):
-        products = selectors.sort_products(self.get_products(), self.form.sort_key())
-        return selectors.for_listing(products)
+    def paginate(self, docs):
+        paginator = Paginator(docs, self.paginate_by)
+        number = self.request.GET.get("page") or 1
+        try:
+            return paginator, paginator.page(number)
+        except (EmptyPage, PageNotAnInteger) as error:
+            raise Http404 from error
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["form"] = self.form
-        context["page"] = context["page_obj"]
+        base = self.get_documents()
+        docs = selectors.sort_documents(selectors.apply_filters(base, self.filters), self.form.sort_key())
+        paginator, page = self.paginate(docs.values_list("product_id", flat=True))
+        page.object_list = selectors.products_for(list(page.object_list))
+        page_params = self.filters.querystring(**self.canonical_params(), sort_by=self.form.sort_param())
+        context.update(
+            form=self.form,
+            filters=self.filters,
+            facets=selectors.facets(base, self.filters) if paginator.count or self.filters.active else None,
+            paginator=paginator,
+            page_obj=page,
+            page=page,
+            is_paginated=paginator.num_pages > 1,
+            page_range=list(paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)),
+            products=page.object_list,
+            # The canonical page: its unfiltered first page (filtered pages are noindex).
+            canonical_url=self.request.build_absolute_uri(self.canonical_path()),
+            noindex=self.filters.active or page.number > 1 or self.searching,
+            page_params=page_params,
+            base_url=self.base_url(),
+        )
         return context
+
+    def canonical_path(self):
+        return self.base_url()
 
 
 class CatalogueView(ProductListView):
-    """Every browsable product of the shop."""
+    """Every listed product of the shop."""
 
     template_name = "oscar/catalogue/browse.html"
 
-    def get_products(self):
-        return selectors.browsable_products()
+    def get_documents(self):
+        return selectors.documents()
 
-    def first_page_url(self):
+    def base_url(self):
         return self.request.path
 
     def get_context_data(self, **kwargs):
@@ -104,17 +147,18 @@ class ProductCategoryView(ProductListView):
             raise Http404()
         expected_path = self.category.get_absolute_url()
         if self.enforce_paths and unquote(expected_path) != unquote(request.path):
-            return HttpResponsePermanentRedirect(expected_path)
+            query = request.META.get("QUERY_STRING")
+            return HttpResponsePermanentRedirect(f"{expected_path}?{query}" if query else expected_path)
         return super().get(request, *args, **kwargs)
 
     def is_viewable(self, category, request):
         """Hidden categories (and those under a hidden one) are shown to staff only, to check their layout."""
         return (category.is_public and category.ancestors_are_public) or request.user.is_staff
 
-    def get_products(self):
-        return selectors.products_in_category(self.category)
+    def get_documents(self):
+        return selectors.in_category(selectors.documents(), self.category)
 
-    def first_page_url(self):
+    def base_url(self):
         return self.category.get_absolute_url()
 
     def get_context_data(self, **kwargs):
@@ -126,25 +170,68 @@ class ProductCategoryView(ProductListView):
 
 
 class SearchView(ProductListView):
-    """``/search/?q=…``: products by words of their title or description, or by article/barcode/code."""
+    """``/search/?q=…``: products by any form of the words of their title or description, or by article/barcode/code."""
 
     template_name = "oscar/search/results.html"
-    context_object_name = "results"
+    searching = True
 
     def dispatch(self, request, *args, **kwargs):
         # Oscar's analytics app records the searches of signed-in shoppers.
-        user_search.send(
-            sender=self, session=request.session, user=request.user, query=request.GET.get("q", "")
-        )
+        user_search.send(sender=self, session=request.session, user=request.user, query=request.GET.get("q", ""))
         return super().dispatch(request, *args, **kwargs)
 
-    def get_products(self):
-        return selectors.search_products(self.form.query())
+    def get_documents(self):
+        return selectors.search(selectors.documents(), self.form.query())
 
-    def first_page_url(self):
-        return "%s?%s" % (self.request.path, urlencode({"q": self.form.query()}))
+    def base_url(self):
+        return self.request.path
+
+    def canonical_params(self):
+        return {"q": self.form.query()}
+
+    def canonical_path(self):
+        query = self.filters.__class__().querystring(q=self.form.query())
+        return f"{self.request.path}?{query}"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["query"] = self.form.query()
+        context["results"] = context["products"]
         return context
+
+
+class SuggestView(View):
+    """
+    ``/search/suggest/?q=дре``: what the search box offers while a shopper types, as
+    JSON — products (title, link, price) and categories. Read by ``search/js/suggest.js``.
+    """
+
+    min_length = 2
+
+    def get(self, request):
+        query = (request.GET.get("q") or "").strip()[:100]
+        if len(query) < self.min_length:
+            return JsonResponse({"query": query, "products": [], "categories": []})
+        rows, categories = selectors.suggestions(query)
+        products = [
+            {
+                "title": row["title"],
+                "url": reverse("catalogue:detail", kwargs={"product_slug": row["slug"], "pk": row["product_id"]}),
+                "price": currency(row["price"]) if row["price"] is not None else "",
+            }
+            for row in rows
+            if row["slug"]
+        ]
+        response = JsonResponse(
+            {
+                "query": query,
+                "products": products,
+                "categories": [
+                    {"name": category.name, "url": category.get_absolute_url()} for category in categories
+                ],
+                "all_url": f"{reverse('search:search')}?{ListingFilters().querystring(q=query)}",
+                "all_label": str(_("All results")),
+            }
+        )
+        response["Cache-Control"] = "max-age=60"
+        return response

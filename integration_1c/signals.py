@@ -1,0 +1,20 @@
+"""
+Signals the 1C exchange sends to the rest of the shop.
+
+``catalogue_changed`` is sent once per catalogue or offers file, inside the file's
+transaction, after everything was written: receivers that keep data derived from the
+catalogue (the storefront's listing rows, ``shop.apps.search``) refresh it in the same
+transaction, so a shopper never sees a half-applied file, and a file that fails leaves
+them as they were. Arguments:
+
+* ``since`` — the moment the file's import started: the products, variants and stock
+  records the file wrote carry a ``date_updated`` at or after it (the bulk writes stamp
+  every row they insert or change), so a receiver finds them with an indexed query and
+  the import keeps no list of ids in memory;
+* ``kind`` — the file's kind (``classifier``, ``catalogue``, ``offers``, ``offers_changes``);
+* ``full`` — True for a full package (СодержитТолькоИзменения="false").
+"""
+
+from django.dispatch import Signal
+
+catalogue_changed = Signal()

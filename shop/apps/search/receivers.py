@@ -1,0 +1,54 @@
+"""
+What keeps the listing rows current (wired in ``apps.py``).
+
+The 1C import writes in bulk (no model signals) and says what it wrote with
+``integration_1c.signals.catalogue_changed``, once per file; a product saved one at a
+time — in the dashboard, the admin, or a test factory — sends Django's model signals;
+a placed order changes availability and popularity.
+"""
+
+from . import indexing
+
+
+def catalogue_changed(sender, since, **kwargs):
+    """A 1C file was applied: refresh what it wrote, in its transaction."""
+    indexing.refresh_changed_since(since)
+
+
+def product_saved(sender, instance, **kwargs):
+    """A product saved or deleted on its own: its row (a variant's: its parent's)."""
+    if kwargs.get("raw"):
+        return
+    product_ids = {instance.pk}
+    if getattr(instance, "parent_id", None):
+        product_ids.add(instance.parent_id)
+    if kwargs.get("signal_name") == "post_delete":
+        product_ids.discard(instance.pk)
+    indexing.refresh_products(product_ids)
+
+
+def product_row_saved(sender, instance, **kwargs):
+    """A stock record, attribute value or category link saved or deleted: its product's row."""
+    if kwargs.get("raw") or not instance.product_id:
+        return
+    indexing.refresh_products([instance.product_id])
+
+
+def product_categories_changed(sender, instance, action, pk_set, model, **kwargs):
+    """``product.categories.add(…)`` and the like (ProductCategory's m2m_changed)."""
+    if not action.startswith("post_"):
+        return
+    from oscar.core.loading import get_model
+
+    Product = get_model("catalogue", "Product")
+    if isinstance(instance, Product):
+        indexing.refresh_products([instance.pk])
+    elif pk_set:
+        indexing.refresh_products(pk_set)
+
+
+def order_placed(sender, order, **kwargs):
+    """An order allocated stock and counts as purchases: the rows of its products."""
+    product_ids = [pk for pk in order.lines.values_list("product_id", flat=True) if pk]
+    if product_ids:
+        indexing.refresh_products(product_ids)

@@ -1,0 +1,169 @@
+"""
+Template tags of the storefront's frame (header, menu, footer) and of price display.
+
+    {% load storefront_tags %}
+    {% shop_contacts as shop %}           name, logo, phone (+ tel: link), address, hours, e-mail
+    {% menu_categories as categories %}   the first level of the catalogue, for the menu
+    {% site_offers_exist as has_offers %} whether the «Акции» page has anything to show
+    {{ price|discount_percent }}          «−17%» of a price with an old price
+"""
+
+from dataclasses import dataclass
+
+from django import template
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+
+@dataclass(frozen=True)
+class ShopContacts:
+    """The shop's identity as the header and the footer show it."""
+
+    name: str
+    tagline: str = ""
+    logo: str = ""
+    phone: str = ""
+    address: str = ""
+    hours: str = ""
+    email: str = ""
+
+    @property
+    def phone_href(self):
+        """``tel:+77272000000`` for a phone written any way («+7 (727) 200-00-00»)."""
+        from shop.identity import ShopIdentity
+
+        return ShopIdentity(self.name, "", self.phone, "", "", "").phone_href
+
+
+def _identity_value(identity, key):
+    """A value of the ``shop_identity`` context (an object or a mapping), "" when missing."""
+    if identity is None:
+        return ""
+    if isinstance(identity, dict):
+        value = identity.get(key, "")
+    else:
+        value = getattr(identity, key, "")
+    if hasattr(value, "url"):  # an image field
+        try:
+            value = value.url
+        except ValueError:
+            value = ""
+    return str(value or "").strip()
+
+
+@register.simple_tag(takes_context=True)
+def shop_contacts(context):
+    """
+    The shop's identity from ``shop_identity`` (the context processor over the settings
+    editable in the admin), falling back on Oscar's shop name, so the frame of every page
+    (the 404 page included) always has a name to show.
+    """
+    identity = context.get("shop_identity")
+    name = _identity_value(identity, "name") or context.get("shop_name") or settings.OSCAR_SHOP_NAME
+    return ShopContacts(
+        name=name,
+        tagline=_identity_value(identity, "tagline") or context.get("shop_tagline") or "",
+        logo=_identity_value(identity, "logo_url"),
+        phone=_identity_value(identity, "phone"),
+        address=_identity_value(identity, "address"),
+        hours=_identity_value(identity, "hours"),
+        email=_identity_value(identity, "email"),
+    )
+
+
+@register.simple_tag
+def menu_categories():
+    """The public first-level categories (1C's top groups), in 1C's order: one query."""
+    from shop.apps.search import selectors
+
+    return list(selectors.top_categories())
+
+
+@register.simple_tag
+def site_offers_exist():
+    """
+    Whether Oscar's offers page would list anything: the menu links to it only then,
+    never to an empty page.
+    """
+    from oscar.core.loading import get_model
+
+    ConditionalOffer = get_model("offer", "ConditionalOffer")
+    return ConditionalOffer.active.filter(offer_type=ConditionalOffer.SITE).exists()
+
+
+@register.filter
+def discount_percent(price):
+    """
+    The discount of a price with an old (crossed-out) price, in whole per cent, as a
+    shop writes it: «−17%». "" when there is no old price or no discount to speak of.
+    """
+    old = getattr(price, "old_price", None)
+    amount = getattr(price, "incl_tax", None)
+    if not old or amount is None or old <= amount:
+        return ""
+    percent = int(round((1 - amount / old) * 100))
+    if percent < 1:
+        return ""
+    return _("−%(percent)d%%") % {"percent": percent}
+
+
+@register.simple_tag
+def related_products(product, limit=8):
+    """
+    Products to show under a product: those a manager recommended first, then others of
+    the product's own category (1C's group), newest first, ready to render as cards.
+    """
+    from oscar.core.loading import get_model
+
+    from shop.apps.search import selectors
+
+    Product = get_model("catalogue", "Product")
+    base = product.parent if product.is_child else product
+    chosen = list(
+        base.recommended_products.filter(is_public=True, parent__isnull=True).values_list("pk", flat=True)[:limit]
+    )
+    if len(chosen) < limit:
+        category = base.get_categories().order_by("-depth").first()
+        if category is not None:
+            chosen += list(
+                selectors.browsable_products()
+                .filter(categories=category)
+                .exclude(pk__in=[base.pk, *chosen])
+                .order_by("-date_created", "-pk")
+                .values_list("pk", flat=True)[: limit - len(chosen)]
+            )
+    if not chosen:
+        return []
+    by_pk = {p.pk: p for p in selectors.for_listing(Product.objects.filter(pk__in=chosen))}
+    return [by_pk[pk] for pk in chosen if pk in by_pk]
+
+
+@register.simple_tag
+def in_stock_products(limit=8, exclude=()):
+    """
+    Products a shopper can buy right now (the sales stock record has some available, for
+    a parent: some variant's), the most recently updated by 1C first, ready to render as
+    cards; ``exclude``: products already on the page.
+    """
+    from django.db.models import Exists, F, OuterRef, Q
+    from oscar.core.loading import get_model
+
+    from shop.apps.partner import selectors as partner_selectors
+    from shop.apps.search import selectors
+
+    StockRecord = get_model("partner", "StockRecord")
+    sales_partner = partner_selectors.sales_partner_id()
+    if sales_partner is None:
+        return []
+    available = StockRecord.objects.filter(partner_id=sales_partner, num_in_stock__gt=F("num_allocated"))
+    own = available.filter(product=OuterRef("pk"))
+    variant = available.filter(product__parent=OuterRef("pk"), product__is_public=True)
+    products = (
+        selectors.browsable_products()
+        .filter(Q(Exists(own)) | Q(Exists(variant)))
+        .exclude(pk__in=[getattr(p, "pk", p) for p in exclude])
+        .order_by("-date_updated", "-pk")
+    )
+    return list(selectors.for_listing(products)[:limit])
