@@ -15,3 +15,10 @@ for model_name, plural in (
     get_model("wishlists", model_name)._meta.verbose_name_plural = plural
 
 get_model("order", "Order")._meta.get_field("date_placed").verbose_name = _("Date placed")
+
+# The search app's name is plain text (Oscar's app configs do the same): make it translatable.
+from django.apps import apps  # noqa: E402
+
+if apps.is_installed("shop.apps.search"):
+    apps.get_app_config("search").verbose_name = _("Search")
+get_model("order", "Order")._meta.get_field("shipping_code").verbose_name = _("Delivery method")

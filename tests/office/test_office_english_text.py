@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 ALLOWED = {
     "django", "oscar", "english", "kzt", "xml", "zip", "json", "id", "ip", "email", "e-mail", "utf",
     "manager", "example", "com", "obmen", "pokupatel", "admin", "catalog", "office", "import", "offers",
-    "commerceml", "jpeg", "png", "svg", "pdf", "csv", "http", "https", "www", "sku",
+    "commerceml", "free-shipping", "jpeg", "png", "svg", "pdf", "csv", "http", "https", "www", "sku",
 }  # fmt: skip
 
 WORD = re.compile(r"(?<![\w@./:-])[A-Za-z][A-Za-z'-]{2,}(?![\w@.-])")
