@@ -89,11 +89,11 @@ INSTALLED_APPS = [
     "shop.apps.search.apps.SearchConfig",
     "oscar.apps.voucher.apps.VoucherConfig",
     "oscar.apps.wishlists.apps.WishlistsConfig",
-    "oscar.apps.dashboard.apps.DashboardConfig",
+    "shop.apps.dashboard.apps.DashboardConfig",
     "oscar.apps.dashboard.reports.apps.ReportsDashboardConfig",
     "oscar.apps.dashboard.users.apps.UsersDashboardConfig",
-    "shop.apps.dashboard.orders.apps.OrdersDashboardConfig",
-    "shop.apps.dashboard.catalogue.apps.CatalogueDashboardConfig",
+    "oscar.apps.dashboard.orders.apps.OrdersDashboardConfig",
+    "oscar.apps.dashboard.catalogue.apps.CatalogueDashboardConfig",
     "oscar.apps.dashboard.offers.apps.OffersDashboardConfig",
     "oscar.apps.dashboard.partners.apps.PartnersDashboardConfig",
     "oscar.apps.dashboard.pages.apps.PagesDashboardConfig",
@@ -217,10 +217,10 @@ OSCAR_REQUIRED_ADDRESS_FIELDS = ("first_name", "last_name", "line1", "line4", "c
 OSCAR_THUMBNAILER = "oscar.core.thumbnails.SorlThumbnail"
 
 # Checkout (shop.apps.shipping.methods): courier delivery costs SHOP_DELIVERY_CHARGE and is
-# free from a basket of SHOP_FREE_DELIVERY_FROM (0: never); pickup is free, at SHOP_PICKUP_ADDRESS.
+# free from a basket of SHOP_FREE_DELIVERY_FROM (0: never); pickup is free, at a pickup point
+# (a 1C warehouse marked in the admin, see shop.apps.shipping.pickup).
 SHOP_DELIVERY_CHARGE = env.str("SHOP_DELIVERY_CHARGE", default="1500")
 SHOP_FREE_DELIVERY_FROM = env.str("SHOP_FREE_DELIVERY_FROM", default="30000")
-SHOP_PICKUP_ADDRESS = env.str("SHOP_PICKUP_ADDRESS", default="")
 # Phones at checkout are checked with phonenumbers and stored in E.164 (+77011234567);
 # a number typed without a country code is read as one of SHOP_PHONE_REGION.
 PHONENUMBER_DEFAULT_REGION = env.str("SHOP_PHONE_REGION", default="KZ")
@@ -376,6 +376,8 @@ ONEC_LOW_STOCK_THRESHOLD = env.int("ONEC_LOW_STOCK_THRESHOLD", default=5)
 ONEC_ORDER_ENCODING = env.str("ONEC_ORDER_ENCODING", default="utf-8")
 ONEC_ORDER_EXPORT_FROM_STATUS = env.str("ONEC_ORDER_EXPORT_FROM_STATUS", default="")
 ONEC_ORDER_STATUS_MAP = env.dict("ONEC_ORDER_STATUS_MAP", default={})
+# shipped / paid / posted in 1C -> the shop's status (defaults in integration_1c.services.orders).
+ONEC_ORDER_EVENT_STATUS_MAP = env.dict("ONEC_ORDER_EVENT_STATUS_MAP", default={})
 ONEC_FULL_PACKAGE_MISSING = env.str(
     "ONEC_FULL_PACKAGE_MISSING", default="hide" if ONEC_HIDE_MISSING_ON_FULL else "keep"
 )
