@@ -108,7 +108,7 @@ INSTALLED_APPS = [
     "sorl.thumbnail",
     "django_tables2",
     "constance",
-    "axes",
+    "integration_1c.lockouts.LoginLockoutsConfig",  # django-axes
     "shop",
     "integration_1c",
 ]
@@ -165,7 +165,7 @@ AUTHENTICATION_BACKENDS = (
 # --- Login throttling (django-axes) for the 1C exchange: failures are counted per user
 # name and client address; AXES_FAILURE_LIMIT of them lock that pair for
 # AXES_COOLOFF_MINUTES, even for the right password. integration_1c.protocol.auth asks
-# axes before checking a password; the admin lists lockouts (Axes → Access attempts) and
+# axes before checking a password; the admin lists lockouts («Блокировки входа» → attempts) and
 # deleting one lifts it. Axes' backend and middleware are not installed: the storefront's
 # and dashboard's logins keep Django's behaviour (failures are still recorded).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)

@@ -6,7 +6,7 @@ the session cookie afterwards.
 
 Failed logins are throttled by django-axes, per user name and client address
 (``AXES_FAILURE_LIMIT`` failures lock for ``AXES_COOLOFF_TIME``, even for the right
-password); the lockouts are listed in the admin («Axes → Access attempts»), where
+password); the lockouts are listed in the admin («Блокировки входа»), where
 deleting one lifts it. A wrong password, an unknown user, an inactive user and a user
 without the exchange permission get the same answer: the exchange URL must not tell
 whether a shopper's password is right.
@@ -94,7 +94,7 @@ def check_credentials(request, username, password):
             f" {settings.AXES_FAILURE_LIMIT} неудачных попыток"
             + (f" на {minutes} мин." if minutes else "."),
             "Проверьте пароль в настройках обмена 1С. Администратор может снять блокировку в админке сайта"
-            " («Axes → Access attempts»).",
+            " («Блокировки входа»).",
         )
     user = authenticate(request, username=username, password=password)
     if user is None or not can_exchange(user):
