@@ -27,6 +27,7 @@ from decimal import Decimal, InvalidOperation
 
 from lxml import etree
 
+from .limits import TextNodeCap, text_node_limit
 from .reader import _release, _text
 from .xmlsafe import GuardedStream, display_name, open_binary, parse_events
 
@@ -435,7 +436,7 @@ def read_order_documents(fileobj, name=""):
     """
     label = display_name(fileobj, name)
     with open_binary(fileobj) as raw:
-        stream = GuardedStream(raw, label).inspect()
+        stream = GuardedStream(TextNodeCap(raw, text_node_limit()), label).inspect()  # memory bounded
         for event, element in parse_events(stream, label):
             if event != "end":
                 continue

@@ -50,3 +50,29 @@ def test_every_exchange_call_answers_a_clean_text_failure_when_the_database_refu
     # The details are in the log, under the incident number 1C was given.
     incident = answer.rsplit("номер ошибки ", 1)[1].strip(" .\n")
     assert incident in web.output() and "OperationalError" in web.output()
+
+
+def test_an_error_page_of_any_middleware_becomes_a_text_failure(settings, monkeypatch, case):
+    """Even Oscar's own basket middleware (which loads the session) failing gives text, not HTML."""
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.db import OperationalError
+    from django.test import Client
+
+    settings.MIDDLEWARE = [
+        "oscar.apps.basket.middleware.BasketMiddleware" if name.endswith("BasketMiddleware") else name
+        for name in settings.MIDDLEWARE
+    ]
+
+    def database_gone(self):
+        raise OperationalError('connection to server at "10.0.0.5", port 5432 failed: Connection refused')
+
+    with case.unchanged():
+        monkeypatch.setattr(SessionStore, "load", database_gone)
+        client = Client(raise_request_exception=False)  # as a real server: no re-raise
+        client.cookies["sessionid"] = "abcdefghijklmnopqrstuvwxyz012345"
+        response = client.get("/1c/exchange/?type=catalog&mode=init")
+        monkeypatch.undo()
+    body = response.content.decode()
+    assert response.status_code == 200 and response["Content-Type"] == "text/plain; charset=utf-8"
+    assert body.startswith("failure\nБаза данных сайта недоступна"), body
+    assert "10.0.0.5" not in body and "5432" not in body and "OperationalError" not in body
