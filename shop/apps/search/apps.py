@@ -1,6 +1,7 @@
 from django.db.backends.signals import connection_created
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.urls import path
+from django.utils.translation import gettext_lazy as _
 from oscar.apps.search import apps
 from oscar.core.loading import get_class, get_model
 
@@ -24,7 +25,7 @@ class SearchConfig(apps.SearchConfig):
     """
 
     name = "shop.apps.search"
-    verbose_name = "Search"
+    verbose_name = _("Search")
 
     def ready(self):
         # pylint: disable=attribute-defined-outside-init

@@ -100,14 +100,23 @@ def documents():
     return ProductDocument.objects.all()
 
 
-def in_category(docs, category):
-    """Rows of products in ``category`` or any public category below it."""
-    ids = subtree_ids(category)
-    return docs.filter(
-        product_id__in=ProductFacet.objects.filter(kind=ProductFacet.CATEGORY, key__in_array=ids).values(
-            "product_id"
-        )
+def category_product_ids(category):
+    """Ids of the listed products in ``category`` or any public category below it (an index-only read)."""
+    return list(
+        ProductFacet.objects.filter(kind=ProductFacet.CATEGORY, key__in_array=subtree_ids(category))
+        .order_by()
+        .values_list("product_id", flat=True)
+        .distinct()
     )
+
+
+def in_category(docs, category):
+    """
+    Rows of products in ``category`` or any public category below it. The ids are read
+    first and passed as one array: every later query of the page (the page, its count,
+    the filter counts) is then a primary-key lookup, whatever the planner's statistics.
+    """
+    return docs.filter(product_id__in_array=category_product_ids(category))
 
 
 # -- search ---------------------------------------------------------------------------------------
@@ -327,13 +336,22 @@ def _value_counts(docs, kind, keys):
     """``(key, value) -> number of rows`` of ``docs`` for facets of ``kind`` and ``keys``."""
     if not keys:
         return {}
+    # The rows' ids travel as one array, so the counts are read product by product from
+    # the covering (product, kind, key, value) index rather than over a whole facet range.
+    ids = _ids(docs)
+    if not ids:
+        return {}
     rows = (
-        ProductFacet.objects.filter(kind=kind, key__in_array=list(keys), product_id__in=docs.values("product_id"))
+        ProductFacet.objects.filter(kind=kind, key__in_array=list(keys), product_id__in_array=ids)
         .order_by()
         .values("key", "value")
         .annotate(n=Count("id"))
     )
     return {(row["key"], row["value"]): row["n"] for row in rows}
+
+
+def _ids(docs):
+    return list(docs.order_by().values_list("product_id", flat=True))
 
 
 def facets(base, filters):
@@ -387,9 +405,7 @@ def facets(base, filters):
 
     if number_keys:
         for row in (
-            ProductFacet.objects.filter(
-                kind=ProductFacet.NUMBER, key__in_array=number_keys, product_id__in=base.values("product_id")
-            )
+            ProductFacet.objects.filter(kind=ProductFacet.NUMBER, key__in_array=number_keys, product_id__in_array=_ids(base))
             .order_by()
             .values("key")
             .annotate(low=Min("number"), high=Max("number"))

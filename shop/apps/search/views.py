@@ -52,6 +52,8 @@ class ProductListView(TemplateView):
 
     paginate_by = settings.OSCAR_PRODUCTS_PER_PAGE
     searching = False
+    #: Whether the page has a filter panel (the whole catalogue has none: a shopper narrows it by category).
+    with_facets = True
 
     def get(self, request, *args, **kwargs):
         # pylint: disable=attribute-defined-outside-init
@@ -97,7 +99,11 @@ class ProductListView(TemplateView):
         context.update(
             form=self.form,
             filters=self.filters,
-            facets=selectors.facets(base, self.filters) if paginator.count or self.filters.active else None,
+            facets=(
+                selectors.facets(base, self.filters)
+                if self.with_facets and (paginator.count or self.filters.active)
+                else None
+            ),
             paginator=paginator,
             page_obj=page,
             page=page,
@@ -120,6 +126,7 @@ class CatalogueView(ProductListView):
     """Every listed product of the shop."""
 
     template_name = "oscar/catalogue/browse.html"
+    with_facets = False
 
     def get_documents(self):
         return selectors.documents()

@@ -59,7 +59,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': 'Product facet',
                 'verbose_name_plural': 'Product facets',
-                'indexes': [models.Index(fields=['kind', 'key', 'value', 'product'], name='search_facet_lookup'), models.Index(fields=['product'], name='search_facet_product')],
+                'indexes': [models.Index(fields=['kind', 'key', 'value', 'product'], name='search_facet_lookup'), models.Index(fields=['product', 'kind', 'key', 'value'], name='search_facet_product')],
             },
         ),
     ]
