@@ -234,3 +234,33 @@ def test_page_walk_finds_no_english(live_server, live_catalogue, django_user_mod
             browser.close()
 
     assert problems == {}, problems
+
+
+def test_phone_has_one_menu_button_and_products_above_the_fold(live_server, live_catalogue):
+    from playwright.sync_api import expect, sync_playwright
+
+    url = live_server.url + live_catalogue.clothes.get_absolute_url()
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        try:
+            page = new_page(browser, "phone")
+            page.goto(url)
+            visible_buttons = [
+                button
+                for button in page.locator("button").all()
+                if button.is_visible() and button.get_attribute("data-toggle") == "collapse"
+                and button.get_attribute("data-target") == "#shop-menu"
+            ]
+            assert len(visible_buttons) == 1
+            expect(page.locator(".navbar-toggler:visible")).to_have_count(0)
+            expect(page.locator(".shop-header input[name=q]")).to_be_visible()
+            first_card = page.locator(".product_pod").first.bounding_box()
+            assert first_card["y"] + 120 < VIEWPORTS["phone"]["height"], first_card
+
+            # The menu button opens the catalogue: its categories and the account links.
+            expect(page.locator("#shop-menu")).to_be_hidden()
+            visible_buttons[0].click()
+            expect(page.locator("#shop-menu").get_by_role("link", name="Инструменты")).to_be_visible()
+            expect(page.locator("#shop-menu").get_by_role("link", name="Вход и регистрация")).to_be_visible()
+        finally:
+            browser.close()

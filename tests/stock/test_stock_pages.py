@@ -37,7 +37,14 @@ def jsonld(html):
 
 
 def warehouse_text(html):
-    return [" ".join(t.split()) for t in re.findall(r'class="warehouse-line">(.*?)<', html, re.S)]
+    """Each warehouse list of the page as one line: «Алматы — 3 шт., Астана — нет в наличии»."""
+    lines = []
+    for block in re.findall(r'<ul class="warehouse-list">(.*?)</ul>', html, re.S):
+        rows = re.findall(
+            r'class="warehouse-name">(.*?)</span>\s*<span class="warehouse-amount">(.*?)</span>', block, re.S
+        )
+        lines.append(", ".join(f"{name.strip()} — {amount.strip()}" for name, amount in rows))
+    return lines
 
 
 def test_product_page_shows_price_old_price_and_warehouses(client, settings, almaty, astana):
@@ -162,15 +169,19 @@ def test_parent_page_offers_each_variant_with_its_price_and_stock(client, almaty
 
     html = page(client, parent)
 
-    assert re.search(r"от</span>\s*<span class=\"price\">\s*5\D?490", html)
-    small_input = re.search(r'<input[^>]*id="variant_%d"[^>]*>' % small.pk, html).group(0)
-    large_input = re.search(r'<input[^>]*id="variant_%d"[^>]*>' % large.pk, html).group(0)
+    # One size selector: S cannot be bought (disabled), L can and is chosen; the headline
+    # price, availability and stock are those of the chosen variant.
+    small_input = re.search(r'<input[^>]*name="axis_c_razmer"[^>]*value="S"[^>]*>', html).group(0)
+    large_input = re.search(r'<input[^>]*name="axis_c_razmer"[^>]*value="L"[^>]*>', html).group(0)
     assert "disabled" in small_input
     assert "disabled" not in large_input and "checked" in large_input
-    assert "Размер: S" in html and "Размер: L" in html
-    assert warehouse_text(html) == [
-        "Алматы — нет в наличии, Астана — нет в наличии",
-        "Алматы — 2 шт., Астана — 7 шт.",
+    assert re.search(r'data-variant="price">\s*5\D?490', html)
+    assert re.search(r'name="child_id" id="id_child_id" value="%d"' % large.pk, html)
+    assert warehouse_text(html) == ["Алматы — 2 шт., Астана — 7 шт."]
+    variants = json.loads(re.search(r'id="variant_data" type="application/json">(.*?)</script>', html, re.S).group(1))
+    assert [(v["values"]["c_razmer"], [w["text"] for w in v["warehouses"]]) for v in variants["variants"]] == [
+        ("S", ["нет в наличии", "нет в наличии"]),
+        ("L", ["2 шт.", "7 шт."]),
     ]
 
     data = jsonld(html)
