@@ -130,7 +130,7 @@ class PriceType(models.Model):
     code = models.CharField(_("1C id"), max_length=64, unique=True)
     name = models.CharField(_("Name"), max_length=255)
     currency = models.CharField(_("Currency"), max_length=12, blank=True)
-    date_updated = models.DateTimeField(auto_now=True)
+    date_updated = models.DateTimeField(_("Updated"), auto_now=True)
 
     class Meta:
         ordering = ["name"]
@@ -148,11 +148,15 @@ class ProductPrice(models.Model):
     default; the other types (old price, wholesale) are read from here.
     """
 
-    product = models.ForeignKey("catalogue.Product", on_delete=models.CASCADE, related_name="onec_prices")
-    price_type = models.ForeignKey(PriceType, on_delete=models.CASCADE, related_name="prices")
+    product = models.ForeignKey(
+        "catalogue.Product", on_delete=models.CASCADE, related_name="onec_prices", verbose_name=_("Product")
+    )
+    price_type = models.ForeignKey(
+        PriceType, on_delete=models.CASCADE, related_name="prices", verbose_name=_("Price type")
+    )
     price = models.DecimalField(_("Price"), max_digits=14, decimal_places=2)
     currency = models.CharField(_("Currency"), max_length=12, blank=True)
-    date_updated = models.DateTimeField(auto_now=True)
+    date_updated = models.DateTimeField(_("Updated"), auto_now=True)
 
     class Meta:
         verbose_name = _("Product price")
@@ -168,8 +172,12 @@ class ProductPrice(models.Model):
 class CustomerGroupPriceType(models.Model):
     """Customers in ``group`` see and pay ``price_type`` (e.g. wholesale buyers)."""
 
-    group = models.OneToOneField("auth.Group", on_delete=models.CASCADE, related_name="onec_price_type")
-    price_type = models.ForeignKey(PriceType, on_delete=models.CASCADE, related_name="customer_groups")
+    group = models.OneToOneField(
+        "auth.Group", on_delete=models.CASCADE, related_name="onec_price_type", verbose_name=_("Customer group")
+    )
+    price_type = models.ForeignKey(
+        PriceType, on_delete=models.CASCADE, related_name="customer_groups", verbose_name=_("Price type")
+    )
     priority = models.IntegerField(
         _("Priority"), default=0, help_text=_("When a customer is in several groups, the highest priority wins.")
     )
@@ -195,8 +203,8 @@ class OrderExchange(models.Model):
     """
 
     order = models.OneToOneField("order.Order", on_delete=models.CASCADE, related_name="onec")
-    version = models.PositiveIntegerField(default=1)
-    acknowledged_version = models.PositiveIntegerField(default=0)
+    version = models.PositiveIntegerField(_("Version on the site"), default=1)
+    acknowledged_version = models.PositiveIntegerField(_("Version acknowledged by 1C"), default=0)
     first_sent_at = models.DateTimeField(_("First sent to 1C"), null=True, blank=True)
     last_sent_at = models.DateTimeField(_("Last sent to 1C"), null=True, blank=True)
     acknowledged_at = models.DateTimeField(_("Acknowledged by 1C"), null=True, blank=True, db_index=True)
@@ -229,11 +237,15 @@ class OrderExchange(models.Model):
 class OrderExportItem(models.Model):
     """One order, at one version, in the answer to one ``type=sale&mode=query``."""
 
-    session = models.ForeignKey(ExchangeSession, on_delete=models.CASCADE, related_name="exported_orders")
-    order = models.ForeignKey("order.Order", on_delete=models.CASCADE, related_name="onec_exports")
-    version = models.PositiveIntegerField()
-    sent_at = models.DateTimeField(default=timezone.now)
-    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    session = models.ForeignKey(
+        ExchangeSession, on_delete=models.CASCADE, related_name="exported_orders", verbose_name=_("Exchange session")
+    )
+    order = models.ForeignKey(
+        "order.Order", on_delete=models.CASCADE, related_name="onec_exports", verbose_name=_("Order")
+    )
+    version = models.PositiveIntegerField(_("Version"))
+    sent_at = models.DateTimeField(_("Sent"), default=timezone.now)
+    acknowledged_at = models.DateTimeField(_("Acknowledged by 1C"), null=True, blank=True)
 
     class Meta:
         ordering = ["-sent_at"]

@@ -230,7 +230,7 @@ def file_progress(exchange_file):
             figures["rate"] = exchange_file.processed / max(figures["elapsed"], 0.001)
         return figures
     live = cache.get(live_key(exchange_file.pk)) or {}
-    processed = int(live.get("processed") or 0)
+    processed = int(live.get("processed") or exchange_file.processed or 0)
     size = int(live.get("size") or exchange_file.size or 0)
     read = int(live.get("bytes_read") or 0)
     started = live.get("started")

@@ -74,6 +74,9 @@ class ShopSettingsAdmin(ConstanceAdmin):
             if known:
                 explanation = format_lazy("{} {} {}", explanation, _("Price types from 1C:"), known)
         value["explanation"] = explanation
+        choices = dict(getattr(form[name].field, "choices", None) or ())
+        if choices and value["default"] in choices:
+            value["default"] = choices[value["default"]]  # «Скрыть их», not «hide»
         return value
 
     def changelist_view(self, request, extra_context=None):

@@ -66,9 +66,9 @@ def back_office(exchange_user, order_maker):
         session=failed, name="import.xml", kind="catalogue", state=ExchangeFile.FAILED,
         error="import.xml: файл обрывается на строке 10: XML не закончен",
     )  # fmt: skip
-    retail = PriceType.objects.create(code="retail-id", name="Розничная", currency="KZT")
-    PriceType.objects.create(code="old-id", name="Старая цена", currency="KZT")
+    retail = PriceType.objects.create(code="ц-розница", name="Розничная", currency="KZT")
+    PriceType.objects.create(code="ц-старая", name="Старая цена", currency="KZT")
     CustomerGroupPriceType.objects.create(group=Group.objects.create(name="Оптовики"), price_type=retail)
-    product = order_maker.product(title="Дрель ударная", price=Decimal("25990.00"))
+    product = order_maker.product(title="Дрель ударная", price=Decimal("25990.00"), product_class="Товар")
     order = order_maker.place(lines=[(product, 2)], guest_email="pokupatel@example.com")
     return {"session": session, "failed": failed, "order": order, "product": product, "price_type": retail}

@@ -1,5 +1,0 @@
-from oscar.apps.dashboard.orders import apps
-
-
-class OrdersDashboardConfig(apps.OrdersDashboardConfig):
-    name = "shop.apps.dashboard.orders"
