@@ -57,18 +57,15 @@ def walk_through_the_shop(base_url, product_title):
             page.goto(base_url + "/basket/")
             page.get_by_role("link", name="Перейти к оформлению").click()
 
-            page.locator("#id_username").fill("guest@example.kz")
-            page.locator("input[name=options][value=anonymous]").check()
-            page.locator("form button[type=submit]").filter(has_text="Продолжить").click()
-
+            # Step 1 of three: contacts and delivery on one page.
+            page.locator("#id_guest_email").fill("guest@example.kz")
             page.locator("#id_first_name").fill("Айгерим")
             page.locator("#id_last_name").fill("Сапарова")
-            page.locator("#id_line1").fill("пр. Абая, 10")
-            page.locator("#id_line4").fill("Алматы")
             page.locator("#id_phone_number").fill("+77011234567")
-            page.locator("form button[type=submit]").filter(has_text="Продолжить").click()
-
-            page.locator("form:has(input[name=method_code][value=pickup]) button[type=submit]").click()
+            page.locator("#id_method_courier").check()
+            page.locator("#id_line4").fill("Алматы")
+            page.locator("#id_line1").fill("пр. Абая, 10")
+            page.locator("#delivery-continue").click()
 
             page.get_by_label("Наличными при получении").check()
             page.locator("#view_preview").click()
