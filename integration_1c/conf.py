@@ -61,6 +61,9 @@ DEFAULTS = {
     "ONEC_ORDER_EXPORT_FROM_STATUS": "",
     # 1C order status (Ид or name) -> the shop's status.
     "ONEC_ORDER_STATUS_MAP": {},
+    # What a 1C document's events do to the order's status: {"shipped"|"paid"|"posted":
+    # shop status}; merged over services.orders.EVENT_STATUS_DEFAULTS, "" switches one off.
+    "ONEC_ORDER_EVENT_STATUS_MAP": {},
     # Product class that 1C products are created in.
     "ONEC_PRODUCT_CLASS_NAME": "Товар",
     # How many records a service writes per bulk statement.
@@ -114,6 +117,7 @@ def _as_mapping(value):
 PARSERS = {
     "ONEC_SELLING_WAREHOUSES": _as_list,
     "ONEC_ORDER_STATUS_MAP": _as_mapping,
+    "ONEC_ORDER_EVENT_STATUS_MAP": _as_mapping,
 }
 
 _local = threading.local()

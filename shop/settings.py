@@ -8,6 +8,7 @@ Production sets ``DEBUG=false`` and at least ``SECRET_KEY``, ``DATABASE_URL``,
 """
 
 import warnings
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -107,6 +108,7 @@ INSTALLED_APPS = [
     "sorl.thumbnail",
     "django_tables2",
     "constance",
+    "axes",
     "shop",
     "integration_1c",
 ]
@@ -160,6 +162,21 @@ AUTHENTICATION_BACKENDS = (
     "django.contrib.auth.backends.ModelBackend",
 )
 
+# --- Login throttling (django-axes) for the 1C exchange: failures are counted per user
+# name and client address; AXES_FAILURE_LIMIT of them lock that pair for
+# AXES_COOLOFF_MINUTES, even for the right password. integration_1c.protocol.auth asks
+# axes before checking a password; the admin lists lockouts (Axes → Access attempts) and
+# deleting one lifts it. Axes' backend and middleware are not installed: the storefront's
+# and dashboard's logins keep Django's behaviour (failures are still recorded).
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # 1C logs in every few minutes: successes are not worth a row each
+AXES_CLIENT_IP_CALLABLE = "integration_1c.protocol.sessions.client_address"
+AXES_VERBOSE = False
+SILENCED_SYSTEM_CHECKS = ["axes.W002", "axes.W003"]  # no axes middleware/backend: see above
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -200,10 +217,10 @@ OSCAR_REQUIRED_ADDRESS_FIELDS = ("first_name", "last_name", "line1", "line4", "c
 OSCAR_THUMBNAILER = "oscar.core.thumbnails.SorlThumbnail"
 
 # Checkout (shop.apps.shipping.methods): courier delivery costs SHOP_DELIVERY_CHARGE and is
-# free from a basket of SHOP_FREE_DELIVERY_FROM (0: never); pickup is free, at SHOP_PICKUP_ADDRESS.
+# free from a basket of SHOP_FREE_DELIVERY_FROM (0: never); pickup is free, at a pickup point
+# (a 1C warehouse marked in the admin, see shop.apps.shipping.pickup).
 SHOP_DELIVERY_CHARGE = env.str("SHOP_DELIVERY_CHARGE", default="1500")
 SHOP_FREE_DELIVERY_FROM = env.str("SHOP_FREE_DELIVERY_FROM", default="30000")
-SHOP_PICKUP_ADDRESS = env.str("SHOP_PICKUP_ADDRESS", default="")
 # Phones at checkout are checked with phonenumbers and stored in E.164 (+77011234567);
 # a number typed without a country code is read as one of SHOP_PHONE_REGION.
 PHONENUMBER_DEFAULT_REGION = env.str("SHOP_PHONE_REGION", default="KZ")
@@ -344,6 +361,7 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "treebeard": {"level": "ERROR"},
+        "axes": {"level": "WARNING"},
     },
 }
 
@@ -358,6 +376,8 @@ ONEC_LOW_STOCK_THRESHOLD = env.int("ONEC_LOW_STOCK_THRESHOLD", default=5)
 ONEC_ORDER_ENCODING = env.str("ONEC_ORDER_ENCODING", default="utf-8")
 ONEC_ORDER_EXPORT_FROM_STATUS = env.str("ONEC_ORDER_EXPORT_FROM_STATUS", default="")
 ONEC_ORDER_STATUS_MAP = env.dict("ONEC_ORDER_STATUS_MAP", default={})
+# shipped / paid / posted in 1C -> the shop's status (defaults in integration_1c.services.orders).
+ONEC_ORDER_EVENT_STATUS_MAP = env.dict("ONEC_ORDER_EVENT_STATUS_MAP", default={})
 ONEC_FULL_PACKAGE_MISSING = env.str(
     "ONEC_FULL_PACKAGE_MISSING", default="hide" if ONEC_HIDE_MISSING_ON_FULL else "keep"
 )
@@ -436,3 +456,5 @@ ONEC_QUEUE_TIMEOUT_SECONDS = env.float("ONEC_QUEUE_TIMEOUT_SECONDS", default=30 
 ONEC_MAX_FILE_SIZE = env.int("ONEC_MAX_FILE_SIZE", default=8 * 1024**3)
 ONEC_MAX_SESSION_UPLOAD = env.int("ONEC_MAX_SESSION_UPLOAD", default=24 * 1024**3)
 ONEC_MAX_TEXT_NODE = env.int("ONEC_MAX_TEXT_NODE", default=1024 * 1024)
+ONEC_FILE_LIMIT_MARGIN = env.int("ONEC_FILE_LIMIT_MARGIN", default=64 * 1024)
+ONEC_MIN_FREE_DISK = env.int("ONEC_MIN_FREE_DISK", default=256 * 1024 * 1024)

@@ -193,16 +193,26 @@ def write_orders(orders, *, generated_at, schema_version=DEFAULT_SCHEMA_VERSION,
     return bom + declaration + body, charset.lower()
 
 
+#: 1C-Bitrix's spelling: a Latin "C" followed by Cyrillic "татусы".
+BITRIX_STATUSES_TAG = "C\u0442\u0430\u0442\u0443\u0441\u044b"
+
+
 def write_reference(statuses, payment_methods, delivery_methods, *, encoding="utf-8"):
     """
     The shop's reference lists for ``type=sale&mode=info``, in the shape the 1C-Bitrix
-    module reads: ``Справочник`` with ``Статусы``, ``ПлатежныеСистемы`` and
+    module reads: ``Справочник`` with the statuses, ``ПлатежныеСистемы`` and
     ``СлужбыДоставки``, each a list of ``Элемент`` (``Ид``, ``Название``). Each argument
     is an iterable of (id, name) pairs. Returns ``(bytes, charset)``.
+
+    1C-Bitrix spells its statuses element with a Latin «C» (``Cтатусы``) and clients
+    written against it look for that spelling; others look for ``Статусы``. The list is
+    written under both names, so both kinds of client read it.
     """
     charset = _charset(encoding)
+    statuses = list(statuses)
     root = etree.Element("Справочник")
     for tag, items in (
+        (BITRIX_STATUSES_TAG, statuses),
         ("Статусы", statuses),
         ("ПлатежныеСистемы", payment_methods),
         ("СлужбыДоставки", delivery_methods),

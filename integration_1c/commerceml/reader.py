@@ -24,6 +24,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from . import records
+from .limits import TextNodeCap, text_cut_message, text_node_limit
 from .xmlsafe import (
     CommerceMLError,
     GuardedStream,
@@ -336,6 +337,7 @@ class CommerceMLReader:
 
     def _records(self):
         with open_binary(self.source) as raw:
+            raw = TextNodeCap(raw, text_node_limit(), self._text_cut)  # memory bounded whatever the file
             stream = GuardedStream(raw, self.label).inspect()
             for event, element in parse_events(stream, self.label):
                 if event == "start":
@@ -351,6 +353,9 @@ class CommerceMLReader:
                 raise CommerceMLError(no_content(self.label))
 
     # -- emitting ------------------------------------------------------------------------
+
+    def _text_cut(self, line):
+        self._push(records.Notice(text_cut_message(self.label, line)))
 
     def _push(self, record):
         if self.document_only:

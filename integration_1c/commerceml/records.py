@@ -40,6 +40,13 @@ class Document:
 
 
 @dataclass(slots=True)
+class Notice:
+    """A warning of the reader about the file itself (e.g. a text node cut to the size limit)."""
+
+    message: str
+
+
+@dataclass(slots=True)
 class Group:
     """Группа. Yielded parents before children; ``parent_id`` None for a top group."""
 

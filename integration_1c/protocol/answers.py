@@ -96,4 +96,7 @@ def internal_failure(exc, logger, what="1C exchange call"):
         reason = "База данных сайта недоступна или не ответила: запрос обмена не выполнен, данные не изменены."
     else:
         reason = "Внутренняя ошибка сайта: запрос обмена не выполнен."
-    return failure(reason, f"Повторите обмен позже. Подробности — в журнале сайта, номер ошибки {incident}.")
+    response = failure(reason, f"Повторите обмен позже. Подробности — в журнале сайта, номер ошибки {incident}.")
+    #: For the exchange journal (admins only), never for the caller.
+    response.exchange_detail = f"{type(exc).__name__}: {exc}"[:2000]
+    return response

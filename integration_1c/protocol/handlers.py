@@ -20,7 +20,7 @@ from integration_1c.models import ExchangeFile, ExchangeSession
 from integration_1c.selectors import run_started_at
 
 from . import auth, pipeline, sessions
-from .answers import ExchangeFailure, document, parameters, success
+from .answers import SUCCESS, Answer, ExchangeFailure, document, parameters, success
 from .names import UnsafeName, clean_name, normalise_name
 
 _VERSION = re.compile(r"^\d{1,2}(\.\d{1,3}){0,2}$")
@@ -99,14 +99,41 @@ def sale_upload(request, exchange_type, params):
     exchange_file = pipeline.apply_now(exchange_file)
     if exchange_file.state == ExchangeFile.FAILED:
         raise ExchangeFailure(exchange_file.error or f"Документ «{name}» не загружен.")
-    return success()
+    return success(*sale_report(exchange_file))
 
 
 def import_file(request, exchange_type, params):
-    """``mode=import``: ``progress`` until the named file is applied, then ``success`` or ``failure``."""
+    """
+    ``mode=import``: ``progress`` until the named file is applied, then ``success`` or
+    ``failure``. For ``type=sale`` the success carries what the shop could not apply.
+    """
     session = _session(request, exchange_type)
     name = _filename(params)
-    return pipeline.import_step(session, name).response()
+    answer = pipeline.import_step(session, name)
+    if exchange_type == ExchangeSession.SALE and answer.status == SUCCESS:
+        exchange_file = session.files.filter(name=name).order_by("-pk").first()
+        answer = Answer(SUCCESS, (*answer.lines, *sale_report(exchange_file)))
+    return answer.response()
+
+
+#: Lines of a sale report after ``success``: 1C shows them to its operator.
+SALE_REPORT_LINES = 50
+
+
+def sale_report(exchange_file):
+    """
+    What the shop could not apply of 1C's order documents (orders it does not know,
+    totals that differ, statuses it cannot map), for the lines after ``success`` — as
+    1C-Bitrix appends them for old clients — besides the journal, which keeps them all.
+    """
+    if exchange_file is None:
+        return []
+    prefix = f"{exchange_file.name}: "
+    lines = [line[len(prefix) :] if line.startswith(prefix) else line for line in exchange_file.warnings or []]
+    if len(lines) > SALE_REPORT_LINES:
+        rest = len(lines) - SALE_REPORT_LINES
+        lines = [*lines[:SALE_REPORT_LINES], f"… и ещё {rest}: см. журнал обмена на сайте."]
+    return lines
 
 
 def deactivate(request, exchange_type, params):

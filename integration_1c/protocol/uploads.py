@@ -25,6 +25,7 @@ Readers (the importer, the archive unpacker) always open the final ``<folder>/<n
 (:func:`open_exchange_file`).
 """
 
+import errno
 import logging
 import os
 import posixpath
@@ -44,6 +45,95 @@ COPY_BUFFER = 1024 * 1024
 #: Files up to this size are joined/staged in memory, bigger ones in a temporary file.
 SPOOL_MAX = 8 * 1024 * 1024
 FOLDER_TIME_FORMAT = "%Y%m%dT%H%M%SZ"
+
+
+class UploadRefused(Exception):
+    """A POST that is not stored; the message is for the 1C operator. Nothing was kept."""
+
+
+class RequestBody:
+    """
+    The body of one ``mode=file`` POST as a stream that keeps its promises: never more
+    than ``limit`` bytes (a 2 GB POST is refused after ``limit``, not written to disk),
+    and exactly ``Content-Length`` of them — a body that ends early (a dropped
+    connection) raises :class:`UploadRefused`, so the caller drops what it wrote.
+
+    ``Transfer-Encoding: chunked`` carries no length: it is read to its end when the
+    server says that is safe (``wsgi.input_terminated``: gunicorn, mod_wsgi, uvicorn's
+    WSGI), else refused — never stored as an empty file.
+    """
+
+    def __init__(self, request, name, limit):
+        meta = request.META
+        self.name = name
+        self.limit = limit
+        self.received = 0
+        if "chunked" in meta.get("HTTP_TRANSFER_ENCODING", "").lower():
+            if not meta.get("wsgi.input_terminated"):
+                raise UploadRefused(
+                    f"Файл «{name}» не принят: веб-сервер сайта не передаёт тело запроса без длины"
+                    " (Transfer-Encoding: chunked). Отправьте файл с заголовком Content-Length"
+                    " или включите обработку chunked на прокси-сервере."
+                )
+            self.expected = None
+            self.stream = meta["wsgi.input"]
+        else:
+            try:
+                self.expected = int(meta.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                raise UploadRefused(f"Файл «{name}» не принят: непонятный заголовок Content-Length.") from None
+            self.stream = request
+            if self.expected > limit:
+                raise UploadRefused(self._too_large(self.expected))
+
+    def _too_large(self, size):
+        return (
+            f"Часть файла «{self.name}» больше, чем сайт принимает за один запрос: {size} байт при пределе"
+            f" {self.limit}. Файл не сохранён; отправляйте его частями не больше file_limit из ответа на mode=init."
+        )
+
+    def read(self, size=-1):
+        want = COPY_BUFFER if size is None or size < 0 else size
+        if self.expected is not None:
+            want = min(want, self.expected - self.received)
+            if want <= 0:
+                return b""
+        else:
+            want = min(want, self.limit + 1 - self.received)
+        try:
+            block = self.stream.read(want)
+        except Exception as exc:  # the client went away mid-body (servers raise their own errors)
+            raise UploadRefused(self._incomplete()) from exc
+        self.received += len(block)
+        if self.received > self.limit:
+            raise UploadRefused(self._too_large(f"больше {self.limit}"))
+        if not block and self.expected is not None and self.received < self.expected:
+            raise UploadRefused(self._incomplete())
+        return block
+
+    def _incomplete(self):
+        expected = f" из {self.expected}" if self.expected is not None else ""
+        return (
+            f"Часть файла «{self.name}» пришла не полностью (получено {self.received}{expected} байт): связь"
+            " прервалась. Эта часть не сохранена — отправьте её снова."
+        )
+
+
+def disk_full(name):
+    return (
+        f"На сайте закончилось место на диске: часть файла «{name}» не сохранена. Освободите место"
+        " (папка обмена, старые выгрузки) и повторите обмен."
+    )
+
+
+def check_free_space(storage, needed, reserve, name):
+    """Refuse a chunk that would leave less than ``reserve`` bytes free (local storage only)."""
+    if not is_local(storage):
+        return
+    root = storage.location
+    os.makedirs(root, exist_ok=True)
+    if shutil.disk_usage(root).free - (needed or 0) < reserve:
+        raise UploadRefused(disk_full(name))
 
 
 def exchange_storage():
@@ -145,15 +235,31 @@ class UploadFolder:
             os.makedirs(os.path.dirname(path), exist_ok=True)
             if number == 1:  # the first chunk starts a new file (imported pictures link the old one)
                 self._delete(self.storage_name(name))
-            with open(path, "ab") as target:
-                return _copy(stream, target)
-        if number == 1:
-            return self._replace(self.storage_name(name), stream)
-        if number == 2:
-            with self.storage.open(self.storage_name(name), "rb") as first:
-                self._replace(f"{self._chunk_dir(name)}/{1:06d}", first)
-            self._delete(self.storage_name(name))
-        return self._replace(f"{self._chunk_dir(name)}/{number:06d}", stream)
+            offset = os.path.getsize(path) if os.path.exists(path) else None
+            try:
+                with open(path, "ab") as target:
+                    return _copy(stream, target)
+            except BaseException as exc:
+                # A chunk that did not arrive whole leaves nothing: 1C sends it again.
+                if offset is None:
+                    os.unlink(path)
+                else:
+                    os.truncate(path, offset)
+                if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+                    raise UploadRefused(disk_full(name)) from exc
+                raise
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX) as staged:
+            size = _copy(stream, staged)  # the whole chunk first: a broken one changes nothing
+            staged.seek(0)
+            if number == 1:
+                self._save(self.storage_name(name), staged)
+                return size
+            if number == 2 and self.storage.exists(self.storage_name(name)):
+                with self.storage.open(self.storage_name(name), "rb") as first:
+                    self._replace(f"{self._chunk_dir(name)}/{1:06d}", first)
+                self._delete(self.storage_name(name))
+            self._save(f"{self._chunk_dir(name)}/{number:06d}", staged)
+        return size
 
     def write(self, name, stream):
         """Store ``name`` whole (an archive member), replacing any earlier content."""
@@ -254,12 +360,15 @@ class UploadFolder:
         with tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX) as staged:
             size = _copy(stream, staged)
             staged.seek(0)
-            self._delete(storage_name)
-            saved = self.storage.save(storage_name, File(staged, name=posixpath.basename(storage_name)))
+            self._save(storage_name, staged)
+        return size
+
+    def _save(self, storage_name, staged):
+        self._delete(storage_name)
+        saved = self.storage.save(storage_name, File(staged, name=posixpath.basename(storage_name)))
         if saved != storage_name:
             self._delete(saved)
             raise OSError(f"The exchange storage saved {storage_name!r} as {saved!r}.")
-        return size
 
 
 def _copy(source, target):

@@ -98,6 +98,9 @@ def _log(request, exchange_type, mode, params, response):
     )
     if status == FAILURE:
         reason = body.split("\n", 1)[1] if "\n" in body else ""
+        detail = getattr(response, "exchange_detail", "")
+        if detail:
+            reason = f"{reason}\n{detail}"
         logger.warning("1C exchange failure (type=%s mode=%s): %s", exchange_type, mode, reason)
         if session is not None:
             try:

@@ -89,7 +89,9 @@ class StorageImageSource:
         if name is None:
             return None
         try:
-            if not self.storage.exists(name):
+            # On disk a missing file raises at once (one look-up, not two); object stores
+            # may open lazily and fail only when read, so they are asked first.
+            if not isinstance(self.storage, FileSystemStorage) and not self.storage.exists(name):
                 return None
             return self.storage.open(name, "rb")
         except (SuspiciousFileOperation, OSError):

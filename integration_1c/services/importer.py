@@ -63,6 +63,7 @@ from .catalogue import (
     untouched_products,
     refresh_category_hierarchy,
 )
+from .content import fit as fit_to_shop
 from .context import ImportContext, ImportFailed
 from .images import DirectoryImageSource, ImageWriter, StorageImageSource
 from .journal import ImportProgress
@@ -152,6 +153,7 @@ class RecordApplier:
             return
         batch, kind = self._pending, self._pending_type
         self._pending = []
+        batch = fit_to_shop(batch, self.ctx.report)  # sanitised, cut to the columns (services.content)
         if kind is rec.Group:
             self.categories.write(batch)
             if self._products is not None:

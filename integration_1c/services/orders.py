@@ -670,10 +670,32 @@ class _OrderChange:
         self.changed = True
 
     def target_status(self):
-        """The shop status 1C's document asks for: cancellation first, then the status map."""
+        """
+        The shop status 1C's document asks for: cancellation first, then 1C's status (the
+        status map, or a status of the shop's own name), then what the document's events
+        mean (:func:`event_status`: shipped, paid, posted) — the later in the pipeline of
+        the last two, so a shipped order does not stay «Новый».
+        """
         record = self.record
         if record.cancelled or record.deletion_mark:
             return selectors.cancelled_status()
+        from_1c = self.status_from_1c()
+        from_events = self.event_target()
+        if from_events and (from_1c is None or from_events in selectors.statuses_from(from_1c)):
+            return from_events
+        return from_1c
+
+    def event_target(self):
+        """The status the document's events ask for, if the order has not gone past it."""
+        target = event_status(self.record)
+        if target is None or target == self.order.status:
+            return None
+        if self.order.status in selectors.pipeline() and target not in selectors.statuses_from(self.order.status):
+            return None  # the order is further along already (or elsewhere): leave it
+        return target
+
+    def status_from_1c(self):
+        record = self.record
         mapping = {
             selectors.normalize_status(key): value for key, value in conf.get("ONEC_ORDER_STATUS_MAP").items()
         }
@@ -713,14 +735,46 @@ class _OrderChange:
         recompute_sales_stock({line.product_id for line in lines if line.product_id})
 
     def apply_total(self):
-        """1C's sum differs from the site's (1C edited lines): tell staff once, change nothing."""
+        """
+        1C's sum differs from the site's (1C edited lines): tell staff once, change
+        nothing, and report it to 1C (the lines after ``success``) and the journal.
+        """
         total = self.record.total
         if total is None or abs(total - self.order.total_incl_tax) < Decimal("0.01"):
             return
+        self.applier.report.warn(
+            f"Заказ {self.order.number}: сумма в 1С {total:.2f} не совпадает с суммой на сайте "
+            f"{self.order.total_incl_tax:.2f} — строки заказа на сайте не изменены."
+        )
         message = f"1С: сумма заказа в 1С {total:.2f}, на сайте {self.order.total_incl_tax:.2f}."
         if not self.order.notes.filter(message=message).exists():
             self.note(message)
             self.changed = True
+
+
+#: Events of a 1C document, latest first: the first one the document reports and the
+#: mapping names decides the status (conf ``ONEC_ORDER_EVENT_STATUS_MAP``).
+ORDER_EVENTS = ("shipped", "paid", "posted")
+
+
+def event_status(record):
+    """
+    The shop status that the events of a 1C document move an order to: shipped
+    (Отгружен), paid (Оплачен), posted (Проведен), by conf ``ONEC_ORDER_EVENT_STATUS_MAP``
+    (defaults: shipped -> «Отправлен», paid and posted -> «Подтверждён»). A mapping to a
+    status the pipeline does not have, or to "", does nothing.
+    """
+    mapping = {**EVENT_STATUS_DEFAULTS, **(conf.get("ONEC_ORDER_EVENT_STATUS_MAP") or {})}
+    happened = {"shipped": record.shipped, "paid": record.paid, "posted": record.posted}
+    for event in ORDER_EVENTS:
+        if happened[event] and mapping.get(event):
+            status = selectors.find_status(mapping[event])
+            if status is not None:
+                return status
+    return None
+
+
+EVENT_STATUS_DEFAULTS = {"shipped": "Отправлен", "paid": "Подтверждён", "posted": "Подтверждён"}
 
 
 def _event_type(model, code_and_name):

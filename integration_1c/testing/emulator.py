@@ -274,6 +274,7 @@ class OneCClient:
         raise_on_failure=True,
         zip_name="v8_1065_3a.zip",
         user_agent=USER_AGENT,
+        login_type=None,
     ):
         self.transport = transport
         self.username = username
@@ -285,6 +286,8 @@ class OneCClient:
         self.raise_on_failure = raise_on_failure
         self.zip_name = zip_name
         self.user_agent = user_agent
+        #: A client that always logs in with this type (e.g. "sale") whatever it exchanges next.
+        self.login_type = login_type
         self._reset()
 
     def _reset(self):
@@ -354,6 +357,7 @@ class OneCClient:
 
     def checkauth(self, exchange_type=CATALOG):
         """``mode=checkauth`` with HTTP Basic; keeps the cookie, sessid and timestamp."""
+        exchange_type = self.login_type or exchange_type
         response = self._send("GET", exchange_type, "checkauth", basic=True)
         answer = self._answer(exchange_type, "checkauth", response)
         if answer.status != "success":

@@ -47,7 +47,8 @@ def test_pickup_points_show_what_each_has_of_the_basket(client, kettle_and_iron)
     assert "Центральный склад" not in html  # a warehouse, not a pickup point
     # The complete point is preselected; the courier price and free threshold are shown before the choice.
     assert response.context["form"].initial["pickup_point"] == "wh-dostyk-0002"
-    assert "Доставка стоит 1\u00a0500\u00a0₸, бесплатно при заказе от 30\u00a0000\u00a0₸." in html
+    # 2 × 12 000 + 9 000 reaches the free-delivery threshold.
+    assert "Бесплатно: сумма заказа от 30\u00a0000\u00a0₸." in html
     assert "Пн–Сб 10:00–20:00" in html and "https://2gis.kz/almaty/geo/1" in html
 
 
@@ -129,6 +130,10 @@ def test_courier_order_asks_for_the_address(client, kettle_and_iron):
     assert order.shipping_address.line1 == "ул. Кабанбай батыра, 5, кв. 12"
     assert "Кабанбай батыра" in page and "Счёт на оплату" in page
     assert "Доставка курьером по адресу: Алматы, ул. Кабанбай батыра, 5, кв. 12" in mail.outbox[0].body
+    # The guest follows the order from the thank-you page without typing the email again.
+    follow = reverse("customer:anon-order", kwargs={"order_number": order.number, "hash": order.verification_hash()})
+    assert follow in page
+    assert client.get(follow).status_code == 200
 
 
 def test_phone_is_required_and_checked(client, kettle_and_iron):

@@ -182,7 +182,7 @@ def test_a_number_that_is_not_a_number_names_the_offer_and_line():
         list(iter_records(stream(data), name="offers.xml"))
     message = str(caught.value)
     assert message.startswith("offers.xml, line ")
-    assert "prod-1#char-1" in message and "'дорого' is not a number" in message
+    assert "prod-1#char-1" in message and "«дорого» is not a number" in message
 
 
 # -- streaming ---------------------------------------------------------------------------

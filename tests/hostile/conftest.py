@@ -150,7 +150,7 @@ class Process:
         if self.popen.poll() is None:
             os.killpg(self.popen.pid, signal.SIGTERM)
             try:
-                self.popen.wait(20)
+                self.popen.wait(5)
             except subprocess.TimeoutExpired:
                 self.kill()
         self.log.close()

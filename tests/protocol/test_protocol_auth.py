@@ -59,19 +59,23 @@ def test_wrong_password_fails_and_creates_nothing(exchange_user, settings):
     answer = text(OneC().checkauth(password="wrong"))
 
     assert answer.startswith("failure\n")
-    assert "Неверный логин или пароль" in answer and "«obmen»" in answer
+    assert "Неверный логин или пароль" in answer
     assert not ExchangeSession.objects.exists()
     assert not Session.objects.exists()
     assert uploads.list_folders("catalog") == []
 
 
-def test_user_without_the_permission_is_told_which_permission_is_missing(django_user_model):
+def test_a_user_without_the_permission_gets_the_answer_of_a_wrong_password(django_user_model):
+    """The exchange URL never tells whether a shopper's password is right."""
     django_user_model.objects.create_user("manager", "m@example.com", PASSWORD)
 
-    answer = text(OneC().checkauth(username="manager"))
+    right_password = text(OneC().checkauth(username="manager"))
+    wrong_password = text(OneC().checkauth(username="manager", password="wrong"))
+    no_such_user = text(OneC().checkauth(username="nobody"))
 
-    assert answer.startswith("failure\n")
-    assert "нет права обмена с 1С" in answer and "Can exchange data with 1C" in answer
+    assert right_password.startswith("failure\n")
+    assert right_password == wrong_password == no_such_user
+    assert "Can exchange data with 1C" in right_password  # the hint for the administrator
     assert not ExchangeSession.objects.exists()
     assert not Session.objects.exists()
 
@@ -112,13 +116,21 @@ def test_revoking_the_permission_stops_an_open_session(exchange_user):
     assert text(client.init()).startswith("failure\n")
 
 
-def test_a_session_of_one_type_is_not_used_for_the_other(exchange_user):
-    client = OneC("catalog")
+def test_one_login_serves_both_types_each_with_a_session_of_its_own(exchange_user):
+    client = OneC("sale")
     text(client.checkauth())
-    client.exchange_type = "sale"
+    sale_session = ExchangeSession.objects.get()
+    client.exchange_type = "catalog"
 
-    answer = text(client.call("query"))
-    assert answer.startswith("failure\n") and "type=catalog" in answer
+    assert text(client.init()).startswith("zip=")
+    assert text(client.call("file", body=b"<x/>", filename="import.xml")) == "success"
+
+    catalogue_session = ExchangeSession.objects.exclude(pk=sale_session.pk).get()
+    assert catalogue_session.exchange_type == "catalog" and catalogue_session.user == exchange_user
+    assert catalogue_session.folder.startswith("catalog/") and not sale_session.folder
+    client.exchange_type = "sale"
+    assert text(client.init()).startswith("zip=")
+    assert ExchangeSession.objects.count() == 2  # the sale calls keep theirs
 
 
 def test_checkauth_twice_then_init_keeps_one_journal_row(exchange_user):
@@ -126,6 +138,9 @@ def test_checkauth_twice_then_init_keeps_one_journal_row(exchange_user):
     text(first.checkauth())
     text(second.checkauth())
     assert ExchangeSession.objects.count() == 2
+    # Left unused for a minute: abandoned (a younger one may be another node's, see
+    # test_protocol_concurrent_runs).
+    ExchangeSession.objects.filter(token=first.sessid).update(last_seen_at=timezone.now() - timedelta(minutes=2))
 
     assert text(second.init()).startswith("zip=")
 

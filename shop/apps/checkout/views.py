@@ -242,6 +242,13 @@ class PaymentDetailsView(DeliveryChecksMixin, views.PaymentDetailsView):
         submission["payment_kwargs"]["payment_method"] = self.chosen_payment_method()
         return submission
 
+    def handle_successful_order(self, order):
+        """A guest follows the order from the thank-you page without typing the email again."""
+        response = super().handle_successful_order(order)
+        if not order.user_id:
+            self.request.session["anon_order_email"] = order.email
+        return response
+
     def update_address_book(self, user, addr):
         """A pickup order's 'address' is the point's: it does not belong in the customer's address book."""
         if self.is_pickup():

@@ -19,10 +19,11 @@ Rows are derived data only: rebuilding them from Oscar's tables gives the same r
 """
 
 import re
+import threading
 from collections import defaultdict
 from functools import lru_cache
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils.html import strip_tags
 from oscar.core.loading import get_model
 
@@ -103,6 +104,34 @@ def listed_ids(product_ids):
     return result
 
 
+_pending = threading.local()
+
+
+def schedule_refresh(product_ids):
+    """
+    Refresh the rows of ``product_ids`` when the current transaction commits (at once
+    outside one). A product saved field by field — the product, its categories, stock
+    records, attribute values — is refreshed once, not once per save. Listing reads in
+    the same thread refresh what is still pending first (:func:`flush_pending`), so a
+    transaction sees its own changes.
+    """
+    pending = getattr(_pending, "ids", None)
+    if pending is None:
+        pending = _pending.ids = set()
+    first = not pending
+    pending.update(pk for pk in product_ids if pk)
+    if first and pending:
+        transaction.on_commit(flush_pending)
+
+
+def flush_pending():
+    """Refresh the rows scheduled by :func:`schedule_refresh` (no-op when none are)."""
+    pending = getattr(_pending, "ids", None)
+    if pending:
+        ids, _pending.ids = set(pending), set()
+        refresh_products(ids)
+
+
 def refresh_products(product_ids):
     """Refresh the listing rows of ``product_ids`` (any products: variants refresh their parent)."""
     ids = sorted(listed_ids(product_ids))
@@ -172,6 +201,14 @@ def _delete_rows(product_ids):
 
 def _refresh_batch(ids):
     """Rebuild the rows of the listed products ``ids`` (parents and standalone products)."""
+    if connection.vendor == "postgresql":
+        _refresh_batch_sql(ids)
+    else:
+        _refresh_batch_python(ids)
+
+
+def _refresh_batch_python(ids):
+    """The rows computed in Python (SQLite: the stems need Python anyway)."""
     products = {
         row["id"]: row
         for row in Product.objects.order_by()
@@ -262,18 +299,13 @@ def _refresh_batch(ids):
     ):
         pk = owner[product_id]
         available = (num_in_stock or 0) - (num_allocated or 0)
-        if partner_id == sales_id:
+        if sales_id is None or partner_id == sales_id:
             if price is not None and (pk not in prices or price < prices[pk]):
                 prices[pk] = price
             if available > 0:
                 in_stock.add(pk)
-        elif (num_in_stock or 0) > 0:
+        if partner_id != sales_id and (num_in_stock or 0) > 0:
             facets[pk].add((ProductFacet.WAREHOUSE, partner_id, "", None))
-    if sales_id is None:
-        # Before the first exchange (or in a shop without 1C) any stock record sells.
-        for pk, row in products.items():
-            if any(kind == ProductFacet.WAREHOUSE for kind, *_ in facets[pk]):
-                in_stock.add(pk)
 
     popularity = dict(
         ProductRecord.objects.order_by()
@@ -338,3 +370,178 @@ def ensure_filter_settings(attribute_ids):
         ],
         ignore_conflicts=True,
     )
+
+
+# -- one batch, set-based (PostgreSQL) -------------------------------------------------------------
+
+#: The batch's listed products and their public variants ("members": owner = the listed product),
+#: their attribute values and stock records. Every lookup is a LATERAL subquery with
+#: ``OFFSET 0`` so the planner keeps it an index lookup per product: during an import the
+#: statistics lag far behind the tables, and a plan from them scans a million attribute
+#: values per batch.
+_MEMBERS_SQL = """
+listed AS MATERIALIZED (
+    SELECT p.id, p.title, p.description, p.date_created
+    FROM unnest(%(ids)s::int[]) AS ids(id)
+    CROSS JOIN LATERAL (
+        SELECT * FROM catalogue_product p WHERE p.id = ids.id
+          AND p.is_public AND p.parent_id IS NULL AND p.structure <> 'child' OFFSET 0
+    ) p
+),
+members AS MATERIALIZED (
+    SELECT id AS owner, id AS pid FROM listed
+    UNION ALL
+    SELECT l.id, c.id FROM listed l
+    CROSS JOIN LATERAL (
+        SELECT c.id FROM catalogue_product c WHERE c.parent_id = l.id AND c.is_public OFFSET 0
+    ) c
+),
+attribute_values AS MATERIALIZED (
+    SELECT m.owner, v.attribute_id, a.code, a.type, btrim(v.value_text) AS value_text,
+           coalesce(v.value_float, v.value_integer::float) AS number, o.option
+    FROM members m
+    CROSS JOIN LATERAL (
+        SELECT * FROM catalogue_productattributevalue v WHERE v.product_id = m.pid OFFSET 0
+    ) v
+    JOIN catalogue_productattribute a ON a.id = v.attribute_id
+    LEFT JOIN catalogue_attributeoption o ON o.id = v.value_option_id
+),
+stock AS MATERIALIZED (
+    SELECT m.owner, s.partner_id, s.price, s.num_in_stock, s.num_allocated
+    FROM members m
+    CROSS JOIN LATERAL (
+        SELECT * FROM partner_stockrecord s WHERE s.product_id = m.pid OFFSET 0
+    ) s
+)
+"""
+
+_DOCUMENTS_SQL = f"""
+WITH {_MEMBERS_SQL},
+sales AS (
+    SELECT owner, min(price) AS price, bool_or(num_in_stock - coalesce(num_allocated, 0) > 0) AS in_stock
+    FROM stock
+    WHERE %(sales)s::int IS NULL OR partner_id = %(sales)s::int
+    GROUP BY owner
+),
+texts AS (
+    SELECT owner, string_agg(DISTINCT coalesce(option, value_text), E'\\n') AS text
+    FROM attribute_values
+    WHERE code <> ALL(%(not_text)s)
+      AND ((type = 'option' AND option IS NOT NULL) OR (type = 'text' AND value_text <> ''))
+    GROUP BY owner
+),
+computed AS (
+    SELECT l.id AS product_id, left(l.title, 255) AS title,
+           concat_ws(E'\\n', nullif(btrim(regexp_replace(coalesce(l.description, ''), '<[^>]*>', ' ', 'g')), ''),
+                     t.text) AS text,
+           sa.price, coalesce(sa.in_stock, false) AS in_stock, l.date_created,
+           coalesce(r.num_purchases, 0) AS popularity
+    FROM listed l
+    LEFT JOIN sales sa ON sa.owner = l.id
+    LEFT JOIN texts t ON t.owner = l.id
+    LEFT JOIN analytics_productrecord r ON r.product_id = l.id
+)
+INSERT INTO search_productdocument AS d
+    (product_id, title, text, title_stems, text_stems, price, in_stock, date_created, popularity)
+SELECT c.product_id, c.title, c.text, '', '', c.price, c.in_stock, c.date_created, c.popularity
+FROM computed c
+LEFT JOIN LATERAL (
+    SELECT * FROM search_productdocument o WHERE o.product_id = c.product_id OFFSET 0
+) old ON true
+WHERE old.product_id IS NULL
+   OR (old.title, old.text, old.price, old.in_stock, old.date_created, old.popularity)
+      IS DISTINCT FROM (c.title, c.text, c.price, c.in_stock, c.date_created, c.popularity)
+ON CONFLICT (product_id) DO UPDATE SET
+    title = EXCLUDED.title, text = EXCLUDED.text, price = EXCLUDED.price, in_stock = EXCLUDED.in_stock,
+    date_created = EXCLUDED.date_created, popularity = EXCLUDED.popularity
+"""
+
+#: The facets the batch should have; stale ones are deleted and missing ones inserted,
+#: so that an unchanged product (a daily full package) writes nothing.
+_FACETS_SQL = f"""
+WITH {_MEMBERS_SQL},
+wanted AS (
+    SELECT pc.product_id, 'g'::varchar AS kind, pc.category_id AS key, ''::varchar AS value, NULL::float AS number
+    FROM listed l CROSS JOIN LATERAL (
+        SELECT * FROM catalogue_productcategory pc WHERE pc.product_id = l.id OFFSET 0
+    ) pc
+    UNION
+    SELECT owner, 'v', attribute_id, left(option, 255), NULL FROM attribute_values
+    WHERE type = 'option' AND option IS NOT NULL AND code <> ALL(%(not_text)s)
+    UNION
+    SELECT owner, 'v', attribute_id, left(value_text, 255), NULL FROM attribute_values
+    WHERE type = 'text' AND code LIKE %(characteristic)s AND value_text <> ''
+    UNION
+    SELECT owner, 'n', attribute_id, '', number FROM attribute_values
+    WHERE type IN ('float', 'integer') AND number IS NOT NULL
+    UNION
+    SELECT owner, 'i', 0, left(lower(value_text), 255), NULL FROM attribute_values
+    WHERE code = ANY(%(identifiers)s) AND value_text <> ''
+    UNION
+    SELECT m.owner, 'i', 0, left(lower(btrim(x.value)), 255), NULL
+    FROM members m
+    CROSS JOIN LATERAL (SELECT p.code, p.upc FROM catalogue_product p WHERE p.id = m.pid OFFSET 0) p
+    CROSS JOIN LATERAL (VALUES (p.code), (p.upc)) AS x(value)
+    WHERE coalesce(btrim(x.value), '') <> ''
+    UNION
+    SELECT owner, 'w', partner_id, '', NULL FROM stock
+    WHERE num_in_stock > 0 AND (%(sales)s::int IS NULL OR partner_id <> %(sales)s::int)
+),
+stale AS (
+    DELETE FROM search_productfacet f
+    WHERE f.product_id IN (SELECT unnest(%(ids)s::int[])) AND NOT EXISTS (
+        SELECT 1 FROM wanted w
+        WHERE w.product_id = f.product_id AND w.kind = f.kind AND w.key = f.key AND w.value = f.value
+          AND w.number IS NOT DISTINCT FROM f.number
+    )
+    RETURNING 1
+)
+INSERT INTO search_productfacet (product_id, kind, key, value, number)
+SELECT w.product_id, w.kind, w.key, w.value, w.number FROM wanted w
+WHERE NOT EXISTS (
+    SELECT 1 FROM search_productfacet f
+    WHERE f.product_id = w.product_id AND f.kind = w.kind AND f.key = w.key AND f.value = w.value
+      AND f.number IS NOT DISTINCT FROM w.number
+)
+RETURNING kind, key
+"""
+
+
+def _refresh_batch_sql(ids):
+    """
+    The rows computed by PostgreSQL, in three statements whatever the batch: nothing
+    travels to Python, and unchanged rows are not rewritten (no index churn when 1C
+    sends the same catalogue again).
+    """
+    params = {
+        "ids": list(ids),
+        "sales": sales_partner_id(),
+        "not_text": list(IDENTIFIER_ATTRIBUTES + NOT_SEARCH_TEXT),
+        "identifiers": list(IDENTIFIER_ATTRIBUTES),
+        "characteristic": CHARACTERISTIC_PREFIX.replace("_", "\\_") + "%",
+    }
+    product_table = connection.ops.quote_name(Product._meta.db_table)
+    with transaction.atomic(), connection.cursor() as cursor:
+        # The lookups' estimates multiply into a cost that starts JIT compilation, which
+        # takes seconds for statements that run in milliseconds.
+        cursor.execute("SET LOCAL jit = off")
+        # Rows of products no longer listed in this batch (hidden, or now a variant).
+        cursor.execute(
+            f"SELECT id FROM {product_table} WHERE id = ANY(%(ids)s) "
+            f"AND (NOT is_public OR parent_id IS NOT NULL OR structure = 'child')",
+            params,
+        )
+        gone = [row[0] for row in cursor.fetchall()]
+        known = {row[0] for row in _execute(cursor, f"SELECT id FROM {product_table} WHERE id = ANY(%(ids)s)", params)}
+        gone += [pk for pk in ids if pk not in known]
+        _delete_rows(gone)
+        cursor.execute(_DOCUMENTS_SQL, params)
+        cursor.execute(_FACETS_SQL, params)
+        attribute_ids = {key for kind, key in cursor.fetchall() if kind in (ProductFacet.VALUE, ProductFacet.NUMBER)}
+    if attribute_ids:
+        ensure_filter_settings(attribute_ids)
+
+
+def _execute(cursor, sql, params):
+    cursor.execute(sql, params)
+    return cursor.fetchall()

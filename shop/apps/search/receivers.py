@@ -24,14 +24,14 @@ def product_saved(sender, instance, **kwargs):
         product_ids.add(instance.parent_id)
     if kwargs.get("signal_name") == "post_delete":
         product_ids.discard(instance.pk)
-    indexing.refresh_products(product_ids)
+    indexing.schedule_refresh(product_ids)
 
 
 def product_row_saved(sender, instance, **kwargs):
     """A stock record, attribute value or category link saved or deleted: its product's row."""
     if kwargs.get("raw") or not instance.product_id:
         return
-    indexing.refresh_products([instance.product_id])
+    indexing.schedule_refresh([instance.product_id])
 
 
 def product_categories_changed(sender, instance, action, pk_set, model, **kwargs):
@@ -42,13 +42,13 @@ def product_categories_changed(sender, instance, action, pk_set, model, **kwargs
 
     Product = get_model("catalogue", "Product")
     if isinstance(instance, Product):
-        indexing.refresh_products([instance.pk])
+        indexing.schedule_refresh([instance.pk])
     elif pk_set:
-        indexing.refresh_products(pk_set)
+        indexing.schedule_refresh(pk_set)
 
 
 def order_placed(sender, order, **kwargs):
     """An order allocated stock and counts as purchases: the rows of its products."""
     product_ids = [pk for pk in order.lines.values_list("product_id", flat=True) if pk]
     if product_ids:
-        indexing.refresh_products(product_ids)
+        indexing.schedule_refresh(product_ids)

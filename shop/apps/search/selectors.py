@@ -28,7 +28,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Replace
 from oscar.core.loading import get_model
 
 from integration_1c import conf
@@ -96,6 +96,7 @@ def subtree_ids(category):
 
 def documents():
     """Every listed product's row (only listed products have one)."""
+    indexing.flush_pending()
     return ProductDocument.objects.all()
 
 
@@ -264,8 +265,13 @@ def suggestions(query, limit=SUGGESTIONS):
     if words:
         condition = Q()
         for word in words:
-            condition &= Q(name__icontains=word)
-        categories = list(browsable_categories().filter(condition).order_by("depth", "path")[:3])
+            condition &= Q(_name=word) | Q(_name__startswith=word) | Q(_name__contains=" " + word)
+        categories = list(
+            browsable_categories()
+            .annotate(_name=Replace(Lower("name"), Value("ё"), Value("е")))
+            .filter(condition)
+            .order_by("depth", "path")[:3]
+        )
     return rows, categories
 
 

@@ -1,0 +1,236 @@
+"""
+The storefront in a real browser (Debian's chromium driven by Playwright), at desktop
+size (1280 px) and on a phone (390 px):
+
+* choosing a size, then a colour, moves the price, the old price, the availability and
+  the stock per warehouse to that variant without reloading the page, and the basket
+  receives exactly that variant;
+* a walk through every page a shopper meets (home, category, product, basket, checkout
+  start, login/registration, account pages, 404) finds no English interface text.
+"""
+
+import re
+
+import pytest
+from oscar.core.loading import get_model
+
+from tests.conftest import launch_chromium, requires_chromium
+
+from .catalogue import build_catalogue
+
+pytestmark = requires_chromium
+
+Line = get_model("basket", "Line")
+
+VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+
+
+@pytest.fixture
+def live_catalogue(transactional_db, settings):
+    # Rows first: Django refuses ORM calls while Playwright's event loop runs in this thread.
+    return build_catalogue(settings)
+
+
+def new_page(browser, viewport):
+    page = browser.new_page(locale="ru-RU", viewport=VIEWPORTS[viewport])
+    page.set_default_timeout(15_000)
+    return page
+
+
+@pytest.mark.parametrize("viewport", sorted(VIEWPORTS))
+def test_choosing_size_then_colour_updates_price_and_stock(live_server, live_catalogue, viewport):
+    from playwright.sync_api import expect, sync_playwright
+
+    url = live_server.url + live_catalogue.tshirt.get_absolute_url()
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        try:
+            page = new_page(browser, viewport)
+            page.goto(url)
+            price = page.locator('[data-variant="price"]')
+            old_price = page.locator('[data-variant="old-price"]')
+            availability = page.locator('[data-variant="availability"]')
+            warehouses = page.locator('[data-variant="warehouses"] li')
+            buy = page.locator('[data-variant="buy"]')
+
+            # Opens on S / Белый: 4 990 ₸ instead of 5 990 ₸, 3 pieces in Алматы.
+            expect(price).to_have_text(re.compile(r"4\D?990"))
+            expect(old_price).to_have_text(re.compile(r"5\D?990"))
+            expect(availability).to_have_text("Осталось всего 3 шт.")
+            expect(page.locator('input[name="axis_c_razmer"][value="XL"]')).to_be_disabled()
+            # S exists in black too, but not in stock: drawn struck through.
+            expect(page.locator('.variant-value:has(input[name="axis_c_tsvet"][value="Чёрный"])')).to_have_class(
+                re.compile("is-unavailable")
+            )
+
+            # Size M: M / Белый (the colour is kept): 5 290 ₸, only in Астана.
+            page.locator('label[for]:text-is("M")').click()
+            expect(price).to_have_text(re.compile(r"5\D?290"))
+            expect(old_price).to_be_hidden()
+            expect(availability).to_have_text("Осталось всего 2 шт.")
+            expect(warehouses).to_have_text(["Алматы нет в наличии", "Астана 2 шт."])
+
+            # Then colour Чёрный: M / Чёрный: 5 490 ₸ instead of 6 990 ₸, −21 %, both warehouses.
+            page.locator('label[for]:text-is("Чёрный")').click()
+            expect(price).to_have_text(re.compile(r"5\D?490"))
+            expect(old_price).to_have_text(re.compile(r"6\D?990"))
+            expect(page.locator('[data-variant="discount"]')).to_have_text("−21%")
+            expect(availability).to_have_text("В наличии")
+            expect(warehouses).to_have_text(["Алматы 1 шт.", "Астана 4 шт."])
+            expect(page.locator(".variant-axis__chosen")).to_have_text(["M", "Чёрный"])
+            expect(buy).to_be_enabled()
+
+            # Size S in black is out of stock: choosing S moves the colour back to white.
+            page.locator('label[for]:text-is("S")').click()
+            expect(page.locator('input[name="axis_c_tsvet"][value="Белый"]')).to_be_checked()
+            expect(price).to_have_text(re.compile(r"4\D?990"))
+
+            page.locator('label[for]:text-is("L")').click()
+            expect(page.locator('input[name="axis_c_tsvet"][value="Чёрный"]')).to_be_checked()
+            expect(warehouses).to_have_text(["Алматы 7 шт.", "Астана нет в наличии"])
+            buy.click()
+            page.wait_for_url("**" + live_catalogue.tshirt.get_absolute_url() + "**")
+            expect(page.locator("#basket_count")).to_have_text("1")
+        finally:
+            browser.close()
+
+    line = Line.objects.get()
+    assert line.product == live_catalogue.variants[("L", "Чёрный")]
+
+
+# --- No English on the shopper's pages -----------------------------------------------
+
+#: Interface phrases of Oscar's that have escaped translation before.
+ENGLISH_PHRASES = [
+    "Your basket total is now",
+    "Page 1 of",
+    "Total:",
+    "Submit",
+    "Basket total",
+    "View basket",
+    "Checkout",
+    "Login",
+    "Register",
+    "Account",
+    "Search",
+    "results",
+    "Add to basket",
+    "In stock",
+    "Out of stock",
+    "Continue shopping",
+    "Proceed to checkout",
+    "Products you recently viewed",
+    "Browse store",
+    "Offers",
+    "Home",
+    "Quantity",
+    "Password",
+    "Email",
+    "Remove",
+    "Save for later",
+    "Voucher",
+    "Page not found",
+    "Order history",
+    "Address book",
+    "Profile",
+    "Wish list",
+    "Notifications",
+    "Change password",
+    "Delete",
+]
+
+#: Latin words that are not interface text: brands and models of the catalogue, units,
+#: the English language switch, e-mail.
+ALLOWED_WORDS = {"Bosch", "GSB", "RE", "Steppe", "XS", "XL", "XXL", "English", "mail", "KZT"}
+
+
+def english_in(page):
+    """English interface text of the page: known phrases, and Latin-only words."""
+    text = page.locator("body").inner_text()
+    extras = page.eval_on_selector_all(
+        "input[placeholder], textarea[placeholder], input[type=submit], button[title], a[title], img[alt]",
+        "els => els.map(e => e.getAttribute('placeholder') || e.value || e.title || e.alt || '')",
+    )
+    text = " ".join([text, *extras])
+    text = re.sub(r"\S+@\S+|https?://\S+", " ", text)  # e-mail addresses and URLs
+    found = [phrase for phrase in ENGLISH_PHRASES if re.search(r"\b%s\b" % re.escape(phrase), text)]
+    words = {word for word in re.findall(r"(?<![\w-])[A-Za-z][A-Za-z'’]+(?![\w-])", text)} - ALLOWED_WORDS
+    found.extend(sorted(words))
+    return found
+
+
+@pytest.mark.parametrize("viewport", sorted(VIEWPORTS))
+def test_page_walk_finds_no_english(live_server, live_catalogue, django_user_model, viewport):
+    from playwright.sync_api import sync_playwright
+
+    from shop.management.commands import setup_shop
+
+    setup_shop.setup_countries()
+    django_user_model.objects.create_user("aigerim", "aigerim@example.kz", "Parol-12345")
+    base = live_server.url
+    catalogue = live_catalogue
+    problems = {}
+    shop_pages = [
+        ("home", "/"),
+        ("catalogue", "/catalogue/"),
+        ("category", catalogue.tools.get_absolute_url()),
+        ("subcategory", catalogue.tshirts.get_absolute_url()),
+        ("product", catalogue.drill.get_absolute_url()),
+        ("product with variants", catalogue.tshirt.get_absolute_url()),
+        ("out-of-stock product", catalogue.hammer.get_absolute_url()),
+        ("search", "/search/?q=дрель"),
+        ("empty basket", "/basket/"),
+        ("login and registration", "/accounts/login/"),
+        ("password reset", "/password-reset/"),
+        ("404", "/no-such-page/"),
+    ]
+    drill_url = catalogue.drill.get_absolute_url()
+
+    def check(page, name):
+        english = english_in(page)
+        if english:
+            problems[name] = english
+
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        try:
+            page = new_page(browser, viewport)
+            for name, path in shop_pages:
+                page.goto(base + path)
+                check(page, name)
+
+            page.goto(base + drill_url)
+            page.locator("#add_to_basket_form button[type=submit]").click()
+            page.wait_for_load_state()
+            check(page, "added to basket (messages)")
+            page.goto(base + "/basket/")
+            check(page, "basket")
+            page.goto(base + "/checkout/")
+            check(page, "checkout start")
+
+            page.goto(base + "/accounts/login/")
+            page.locator("#id_login-username").fill("aigerim@example.kz")
+            page.locator("#id_login-password").fill("Parol-12345")
+            page.locator("form#login_form button[type=submit]").click()
+            page.wait_for_load_state()
+            check(page, "after login")
+            for name, path in [
+                ("account", "/accounts/"),
+                ("profile", "/accounts/profile/"),
+                ("edit profile", "/accounts/profile/edit/"),
+                ("change password", "/accounts/change-password/"),
+                ("orders", "/accounts/orders/"),
+                ("addresses", "/accounts/addresses/"),
+                ("new address", "/accounts/addresses/add/"),
+                ("e-mails", "/accounts/emails/"),
+                ("stock alerts", "/accounts/alerts/"),
+                ("notifications", "/accounts/notifications/inbox/"),
+                ("wish lists", "/accounts/wishlists/"),
+                ("account 404", "/accounts/orders/000000/"),
+            ]:
+                page.goto(base + path)
+                check(page, name)
+        finally:
+            browser.close()
+
+    assert problems == {}, problems

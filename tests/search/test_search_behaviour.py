@@ -1,0 +1,312 @@
+"""
+Search, filters and counts as a shopper sees them. Runs on the suite's PostgreSQL and,
+through ``test_search_sqlite.py``, on SQLite (the embedded demo): both must behave alike.
+"""
+
+import json
+import re
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from shop.apps.search import indexing, selectors
+from shop.apps.search.models import FilterSetting, ProductDocument
+
+from .conftest import set_option
+
+pytestmark = pytest.mark.django_db
+
+
+def titles(html):
+    """Product titles of the cards of a listing page, in order."""
+    import html as html_module
+
+    return [html_module.unescape(title) for title in re.findall(r'data-product-title="([^"]*)"', html)]
+
+
+def get(client, url, **params):
+    response = client.get(url, params)
+    assert response.status_code == 200, response
+    return response.content.decode()
+
+
+def found(client, q, **params):
+    return titles(get(client, reverse("search:search"), q=q, **params))
+
+
+# -- search ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("дрели", "Дрель ударная Bosch"),
+        ("ДРЕЛЬ", "Дрель ударная Bosch"),
+        ("лампы", "Лампа светодиодная E27"),
+        ("ламп", "Лампа настольная"),
+        ("куртки", "Куртка зимняя"),
+        ("куртку зимнюю", "Куртка зимняя"),
+        ("шуруповерт", "Набор бит для шуруповёрта"),  # е for ё
+        ("makita", "Дрель безударная Makita"),
+    ],
+)
+def test_word_forms_find_the_product(client, catalogue, query, expected):
+    assert expected in found(client, query)
+
+
+def test_hidden_products_and_variants_are_not_found(client, catalogue):
+    result = found(client, "секатор")
+    assert "Секатор снятый" not in result
+    assert not any(title.startswith("Куртка зимняя,") for title in found(client, "куртка"))
+
+
+def test_every_word_must_match(client, catalogue):
+    assert found(client, "дрель makita") == ["Дрель безударная Makita"]
+    assert found(client, "дрель металла") == ["Дрель безударная Makita"]  # a description word
+
+
+def test_title_matches_rank_above_description_matches(client, catalogue):
+    result = found(client, "дрели")
+    # «Набор бит» mentions a drill in its description only: it comes after every drill.
+    assert result[-1] == "Набор бит для шуруповёрта"
+    assert set(result[:3]) == {"Дрель ударная Bosch", "Дрель Bosch Professional", "Дрель безударная Makita"}
+
+
+def test_article_barcode_and_1c_code(client, catalogue):
+    assert found(client, "gsb-13re") == ["Дрель ударная Bosch"]
+    assert found(client, "4601234567890") == ["Лампа светодиодная E27"]
+    assert found(client, catalogue["makita"].code) == ["Дрель безударная Makita"]
+    variant = catalogue["variants"][("S", "Синий")]
+    assert found(client, variant.code) == ["Куртка зимняя"]  # a variant's code finds its parent
+
+
+def test_near_misses_when_nothing_matches_exactly(client, catalogue):
+    assert "Набор бит для шуруповёрта" in found(client, "шуруповрт")
+    assert found(client, "холодильник") == []
+
+
+def test_empty_query_finds_nothing(client, catalogue):
+    assert found(client, "") == []
+
+
+def test_search_results_can_be_filtered(client, catalogue):
+    brand = catalogue["brand"]
+    assert found(client, "дрель", **{f"f{brand.pk}": "Makita"}) == ["Дрель безударная Makita"]
+
+
+def test_suggestions_as_you_type(client, catalogue):
+    response = client.get(reverse("search:suggest"), {"q": "дре"})
+    assert response.status_code == 200 and response["Content-Type"] == "application/json"
+    data = json.loads(response.content)
+    products = [item["title"] for item in data["products"]]
+    assert {"Дрель ударная Bosch", "Дрель безударная Makita", "Дрель Bosch Professional"} <= set(products)
+    assert all(item["url"].startswith("/catalogue/") for item in data["products"])
+    assert [category["name"] for category in data["categories"]] == ["Дрели"]
+    assert data["all_url"] == "/search/?q=%D0%B4%D1%80%D0%B5"
+    bosch = next(item for item in data["products"] if item["title"] == "Дрель ударная Bosch")
+    assert "32" in bosch["price"] and "990" in bosch["price"]
+
+    assert json.loads(client.get(reverse("search:suggest"), {"q": "gsb-13re"}).content)["products"][0]["title"] == (
+        "Дрель ударная Bosch"
+    )
+    assert json.loads(client.get(reverse("search:suggest"), {"q": "д"}).content)["products"] == []
+
+
+# -- filters and counts ------------------------------------------------------------------------
+
+
+def facet_counts(html, param):
+    """{value: count} of the checkboxes named ``param`` in the filter panel."""
+    pattern = re.compile(
+        r'<input type="checkbox" name="%s" value="([^"]+)"[^>]*/>\s*([^<]+?)\s*<span class="facet-count">(\d+)</span>'
+        % re.escape(param)
+    )
+    return {label.strip(): int(count) for _, label, count in pattern.findall(html)}
+
+
+def test_category_filters_with_counts(client, catalogue):
+    brand = catalogue["brand"]
+    html = get(client, catalogue["tools"].get_absolute_url())
+    assert facet_counts(html, f"f{brand.pk}") == {"Bosch": 2, "Makita": 1}
+    assert facet_counts(html, "wh") == {"Основной склад": 3, "Склад Алматы": 1, "Склад Астана": 1}
+    assert 'name="price_min"' in html and 'name="price_max"' in html
+    assert f'name="n{catalogue["power"].pk}_min"' not in html  # numbers are not filters by default
+
+    # Values of the filter in use stay alternatives; other filters' counts narrow.
+    html = get(client, catalogue["tools"].get_absolute_url(), **{f"f{brand.pk}": "Bosch"})
+    assert titles(html) and set(titles(html)) == {"Дрель ударная Bosch", "Дрель Bosch Professional"}
+    assert facet_counts(html, f"f{brand.pk}") == {"Bosch": 2, "Makita": 1}
+    assert facet_counts(html, "wh") == {"Основной склад": 1, "Склад Алматы": 1}
+
+
+def test_property_and_price_range_narrow_the_listing(client, catalogue):
+    brand = catalogue["brand"]
+    url = catalogue["drills"].get_absolute_url()
+    assert len(titles(get(client, url))) == 3
+    html = get(client, url, **{f"f{brand.pk}": "Bosch", "price_max": "40000"})
+    assert titles(html) == ["Дрель ударная Bosch"]
+    assert get(client, url, price_min="60000", price_max="80000").count('class="product_pod"') == 1
+    assert "1 товар" in html or "1 product" in html
+
+
+def test_in_stock_and_warehouse_filters(client, catalogue):
+    url = catalogue["drills"].get_absolute_url()
+    assert set(titles(get(client, url, in_stock="1"))) == {"Дрель ударная Bosch", "Дрель безударная Makita"}
+    assert titles(get(client, url, wh=str(catalogue["astana"].pk))) == ["Дрель безударная Makita"]
+    both = get(client, url, wh=[str(catalogue["astana"].pk), str(catalogue["almaty"].pk)])
+    assert set(titles(both)) == {"Дрель ударная Bosch", "Дрель безударная Makita"}
+
+
+def test_variant_characteristics_are_filters_in_natural_order(client, catalogue):
+    html = get(client, catalogue["clothes"].get_absolute_url())
+    size = FilterSetting.objects.get(attribute__code="c_razmer").attribute_id
+    colour = FilterSetting.objects.get(attribute__code="c_tsvet").attribute_id
+    assert list(facet_counts(html, f"f{size}")) == ["S", "M", "L", "XL"]
+    assert facet_counts(html, f"f{colour}") == {"Синий": 1, "Чёрный": 1}
+    assert titles(get(client, catalogue["clothes"].get_absolute_url(), **{f"f{size}": "XL"})) == ["Куртка зимняя"]
+    # The parent's price is its cheapest variant's; it is in stock through its variants.
+    document = ProductDocument.objects.get(product=catalogue["jacket"])
+    assert document.price == Decimal("23990.00") and document.in_stock
+
+
+def test_number_property_as_a_range_once_a_manager_makes_it_a_filter(client, catalogue):
+    power = catalogue["power"]
+    setting = FilterSetting.objects.get(attribute=power)
+    assert not setting.is_filterable
+    setting.is_filterable = True
+    setting.save()
+    url = catalogue["drills"].get_absolute_url()
+    html = get(client, url)
+    assert f'name="n{power.pk}_min"' in html
+    assert set(titles(get(client, url, **{f"n{power.pk}_min": "550"}))) == {
+        "Дрель ударная Bosch",
+        "Дрель Bosch Professional",
+    }
+    assert titles(get(client, url, **{f"n{power.pk}_min": "700", f"n{power.pk}_max": "900"})) == [
+        "Дрель Bosch Professional"
+    ]
+
+
+def test_a_manager_can_turn_a_filter_off(client, catalogue):
+    brand = catalogue["brand"]
+    FilterSetting.objects.filter(attribute=brand).update(is_filterable=False)
+    assert f'name="f{brand.pk}"' not in get(client, catalogue["drills"].get_absolute_url())
+
+
+def test_filtered_pages_are_shareable_canonical_and_not_indexed(client, catalogue):
+    brand = catalogue["brand"]
+    url = catalogue["drills"].get_absolute_url()
+    plain = get(client, url)
+    assert f'<link rel="canonical" href="http://testserver{url}" />' in plain
+    assert 'name="robots"' not in plain
+
+    filtered = get(client, url, **{f"f{brand.pk}": "Bosch", "sort_by": "price-asc"})
+    assert f'<link rel="canonical" href="http://testserver{url}" />' in filtered
+    assert '<meta name="robots" content="noindex, follow" />' in filtered
+    # The same URL shows the same products to whoever opens it.
+    assert titles(client.get(f"{url}?f{brand.pk}=Bosch&sort_by=price-asc").content.decode()) == [
+        "Дрель ударная Bosch",
+        "Дрель Bosch Professional",
+    ]
+
+
+def test_sorting_by_price_novelty_and_popularity(client, catalogue):
+    url = catalogue["drills"].get_absolute_url()
+    assert titles(get(client, url, sort_by="price-asc")) == [
+        "Дрель ударная Bosch",
+        "Дрель Bosch Professional",
+        "Дрель безударная Makita",
+    ]
+    assert titles(get(client, url, sort_by="price-desc"))[0] == "Дрель безударная Makita"
+    assert titles(get(client, url, sort_by="newest"))[0] == "Дрель безударная Makita"
+    html = get(client, url)
+    assert 'value="rating"' not in html
+    assert 'value="popular"' in html and 'value="newest"' in html and 'value="price-asc"' in html
+
+
+def test_popularity_follows_purchases(client, catalogue):
+    from oscar.core.loading import get_model
+
+    ProductRecord = get_model("analytics", "ProductRecord")
+    ProductRecord.objects.create(product=catalogue["bosch_pro"], num_purchases=12)
+    indexing.refresh_products([catalogue["bosch_pro"].pk])
+    assert titles(get(client, catalogue["drills"].get_absolute_url(), sort_by="popular"))[0] == (
+        "Дрель Bosch Professional"
+    )
+
+
+def test_page_numbers_keep_the_filters(client, catalogue, settings):
+    from tests.storefront.factories import ProductFactory
+
+    for n in range(30):
+        ProductFactory(title=f"Лампа {n:02d}", categories=[catalogue["light"]], stock=(Decimal(100 + n), 1))
+    url = catalogue["light"].get_absolute_url()
+    html = get(client, url, in_stock="1", sort_by="price-asc")
+    assert html.count('class="product_pod"') == 24
+    assert 'href="?in_stock=1&amp;sort_by=price-asc&amp;page=2"' in html or (
+        'href="?sort_by=price-asc&amp;in_stock=1&amp;page=2"' in html
+    )
+    second = get(client, url, in_stock="1", sort_by="price-asc", page="2")
+    assert second.count('class="product_pod"') == 8
+
+
+def test_changes_of_one_product_show_at_once(client, catalogue):
+    from tests.storefront.factories import set_stock
+
+    url = catalogue["drills"].get_absolute_url()
+    set_stock(catalogue["makita"], Decimal("30000"), 2)
+    assert titles(get(client, url, sort_by="price-asc"))[0] == "Дрель безударная Makita"
+    set_option(catalogue["makita"], catalogue["brand"], "Bosch")
+    assert len(titles(get(client, url, **{f"f{catalogue['brand'].pk}": "Bosch"}))) == 3
+    catalogue["makita"].is_public = False
+    catalogue["makita"].save()
+    assert "Дрель безударная Makita" not in titles(get(client, url))
+    assert not ProductDocument.objects.filter(product=catalogue["makita"]).exists()
+
+
+def test_rebuild_gives_the_same_rows(catalogue):
+    from shop.apps.search.models import ProductFacet
+
+    def rows():
+        return (
+            sorted(ProductDocument.objects.values_list("product_id", "title", "price", "in_stock")),
+            sorted(ProductFacet.objects.values_list("product_id", "kind", "key", "value", "number")),
+        )
+
+    indexing.flush_pending()
+    before = rows()
+    ProductDocument.objects.all().delete()
+    ProductFacet.objects.all().delete()
+    indexing.rebuild_all()
+    assert rows() == before
+
+
+def test_queries_do_not_grow_with_the_page(client, catalogue):
+    from tests.storefront.factories import ProductFactory
+
+    brand = catalogue["brand"]
+    url = catalogue["tools"].get_absolute_url()
+    params = {f"f{brand.pk}": "Bosch", "price_max": "100000", "sort_by": "price-asc"}
+
+    def queries():
+        client.get(url, params)
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url, params)
+        return len(captured), response.content.decode().count('class="product_pod"')
+
+    few, shown = queries()
+    assert shown == 2
+    for n in range(22):
+        product = ProductFactory(title=f"Дрель {n}", categories=[catalogue["drills"]])
+        set_option(product, brand, "Bosch")
+    many, shown = queries()
+    assert shown == 24
+    assert many == few, f"{few} queries for 2 products, {many} for 24"
+
+
+def test_selectors_search_ranks_identifier_first(catalogue):
+    docs = selectors.sort_documents(selectors.search(selectors.documents(), "GSB-13RE"), selectors.RELEVANCY)
+    assert list(docs.values_list("title", flat=True)) == ["Дрель ударная Bosch"]

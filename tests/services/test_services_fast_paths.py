@@ -1,0 +1,203 @@
+"""
+The import's fast paths give exactly the catalogue the straightforward path gives.
+
+* pictures hard-linked from the upload vs copied byte by byte vs saved through a storage
+  without files on disk: the same rows, the same names, the same bytes;
+* a repeated, unchanged full exchange: the same rows, and nothing written again (ids and
+  ``date_updated`` of stock records, prices and images unchanged);
+* a changes-only package: the rows of offers it does not name stay as they were, and the
+  sales records it recomputed for the offers it names are what the rule computes from
+  scratch for the whole catalogue (``recompute_sales_stock`` of every product finds
+  nothing to change).
+
+Every catalogue row is compared by 1C codes, never by surrogate ids.
+"""
+
+import errno
+import hashlib
+import os
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.core.files.storage import FileSystemStorage, default_storage
+from oscar.core.loading import get_model
+
+from integration_1c.models import ProductPrice
+from integration_1c.services import importer
+from integration_1c.services.stock import recompute_sales_stock
+from integration_1c.testing.generator import generate_exchange, generate_offer_changes
+
+pytestmark = pytest.mark.django_db
+
+Category = get_model("catalogue", "Category")
+Product = get_model("catalogue", "Product")
+ProductCategory = get_model("catalogue", "ProductCategory")
+ProductAttributeValue = get_model("catalogue", "ProductAttributeValue")
+ProductImage = get_model("catalogue", "ProductImage")
+StockRecord = get_model("partner", "StockRecord")
+
+MODEL = {"products": 40, "variant_share": 0.25, "variants": (2, 3), "warehouses": 3}
+WHEN = datetime(2026, 11, 30, 12, 0, 0)
+
+
+@pytest.fixture
+def package(tmp_path):
+    return generate_exchange(tmp_path / "full", seed=7, images=True, generated_at=WHEN, **MODEL)
+
+
+def import_package(exchange):
+    for path in exchange.files:
+        importer.apply_path(path, base_dir=exchange.dir)
+
+
+def picture_bytes(name, storage=None):
+    if storage is not None:
+        with storage.open(name) as fileobj:
+            return fileobj.read()
+    return (Path(django_settings.MEDIA_ROOT) / name).read_bytes()
+
+
+def catalogue(storage=None):
+    """Every row the import keeps, by 1C codes."""
+    categories = {row["id"]: row for row in Category.objects.values("id", "code", "path")}
+    paths = {row["path"]: row["code"] for row in categories.values()}
+    products = dict(Product.objects.values_list("id", "code"))
+    return {
+        "categories": sorted(
+            (row["code"], row["name"], row["slug"], row["is_public"], row["depth"], paths.get(row["path"][:-4]))
+            for row in Category.objects.values("code", "name", "slug", "is_public", "depth", "path")
+        ),
+        "products": sorted(
+            (row["code"], products.get(row["parent_id"]), row["structure"], row["title"], row["slug"],
+             row["description"], row["is_public"])
+            for row in Product.objects.values(
+                "code", "parent_id", "structure", "title", "slug", "description", "is_public"
+            )
+        ),  # fmt: skip
+        "links": sorted(
+            (products[product_id], categories[category_id]["code"])
+            for product_id, category_id in ProductCategory.objects.values_list("product_id", "category_id")
+        ),
+        "values": sorted(
+            (products[row["product_id"]], row["attribute__code"], row["value_text"], row["value_integer"],
+             row["value_float"], row["value_boolean"], row["value_option__option"], row["value_richtext"])
+            for row in ProductAttributeValue.objects.values(
+                "product_id", "attribute__code", "value_text", "value_integer", "value_float", "value_boolean",
+                "value_option__option", "value_richtext",
+            )
+        ),  # fmt: skip
+        "stock": sorted(
+            (row["partner__code"], row["partner_sku"], products[row["product_id"]], row["num_in_stock"],
+             row["num_allocated"], row["price"], row["price_currency"])
+            for row in StockRecord.objects.values(
+                "partner__code", "partner_sku", "product_id", "num_in_stock", "num_allocated", "price",
+                "price_currency",
+            )
+        ),  # fmt: skip
+        "prices": sorted(
+            ProductPrice.objects.values_list("product__code", "price_type__code", "price", "currency")
+        ),
+        "images": sorted(
+            (products[row["product_id"]], row["code"], row["caption"], row["display_order"], row["original"],
+             hashlib.sha1(picture_bytes(row["original"], storage)).hexdigest())
+            for row in ProductImage.objects.values("product_id", "code", "caption", "display_order", "original")
+        ),  # fmt: skip
+    }
+
+
+def written_rows():
+    """What a rewrite would change even with equal values: ids and update stamps."""
+    return {
+        "stock": sorted(StockRecord.objects.values_list("id", "date_updated")),
+        "prices": sorted(ProductPrice.objects.values_list("id", "date_updated")),
+        "images": sorted(ProductImage.objects.values_list("id", "original")),
+    }
+
+
+def empty_catalogue():
+    """Remove what the import wrote, rows and picture files, as a fresh shop would be."""
+    ProductImage.objects.all()._raw_delete("default")
+    StockRecord.objects.all().delete()
+    ProductPrice.objects.all().delete()
+    ProductAttributeValue.objects.all().delete()
+    ProductCategory.objects.all().delete()
+    Product.objects.filter(parent__isnull=False).delete()
+    Product.objects.all().delete()
+    Category.objects.all().delete()
+    for path in Path(django_settings.MEDIA_ROOT).rglob("*"):
+        if path.is_file():
+            path.unlink()
+
+
+def test_the_package_has_what_the_comparison_needs(package):
+    import_package(package)
+    rows = catalogue()
+    assert len(rows["images"]) == len(package.images) > 10
+    assert any(row[2] == Product.CHILD for row in rows["products"])
+    assert len(rows["stock"]) > len(rows["products"]) // 2
+    assert rows["values"] and rows["prices"] and rows["links"]
+
+
+def test_linked_copied_and_stored_pictures_give_the_same_catalogue(package, monkeypatch, settings):
+    import_package(package)
+    linked = catalogue()
+    first_picture = Path(django_settings.MEDIA_ROOT) / linked["images"][0][4]
+    assert first_picture.stat().st_nlink == 2  # linked to the upload
+
+    empty_catalogue()
+
+    def refuse(source, target):
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "link", refuse)
+    import_package(package)
+    copied = catalogue()
+    assert first_picture.stat().st_nlink == 1
+    assert copied == linked
+
+    empty_catalogue()
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"}}
+    assert not isinstance(default_storage, FileSystemStorage)
+    import_package(package)
+    assert catalogue(default_storage) == linked
+
+
+def test_a_repeated_unchanged_exchange_gives_the_same_rows_and_writes_nothing(package):
+    import_package(package)
+    first, stamps = catalogue(), written_rows()
+
+    import_package(package)
+
+    assert catalogue() == first
+    assert written_rows() == stamps
+
+
+def test_changes_touch_only_the_offers_they_name_and_agree_with_the_full_rule(package, tmp_path):
+    import_package(package)
+    before = catalogue()
+    stamps = dict(StockRecord.objects.values_list("partner_sku", "date_updated").order_by())
+    changes = generate_offer_changes(
+        tmp_path / "changes", base_seed=7, offers=15, change_seed=3, generated_at=WHEN, **MODEL
+    )
+    named = {offer.id for offer in changes.changed}
+
+    for path in changes.files:
+        importer.apply_path(path, base_dir=changes.dir)
+
+    after = catalogue()
+    untouched = [row for row in before["stock"] if row[1] not in named]
+    assert untouched == [row for row in after["stock"] if row[1] not in named]
+    assert all(
+        date_updated == stamps[sku]
+        for sku, date_updated in StockRecord.objects.values_list("partner_sku", "date_updated")
+        if sku not in named
+    )
+    assert [row for row in after["stock"] if row[1] in named] != [
+        row for row in before["stock"] if row[1] in named
+    ]
+    assert after["products"] == before["products"] and after["images"] == before["images"]
+    # The straightforward path: the rule applied to every product of the catalogue.
+    assert recompute_sales_stock(Product.objects.values_list("id", flat=True)) == 0
+    assert catalogue() == after
