@@ -52,6 +52,8 @@ BENCH_FLOOR ?= ../shared/bench/floor_copy.py
 bench: venv
 	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DEBUG=false SECRET_KEY=bench ALLOWED_HOSTS=127.0.0.1 SECURE_SSL_REDIRECT=false \
 	  $(PY) manage.py bench_exchange --floor $(BENCH_FLOOR) $(BENCH_ARGS)
+	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DEBUG=false SECRET_KEY=bench ALLOWED_HOSTS=127.0.0.1 SECURE_SSL_REDIRECT=false \
+	  $(PY) manage.py bench_storefront $(BENCH_STOREFRONT_ARGS)
 
 clean:
 	rm -rf $(VENV) var staticfiles
