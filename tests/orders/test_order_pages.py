@@ -80,7 +80,7 @@ def test_dashboard_order_page_shows_the_1c_state(client, staff, shipped_order):
     block = page[page.index('id="order-1c-state"') :]
     assert "Обмен с 1С" in block
     assert "ЗК-0042" in block and "KZ123456789" in block and "проведён" in block
-    assert "ожидает выгрузки" in block
+    assert "ждёт отправки в 1С" in block  # the state in a manager's words
     assert (
         page.index("fa-shopping-cart") < page.index('id="order-1c-state"') < page.index("tabbable dashboard")
     )

@@ -52,6 +52,7 @@ def test_generate_exchange_command_changes_only(tmp_path):
     assert "changes-only package" in output and "4 offers" in output
 
 
+@pytest.mark.django_db  # the demo chooses its old-price type in the settings
 def test_demo_exchange_drives_the_site_over_http():
     fake = FakeExchangeServer(
         username="1c", password="1c-exchange", zip=True, file_limit=64 * 1024, progress=1
@@ -67,6 +68,7 @@ def test_demo_exchange_drives_the_site_over_http():
     assert "import.xml: success" in output and "offers.xml: success" in output
 
 
+@pytest.mark.django_db  # the demo chooses its old-price type in the settings
 def test_demo_exchange_explains_a_refused_login():
     fake = FakeExchangeServer(username="1c", password="other")
     with LiveFakeServer(fake) as live, pytest.raises(CommandError, match="setup_shop"):
