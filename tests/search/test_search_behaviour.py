@@ -310,3 +310,23 @@ def test_queries_do_not_grow_with_the_page(client, catalogue):
 def test_selectors_search_ranks_identifier_first(catalogue):
     docs = selectors.sort_documents(selectors.search(selectors.documents(), "GSB-13RE"), selectors.RELEVANCY)
     assert list(docs.values_list("title", flat=True)) == ["Дрель ударная Bosch"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_save_never_holds_up_later_refreshes():
+    """Ids a rolled-back transaction left pending must not stop the next commit's refresh."""
+    from django.db import transaction
+
+    from tests.storefront.factories import ProductFactory
+
+    class Rollback(Exception):
+        pass
+
+    with pytest.raises(Rollback), transaction.atomic():
+        ProductFactory(title="Отменённая дрель")
+        raise Rollback
+
+    with transaction.atomic():
+        kept = ProductFactory(title="Дрель ударная")
+
+    assert ProductDocument.objects.filter(product=kept).exists()

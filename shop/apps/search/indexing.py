@@ -118,9 +118,12 @@ def schedule_refresh(product_ids):
     pending = getattr(_pending, "ids", None)
     if pending is None:
         pending = _pending.ids = set()
-    first = not pending
-    pending.update(pk for pk in product_ids if pk)
-    if first and pending:
+    new = {pk for pk in product_ids if pk} - pending
+    if new:
+        pending.update(new)
+        # Registered for every addition, not only the first: a transaction that rolled back
+        # never ran its callback, and the ids it left must not wait for ever (refreshing
+        # them again is harmless; the callbacks after the first find nothing pending).
         transaction.on_commit(flush_pending)
 
 
