@@ -118,12 +118,13 @@ def schedule_refresh(product_ids):
     pending = getattr(_pending, "ids", None)
     if pending is None:
         pending = _pending.ids = set()
-    new = {pk for pk in product_ids if pk} - pending
-    if new:
-        pending.update(new)
-        # Registered for every addition, not only the first: a transaction that rolled back
-        # never ran its callback, and the ids it left must not wait for ever (refreshing
-        # them again is harmless; the callbacks after the first find nothing pending).
+    ids = {pk for pk in product_ids if pk}
+    if ids:
+        pending.update(ids)
+        # Registered for every call, not once per batch: a transaction that rolled back
+        # never ran its callback, and the ids it left (which SQLite may even hand out
+        # again) must not wait for ever. Refreshing them again is harmless; the callbacks
+        # after the first find nothing pending.
         transaction.on_commit(flush_pending)
 
 
