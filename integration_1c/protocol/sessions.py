@@ -34,8 +34,6 @@ SESSION_KEY = "integration_1c_exchange_session"
 #: sessions expire after a day instead of the site's two weeks, and the cleanup task
 #: removes them (:func:`integration_1c.protocol.pipeline.cleanup`).
 SESSION_LIFETIME = 24 * 60 * 60
-#: Sessions of one exchange run follow each other within this gap (see :func:`run_started_at`).
-RUN_GAP = timedelta(minutes=2)
 #: A call with Basic credentials and no cookie continues the user's exchange of that type
 #: last seen within this time.
 BASIC_CONTINUES = timedelta(minutes=10)
@@ -173,31 +171,3 @@ def note(session, mode, message):
             return
         locked.messages = (list(locked.messages or []) + [entry])[-200:]
         locked.save(update_fields=["messages"])
-
-
-def run_started_at(session, limit=1000):
-    """
-    When the exchange run that ``session`` belongs to started.
-
-    Clients that start a fresh checkauth for every file send ``mode=deactivate`` with
-    the timestamp of their LAST checkauth: whatever the earlier cycles of the same run
-    imported would look untouched and be hidden. A run is a chain of sessions of the
-    same user and type, each starting at most :data:`RUN_GAP` after the previous one's
-    last call; scheduled exchanges are minutes apart and stay separate runs.
-    """
-    start = session
-    for _ in range(limit):
-        previous = (
-            ExchangeSession.objects.filter(
-                user_id=session.user_id,
-                exchange_type=session.exchange_type,
-                started_at__lt=start.started_at,
-                last_seen_at__gte=start.started_at - RUN_GAP,
-            )
-            .order_by("-started_at")
-            .first()
-        )
-        if previous is None:
-            break
-        start = previous
-    return start.started_at
