@@ -32,6 +32,7 @@ from django.db.models.functions import Lower, Replace
 from oscar.core.loading import get_model
 
 from integration_1c import conf
+from shop.apps.partner.display import natural_key  # the product page's order of values, for filters too
 from shop.apps.partner.prefetch import prefetch_for_strategy
 
 from . import indexing
@@ -459,23 +460,6 @@ def _warehouse_ids():
     return list(
         Partner.objects.exclude(code=conf.get("ONEC_SALES_PARTNER_CODE")).order_by().values_list("pk", flat=True)
     )
-
-
-_SIZES = ["XXXS", "XXS", "XS", "S", "M", "L", "XL", "XXL", "2XL", "XXXL", "3XL", "4XL", "5XL"]
-_SIZE_ORDER = {size: index for index, size in enumerate(_SIZES)}
-_NUMBER_START = re.compile(r"^\s*(\d+(?:[.,]\d+)?)")
-
-
-def natural_key(value):
-    """Order values as a shopper reads them: S M L XL; 39 40 41; 128 ГБ before 256 ГБ; else alphabetically."""
-    text = (value or "").strip()
-    upper = text.upper()
-    if upper in _SIZE_ORDER:
-        return (0, _SIZE_ORDER[upper], "")
-    match = _NUMBER_START.match(text)
-    if match:
-        return (1, float(match.group(1).replace(",", ".")), text.casefold())
-    return (2, 0, text.casefold())
 
 
 # -- order and page -------------------------------------------------------------------------------
