@@ -725,11 +725,6 @@ def zero_stock_of(products, *, counted_before=None):
     return zeroed
 
 
-def hide_products_not_updated_since(moment, catalogue=""):
-    """Hide the 1C products of ``catalogue`` no import has written since ``moment``; returns how many."""
-    return untouched_products(catalogue, moment).filter(is_public=True).update(is_public=False)
-
-
 def untouched_groups(classifiers, since):
     """1C groups of ``classifiers`` (groups without a classifier: of any) not listed since ``since``."""
     listed = Exists(CategoryExchange.objects.filter(category_id=OuterRef("pk"), touched_at__gte=since))

@@ -31,9 +31,7 @@ from integration_1c import conf
 from integration_1c.commerceml import records as rec
 from integration_1c.models import PriceType, ProductExchange, ProductPrice
 
-from . import attributes as attrs
 from . import stock
-from .attributes import write_values
 from .bulk import KeySet, allow_table_scans, delete_where_in, upsert
 from .catalogue import is_public, make_slug, touch_products, write_variant_attributes
 from .context import ImportFailed

@@ -562,7 +562,7 @@ def _purge(queryset, depth=0):
 
 def _worker_seconds():
     """Seconds the worker spent on the files of the latest exchange, by kind, from the journal."""
-    from integration_1c.models import ExchangeFile, ExchangeSession
+    from integration_1c.models import ExchangeSession
 
     session = ExchangeSession.objects.filter(user__username=BENCH_USER).order_by("-started_at").first()
     spent = {}
