@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from shop.apps.search import indexing, selectors
-from shop.apps.search.models import FilterSetting, ProductDocument
+from shop.apps.search.models import FilterSetting, ProductDocument, ProductListing
 
 from .conftest import set_option
 
@@ -168,8 +168,8 @@ def test_variant_characteristics_are_filters_in_natural_order(client, catalogue)
     assert facet_counts(html, f"f{colour}") == {"Синий": 1, "Чёрный": 1}
     assert titles(get(client, catalogue["clothes"].get_absolute_url(), **{f"f{size}": "XL"})) == ["Куртка зимняя"]
     # The parent's price is its cheapest variant's; it is in stock through its variants.
-    document = ProductDocument.objects.get(product=catalogue["jacket"])
-    assert document.price == Decimal("23990.00") and document.in_stock
+    listing = ProductListing.objects.get(product=catalogue["jacket"])
+    assert listing.price == Decimal("23990.00") and listing.in_stock
 
 
 def test_number_property_as_a_range_once_a_manager_makes_it_a_filter(client, catalogue):
@@ -265,6 +265,7 @@ def test_changes_of_one_product_show_at_once(client, catalogue):
     catalogue["makita"].save()
     assert "Дрель безударная Makita" not in titles(get(client, url))
     assert not ProductDocument.objects.filter(product=catalogue["makita"]).exists()
+    assert not ProductListing.objects.filter(product=catalogue["makita"]).exists()
 
 
 def test_rebuild_gives_the_same_rows(catalogue):
@@ -272,13 +273,20 @@ def test_rebuild_gives_the_same_rows(catalogue):
 
     def rows():
         return (
-            sorted(ProductDocument.objects.values_list("product_id", "title", "price", "in_stock")),
+            sorted(ProductDocument.objects.values_list("product_id", "title", "text")),
+            sorted(
+                ProductListing.objects.values_list(
+                    "product_id", "title", "price", "in_stock", "date_created", "popularity", "categories", "facets"
+                )
+            ),
             sorted(ProductFacet.objects.values_list("product_id", "kind", "key", "value", "number")),
         )
 
     indexing.flush_pending()
     before = rows()
+    assert before[1] and any(listing[-1] for listing in before[1])  # rows with facets to compare
     ProductDocument.objects.all().delete()
+    ProductListing.objects.all().delete()
     ProductFacet.objects.all().delete()
     indexing.rebuild_all()
     assert rows() == before
@@ -308,7 +316,7 @@ def test_queries_do_not_grow_with_the_page(client, catalogue):
 
 
 def test_selectors_search_ranks_identifier_first(catalogue):
-    docs = selectors.sort_documents(selectors.search(selectors.documents(), "GSB-13RE"), selectors.RELEVANCY)
+    docs = selectors.sort_documents(selectors.search(selectors.listings(), "GSB-13RE"), selectors.RELEVANCY)
     assert list(docs.values_list("title", flat=True)) == ["Дрель ударная Bosch"]
 
 

@@ -1,6 +1,6 @@
 """
-Keeping the listing rows (:class:`~.models.ProductDocument`, :class:`~.models.ProductFacet`)
-in step with Oscar's catalogue.
+Keeping the listing rows (:class:`~.models.ProductListing`, :class:`~.models.ProductDocument`,
+:class:`~.models.ProductFacet`) in step with Oscar's catalogue.
 
 Who calls what:
 
@@ -30,7 +30,7 @@ from oscar.core.loading import get_model
 from integration_1c import conf
 from integration_1c.services.bulk import delete_where_in, upsert
 
-from .models import FilterSetting, ProductDocument, ProductFacet
+from .models import FilterSetting, ProductDocument, ProductFacet, ProductListing
 
 Product = get_model("catalogue", "Product")
 ProductAttribute = get_model("catalogue", "ProductAttribute")
@@ -168,9 +168,9 @@ def refresh_changed_since(moment):
 def drop_unlisted():
     """Remove the rows of products that are no longer listed (hidden, or turned into a variant)."""
     stale = list(
-        ProductDocument.objects.filter(product__is_public=False).values_list("product_id", flat=True)
+        ProductListing.objects.filter(product__is_public=False).values_list("product_id", flat=True)
     ) + list(
-        ProductDocument.objects.filter(product__parent__isnull=False).values_list("product_id", flat=True)
+        ProductListing.objects.filter(product__parent__isnull=False).values_list("product_id", flat=True)
     )
     _delete_rows(stale)
     return len(stale)
@@ -189,7 +189,8 @@ def rebuild_all(progress=None):
         if progress is not None:
             progress(min(start + BATCH_SIZE, len(ids)), len(ids))
     listed = set(ids)
-    orphans = [pk for pk in ProductDocument.objects.values_list("product_id", flat=True) if pk not in listed]
+    orphans = {pk for pk in ProductListing.objects.values_list("product_id", flat=True) if pk not in listed}
+    orphans |= {pk for pk in ProductDocument.objects.values_list("product_id", flat=True) if pk not in listed}
     _delete_rows(orphans)
     return len(ids)
 
@@ -198,6 +199,7 @@ def _delete_rows(product_ids):
     if product_ids:
         delete_where_in(ProductFacet, "product_id", product_ids)
         delete_where_in(ProductDocument, "product_id", product_ids)
+        delete_where_in(ProductListing, "product_id", product_ids)
 
 
 # -- one batch -----------------------------------------------------------------------------------
@@ -239,7 +241,9 @@ def _refresh_batch_python(ids):
         variants[row["parent_id"]].append(row)
     all_ids = list(owner)
 
-    facets = defaultdict(set)  # listed id -> {(kind, key, value, number)}
+    categories = defaultdict(set)  # listed id -> category ids
+    values = defaultdict(set)  # listed id -> ProductListing facet strings
+    facets = defaultdict(set)  # listed id -> {(kind, key, value, number)} ProductFacet rows
     texts = defaultdict(list)  # listed id -> search words beside the title
     for pk in listed:
         row = products[pk]
@@ -274,7 +278,7 @@ def _refresh_batch_python(ids):
         if code in NOT_SEARCH_TEXT:
             continue
         if kind == ProductAttribute.OPTION and value["value_option__option"]:
-            facets[pk].add((ProductFacet.VALUE, value["attribute_id"], value["value_option__option"][:255], None))
+            values[pk].add(ProductListing.value_facet(value["attribute_id"], value["value_option__option"][:255]))
             texts[pk].append(value["value_option__option"])
             attribute_ids.add(value["attribute_id"])
         elif kind in (ProductAttribute.FLOAT, ProductAttribute.INTEGER):
@@ -285,14 +289,14 @@ def _refresh_batch_python(ids):
         elif kind == ProductAttribute.TEXT and value["value_text"]:
             text = value["value_text"].strip()
             if code.startswith(CHARACTERISTIC_PREFIX):
-                facets[pk].add((ProductFacet.VALUE, value["attribute_id"], text[:255], None))
+                values[pk].add(ProductListing.value_facet(value["attribute_id"], text[:255]))
                 attribute_ids.add(value["attribute_id"])
             texts[pk].append(text)
 
     for product_id, category_id in (
         ProductCategory.objects.order_by().filter(product_id__in_array=listed).values_list("product_id", "category_id")
     ):
-        facets[product_id].add((ProductFacet.CATEGORY, category_id, "", None))
+        categories[product_id].add(category_id)
 
     sales_id = sales_partner_id()
     prices, in_stock = {}, set()
@@ -309,7 +313,7 @@ def _refresh_batch_python(ids):
             if available > 0:
                 in_stock.add(pk)
         if partner_id != sales_id and (num_in_stock or 0) > 0:
-            facets[pk].add((ProductFacet.WAREHOUSE, partner_id, "", None))
+            values[pk].add(ProductListing.warehouse_facet(partner_id))
 
     popularity = dict(
         ProductRecord.objects.order_by()
@@ -318,7 +322,7 @@ def _refresh_batch_python(ids):
     )
 
     with_stems = uses_stems()
-    documents = []
+    documents, listings = [], []
     for pk in listed:
         row = products[pk]
         text = "\n".join(dict.fromkeys(texts[pk]))
@@ -329,18 +333,27 @@ def _refresh_batch_python(ids):
                 "text": text,
                 "title_stems": stems(row["title"]) if with_stems else "",
                 "text_stems": stems(text) if with_stems else "",
+            }
+        )
+        listings.append(
+            {
+                "product_id": pk,
+                "title": row["title"][:255],
                 "price": prices.get(pk),
                 "in_stock": pk in in_stock,
                 "date_created": row["date_created"],
                 "popularity": popularity.get(pk) or 0,
+                "categories": sorted(categories[pk]),
+                "facets": sorted(values[pk]),
             }
         )
     delete_where_in(ProductFacet, "product_id", listed)
+    upsert(ProductDocument, documents, unique=["product"], update=["title", "text", "title_stems", "text_stems"])
     upsert(
-        ProductDocument,
-        documents,
+        ProductListing,
+        listings,
         unique=["product"],
-        update=["title", "text", "title_stems", "text_stems", "price", "in_stock", "date_created", "popularity"],
+        update=["title", "price", "in_stock", "date_created", "popularity", "categories", "facets"],
     )
     facet_rows = [
         {"product_id": pk, "kind": kind, "key": key, "value": value, "number": number}
@@ -419,7 +432,10 @@ stock AS MATERIALIZED (
 )
 """
 
-_DOCUMENTS_SQL = f"""
+#: One statement per batch: the search documents, the listing rows and the number and
+#: identifier facets. Rows whose values did not change are not rewritten (no index churn
+#: when 1C sends the same catalogue again), stale facets are deleted and missing ones inserted.
+_REFRESH_SQL = f"""
 WITH {_MEMBERS_SQL},
 sales AS (
     SELECT owner, min(price) AS price, bool_or(num_in_stock - coalesce(num_allocated, 0) > 0) AS in_stock
@@ -434,49 +450,75 @@ texts AS (
       AND ((type = 'option' AND option IS NOT NULL) OR (type = 'text' AND value_text <> ''))
     GROUP BY owner
 ),
-computed AS (
+value_lists AS (
+    SELECT owner, array_agg(DISTINCT facet ORDER BY facet) AS facets FROM (
+        SELECT owner, 'v' || attribute_id || ':' || left(option, 255) AS facet FROM attribute_values
+        WHERE type = 'option' AND option IS NOT NULL AND code <> ALL(%(not_text)s)
+        UNION ALL
+        SELECT owner, 'v' || attribute_id || ':' || left(value_text, 255) FROM attribute_values
+        WHERE type = 'text' AND code LIKE %(characteristic)s AND value_text <> ''
+        UNION ALL
+        SELECT owner, 'w' || partner_id FROM stock
+        WHERE num_in_stock > 0 AND (%(sales)s::int IS NULL OR partner_id <> %(sales)s::int)
+    ) f
+    GROUP BY owner
+),
+category_lists AS (
+    SELECT l.id AS owner, array_agg(DISTINCT pc.category_id ORDER BY pc.category_id) AS categories
+    FROM listed l CROSS JOIN LATERAL (
+        SELECT pc.category_id FROM catalogue_productcategory pc WHERE pc.product_id = l.id OFFSET 0
+    ) pc
+    GROUP BY l.id
+),
+documents AS (
     SELECT l.id AS product_id, left(l.title, 255) AS title,
            concat_ws(E'\\n', nullif(btrim(regexp_replace(coalesce(l.description, ''), '<[^>]*>', ' ', 'g')), ''),
-                     t.text) AS text,
-           sa.price, coalesce(sa.in_stock, false) AS in_stock, l.date_created,
-           coalesce(r.num_purchases, 0) AS popularity
+                     t.text) AS text
+    FROM listed l
+    LEFT JOIN texts t ON t.owner = l.id
+),
+written_documents AS (
+    INSERT INTO search_productdocument AS d (product_id, title, text, title_stems, text_stems)
+    SELECT c.product_id, c.title, c.text, '', ''
+    FROM documents c
+    LEFT JOIN LATERAL (
+        SELECT * FROM search_productdocument o WHERE o.product_id = c.product_id OFFSET 0
+    ) old ON true
+    WHERE old.product_id IS NULL OR (old.title, old.text) IS DISTINCT FROM (c.title, c.text)
+    ON CONFLICT (product_id) DO UPDATE SET title = EXCLUDED.title, text = EXCLUDED.text
+    RETURNING 1
+),
+listings AS (
+    SELECT l.id AS product_id, left(l.title, 255) AS title, sa.price, coalesce(sa.in_stock, false) AS in_stock,
+           l.date_created, coalesce(r.num_purchases, 0) AS popularity,
+           coalesce(cl.categories, '{{}}'::integer[]) AS categories,
+           coalesce(vl.facets, '{{}}'::text[]) AS facets
     FROM listed l
     LEFT JOIN sales sa ON sa.owner = l.id
-    LEFT JOIN texts t ON t.owner = l.id
+    LEFT JOIN value_lists vl ON vl.owner = l.id
+    LEFT JOIN category_lists cl ON cl.owner = l.id
     LEFT JOIN analytics_productrecord r ON r.product_id = l.id
-)
-INSERT INTO search_productdocument AS d
-    (product_id, title, text, title_stems, text_stems, price, in_stock, date_created, popularity)
-SELECT c.product_id, c.title, c.text, '', '', c.price, c.in_stock, c.date_created, c.popularity
-FROM computed c
-LEFT JOIN LATERAL (
-    SELECT * FROM search_productdocument o WHERE o.product_id = c.product_id OFFSET 0
-) old ON true
-WHERE old.product_id IS NULL
-   OR (old.title, old.text, old.price, old.in_stock, old.date_created, old.popularity)
-      IS DISTINCT FROM (c.title, c.text, c.price, c.in_stock, c.date_created, c.popularity)
-ON CONFLICT (product_id) DO UPDATE SET
-    title = EXCLUDED.title, text = EXCLUDED.text, price = EXCLUDED.price, in_stock = EXCLUDED.in_stock,
-    date_created = EXCLUDED.date_created, popularity = EXCLUDED.popularity
-"""
-
-#: The facets the batch should have; stale ones are deleted and missing ones inserted,
-#: so that an unchanged product (a daily full package) writes nothing.
-_FACETS_SQL = f"""
-WITH {_MEMBERS_SQL},
+),
+written_listings AS (
+    INSERT INTO search_productlisting AS d
+        (product_id, title, price, in_stock, date_created, popularity, categories, facets)
+    SELECT c.product_id, c.title, c.price, c.in_stock, c.date_created, c.popularity, c.categories, c.facets
+    FROM listings c
+    LEFT JOIN LATERAL (
+        SELECT * FROM search_productlisting o WHERE o.product_id = c.product_id OFFSET 0
+    ) old ON true
+    WHERE old.product_id IS NULL
+       OR (old.title, old.price, old.in_stock, old.date_created, old.popularity, old.categories, old.facets)
+          IS DISTINCT FROM (c.title, c.price, c.in_stock, c.date_created, c.popularity, c.categories, c.facets)
+    ON CONFLICT (product_id) DO UPDATE SET
+        title = EXCLUDED.title, price = EXCLUDED.price, in_stock = EXCLUDED.in_stock,
+        date_created = EXCLUDED.date_created, popularity = EXCLUDED.popularity,
+        categories = EXCLUDED.categories, facets = EXCLUDED.facets
+    RETURNING 1
+),
 wanted AS (
-    SELECT pc.product_id, 'g'::varchar AS kind, pc.category_id AS key, ''::varchar AS value, NULL::float AS number
-    FROM listed l CROSS JOIN LATERAL (
-        SELECT * FROM catalogue_productcategory pc WHERE pc.product_id = l.id OFFSET 0
-    ) pc
-    UNION
-    SELECT owner, 'v', attribute_id, left(option, 255), NULL FROM attribute_values
-    WHERE type = 'option' AND option IS NOT NULL AND code <> ALL(%(not_text)s)
-    UNION
-    SELECT owner, 'v', attribute_id, left(value_text, 255), NULL FROM attribute_values
-    WHERE type = 'text' AND code LIKE %(characteristic)s AND value_text <> ''
-    UNION
-    SELECT owner, 'n', attribute_id, '', number FROM attribute_values
+    SELECT owner AS product_id, 'n'::varchar AS kind, attribute_id AS key, ''::varchar AS value, number
+    FROM attribute_values
     WHERE type IN ('float', 'integer') AND number IS NOT NULL
     UNION
     SELECT owner, 'i', 0, left(lower(value_text), 255), NULL FROM attribute_values
@@ -487,9 +529,6 @@ wanted AS (
     CROSS JOIN LATERAL (SELECT p.code, p.upc FROM catalogue_product p WHERE p.id = m.pid OFFSET 0) p
     CROSS JOIN LATERAL (VALUES (p.code), (p.upc)) AS x(value)
     WHERE coalesce(btrim(x.value), '') <> ''
-    UNION
-    SELECT owner, 'w', partner_id, '', NULL FROM stock
-    WHERE num_in_stock > 0 AND (%(sales)s::int IS NULL OR partner_id <> %(sales)s::int)
 ),
 stale AS (
     DELETE FROM search_productfacet f
@@ -499,23 +538,29 @@ stale AS (
           AND w.number IS NOT DISTINCT FROM f.number
     )
     RETURNING 1
+),
+written_facets AS (
+    INSERT INTO search_productfacet (product_id, kind, key, value, number)
+    SELECT w.product_id, w.kind, w.key, w.value, w.number FROM wanted w
+    WHERE NOT EXISTS (
+        SELECT 1 FROM search_productfacet f
+        WHERE f.product_id = w.product_id AND f.kind = w.kind AND f.key = w.key AND f.value = w.value
+          AND f.number IS NOT DISTINCT FROM w.number
+    )
+    RETURNING 1
 )
-INSERT INTO search_productfacet (product_id, kind, key, value, number)
-SELECT w.product_id, w.kind, w.key, w.value, w.number FROM wanted w
-WHERE NOT EXISTS (
-    SELECT 1 FROM search_productfacet f
-    WHERE f.product_id = w.product_id AND f.kind = w.kind AND f.key = w.key AND f.value = w.value
-      AND f.number IS NOT DISTINCT FROM w.number
-)
-RETURNING kind, key
+SELECT DISTINCT attribute_id FROM attribute_values
+WHERE (type = 'option' AND option IS NOT NULL AND code <> ALL(%(not_text)s))
+   OR (type = 'text' AND code LIKE %(characteristic)s AND value_text <> '')
+   OR (type IN ('float', 'integer') AND number IS NOT NULL)
 """
 
 
 def _refresh_batch_sql(ids):
     """
-    The rows computed by PostgreSQL, in three statements whatever the batch: nothing
-    travels to Python, and unchanged rows are not rewritten (no index churn when 1C
-    sends the same catalogue again).
+    The rows computed by PostgreSQL, in one statement whatever the batch (after the
+    lookup of rows to drop): nothing travels to Python, and unchanged rows are not
+    rewritten.
     """
     params = {
         "ids": list(ids),
@@ -529,23 +574,15 @@ def _refresh_batch_sql(ids):
         # The lookups' estimates multiply into a cost that starts JIT compilation, which
         # takes seconds for statements that run in milliseconds.
         cursor.execute("SET LOCAL jit = off")
-        # Rows of products no longer listed in this batch (hidden, or now a variant).
+        # Rows of products no longer listed in this batch (hidden, now a variant, deleted).
         cursor.execute(
-            f"SELECT id FROM {product_table} WHERE id = ANY(%(ids)s) "
-            f"AND (NOT is_public OR parent_id IS NOT NULL OR structure = 'child')",
+            f"SELECT ids.id FROM unnest(%(ids)s::int[]) AS ids(id) "
+            f"LEFT JOIN {product_table} p ON p.id = ids.id "
+            f"WHERE p.id IS NULL OR NOT p.is_public OR p.parent_id IS NOT NULL OR p.structure = 'child'",
             params,
         )
-        gone = [row[0] for row in cursor.fetchall()]
-        known = {row[0] for row in _execute(cursor, f"SELECT id FROM {product_table} WHERE id = ANY(%(ids)s)", params)}
-        gone += [pk for pk in ids if pk not in known]
-        _delete_rows(gone)
-        cursor.execute(_DOCUMENTS_SQL, params)
-        cursor.execute(_FACETS_SQL, params)
-        attribute_ids = {key for kind, key in cursor.fetchall() if kind in (ProductFacet.VALUE, ProductFacet.NUMBER)}
+        _delete_rows([row[0] for row in cursor.fetchall()])
+        cursor.execute(_REFRESH_SQL, params)
+        attribute_ids = {row[0] for row in cursor.fetchall()}
     if attribute_ids:
         ensure_filter_settings(attribute_ids)
-
-
-def _execute(cursor, sql, params):
-    cursor.execute(sql, params)
-    return cursor.fetchall()

@@ -2,10 +2,17 @@
 What the storefront lists: the browse pages, the home page, search, filters and their
 counts, read from the listing rows (:mod:`.models`) that the import keeps current.
 
-A listing page costs a fixed number of queries whatever its size: the page of
-documents, its count, the filter counts (one, plus one per filter in use, so that the
-values of a filter in use count as alternatives), the price and number ranges, and the
-page's products with everything their cards need (:func:`for_listing`).
+Listing pages read the narrow listing rows (:class:`~.models.ProductListing`), search
+reads the search documents. A listing page costs a fixed number of queries whatever its
+size and whatever the filters: the page of rows, one aggregate (its count, the in-stock
+count, the price range), one pass over the rows for every filter count (:func:`facets`:
+the values of a filter in use are counted with that filter left out, in the same pass,
+so that they stay alternatives), the number ranges, and the page's products with
+everything their cards need (:func:`for_listing`).
+
+Categories and values are matched through the listing row's lists (``&&`` on GIN-indexed
+arrays on PostgreSQL), never through a list of ids sent from Python: a top category of
+20,000 products costs the same few statements as a leaf.
 """
 
 import re
@@ -17,6 +24,7 @@ from django.db.models import (
     Case,
     Count,
     Exists,
+    ExpressionWrapper,
     F,
     FloatField,
     IntegerField,
@@ -24,9 +32,11 @@ from django.db.models import (
     Min,
     OuterRef,
     Q,
+    Subquery,
     Value,
     When,
 )
+from django.db.models.functions import Coalesce
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower, Replace
 from oscar.core.loading import get_model
@@ -37,7 +47,7 @@ from shop.apps.partner.prefetch import prefetch_for_strategy
 
 from . import indexing
 from .filters import Facet, FacetValue
-from .models import FilterSetting, ProductDocument, ProductFacet
+from .models import FilterSetting, ProductDocument, ProductFacet, ProductListing
 
 Product = get_model("catalogue", "Product")
 Category = get_model("catalogue", "Category")
@@ -95,29 +105,15 @@ def subtree_ids(category):
     )
 
 
-def documents():
-    """Every listed product's row (only listed products have one)."""
+def listings():
+    """Every listed product's listing row (only listed products have one)."""
     indexing.flush_pending()
-    return ProductDocument.objects.all()
+    return ProductListing.objects.all()
 
 
-def category_product_ids(category):
-    """Ids of the listed products in ``category`` or any public category below it (an index-only read)."""
-    return list(
-        ProductFacet.objects.filter(kind=ProductFacet.CATEGORY, key__in_array=subtree_ids(category))
-        .order_by()
-        .values_list("product_id", flat=True)
-        .distinct()
-    )
-
-
-def in_category(docs, category):
-    """
-    Rows of products in ``category`` or any public category below it. The ids are read
-    first and passed as one array: every later query of the page (the page, its count,
-    the filter counts) is then a primary-key lookup, whatever the planner's statistics.
-    """
-    return docs.filter(product_id__in_array=category_product_ids(category))
+def in_category(rows, category):
+    """Rows of products in ``category`` or any public category below it (a GIN lookup on their category lists)."""
+    return rows.filter(categories__overlaps=subtree_ids(category))
 
 
 # -- search ---------------------------------------------------------------------------------------
@@ -144,24 +140,46 @@ def identifier_hits(query):
     )
 
 
-def search(docs, query):
+def search(rows, query):
     """
-    Rows matching ``query``, annotated for relevancy: each word in any of its forms
-    («дрели» finds «Дрель»), in the title or in the rest of the search text; or the whole
-    query is an identifier; or — when that finds nothing — titles with a word close to
-    the query's (a near miss: «дрэль»). Titles rank above descriptions.
+    Listing rows matching ``query``, annotated for relevancy: each word in any of its
+    forms («дрели» finds «Дрель»), in the title or in the rest of the search text; or
+    the whole query is an identifier; or — when that finds nothing — titles with a word
+    close to the query's (a near miss: «дрэль»). Titles rank above descriptions.
     """
     words = query_words(query)
     hits = identifier_hits(query)
     if not words and not hits:
-        return docs.none()
+        return rows.none()
+    matched = _matching_documents(words)
+    if words and not hits and not matched.exists():
+        return _ranked(rows, near_misses(words), [])
+    return _ranked(rows, matched, hits)
+
+
+def _matching_documents(words, prefix=False):
+    """Search documents having every word (the last as a prefix when asked), with a ``_rank``."""
+    documents = ProductDocument.objects.all()
+    if not words:
+        return documents.none()
     if connection.vendor == "postgresql":
-        matched = _search_postgresql(docs, words, hits)
-    else:
-        matched = _search_stems(docs, words, hits)
-    if words and not matched.exists():
-        return near_misses(docs, words)
-    return matched
+        return _search_postgresql(documents, words, prefix)
+    return _search_stems(documents, words, prefix)
+
+
+def _ranked(rows, documents, hits):
+    """
+    ``rows`` of the matched ``documents`` or of the identifier ``hits``, with the
+    document's rank (``_rank``) and whether the query was an identifier (``_id_hit``).
+    """
+    condition = Q(product_id__in=documents.values("product_id"))
+    if hits:
+        condition |= Q(product_id__in=hits)
+    rank = documents.filter(product_id=OuterRef("product_id")).values("_rank")[:1]
+    return rows.filter(condition).annotate(
+        _rank=Coalesce(Subquery(rank, output_field=FloatField()), Value(0.0)),
+        _id_hit=_id_hit(hits),
+    )
 
 
 def _tsquery(words, prefix=False):
@@ -179,11 +197,8 @@ def _id_hit(hits):
     return Case(When(product_id__in=hits, then=Value(1)), default=Value(0), output_field=IntegerField())
 
 
-def _search_postgresql(docs, words, hits, prefix=False):
+def _search_postgresql(documents, words, prefix=False):
     tsquery = _tsquery(words, prefix)
-    id_hit = _id_hit(hits)
-    if not tsquery:
-        return docs.filter(product_id__in=hits).annotate(_id_hit=id_hit, _rank=Value(0.0, output_field=FloatField()))
     match = RawSQL(
         "search_vector @@ to_tsquery('russian'::regconfig, %s)",
         [tsquery],
@@ -194,15 +209,11 @@ def _search_postgresql(docs, words, hits, prefix=False):
         [tsquery],
         output_field=FloatField(),
     )
-    condition = Q(_match=True)
-    if hits:
-        condition |= Q(product_id__in=hits)
-    return docs.annotate(_match=match).filter(condition).annotate(_id_hit=id_hit, _rank=rank)
+    return documents.annotate(_match=match).filter(_match=True).annotate(_rank=rank)
 
 
-def _search_stems(docs, words, hits, prefix=False):
+def _search_stems(documents, words, prefix=False):
     """The SQLite search: every word's stem must start a stem of the title or of the text."""
-    id_hit = _id_hit(hits)
     words_match = Q()
     title_score = Value(0.0, output_field=FloatField())
     for index, word in enumerate(words):
@@ -212,31 +223,25 @@ def _search_stems(docs, words, hits, prefix=False):
         title_score = title_score + Case(
             When(title_stems__contains=needle, then=Value(1.0)), default=Value(0.1), output_field=FloatField()
         )
-    condition = words_match if words else Q(pk__in=[])
-    if hits:
-        condition |= Q(product_id__in=hits)
-    return docs.filter(condition).annotate(_id_hit=id_hit, _rank=title_score)
+    return documents.filter(words_match).annotate(_rank=title_score)
 
 
-def near_misses(docs, words):
-    """Rows whose title has a word close to the query's words (trigrams on PostgreSQL)."""
+def near_misses(words):
+    """Search documents whose title has a word close to the query's words (trigrams on PostgreSQL)."""
     text = " ".join(words)
+    documents = ProductDocument.objects.all()
     if connection.vendor == "postgresql":
-        similarity = RawSQL(
-            "word_similarity(%s, lower(title))", [text], output_field=FloatField()
-        )
-        close = RawSQL(
-            "%s <%% lower(title)", [text], output_field=BooleanField()
-        )
+        similarity = RawSQL("word_similarity(%s, lower(title))", [text], output_field=FloatField())
+        close = RawSQL("%s <%% lower(title)", [text], output_field=BooleanField())
         return (
-            docs.annotate(_close=close)
+            documents.annotate(_close=close)
             .filter(_close=True)
-            .annotate(_rank=similarity, _id_hit=Value(0, output_field=IntegerField()))
+            .annotate(_rank=similarity)
             .filter(_rank__gte=NEAR_MISS_THRESHOLD)
         )
     # The embedded demo has a few hundred products: compare in Python.
     scores = {}
-    for pk, title in docs.values_list("product_id", "title")[:5000]:
+    for pk, title in documents.values_list("product_id", "title")[:5000]:
         title_words = query_words(title)
         score = min(
             (max((SequenceMatcher(None, word, other).ratio() for other in title_words), default=0) for word in words),
@@ -245,9 +250,8 @@ def near_misses(docs, words):
         if score >= 0.75:
             scores[pk] = score
     whens = [When(product_id=pk, then=Value(score)) for pk, score in scores.items()]
-    return docs.filter(product_id__in=list(scores)).annotate(
-        _rank=Case(*whens, default=Value(0.0), output_field=FloatField()) if whens else Value(0.0),
-        _id_hit=Value(0, output_field=IntegerField()),
+    return documents.filter(product_id__in=list(scores)).annotate(
+        _rank=Case(*whens, default=Value(0.0), output_field=FloatField()) if whens else Value(0.0)
     )
 
 
@@ -258,16 +262,8 @@ def suggestions(query, limit=SUGGESTIONS):
     """
     words = query_words(query)
     hits = identifier_hits(query)
-    docs = documents()
-    if connection.vendor == "postgresql":
-        matched = _search_postgresql(docs, words, hits, prefix=True)
-    else:
-        matched = _search_stems(docs, words, hits, prefix=True)
-    rows = list(
-        sort_documents(matched, RELEVANCY).values(
-            "product_id", "title", "price"
-        )[:limit]
-    )
+    matched = _ranked(listings(), _matching_documents(words, prefix=True), hits)
+    rows = list(sort_documents(matched, RELEVANCY).values("product_id", "title", "price")[:limit])
     slugs = dict(Product.objects.filter(pk__in=[row["product_id"] for row in rows]).values_list("pk", "slug"))
     for row in rows:
         row["slug"] = slugs.get(row["product_id"], "")
@@ -288,39 +284,37 @@ def suggestions(query, limit=SUGGESTIONS):
 # -- filters and counts ---------------------------------------------------------------------------
 
 
-def apply_filters(docs, filters, skip=None):
+def filter_condition(filters, skip=None):
     """
-    ``docs`` narrowed by ``filters``; ``skip`` (``"wh"`` or an attribute id) leaves one
-    filter out, to count that filter's own values as alternatives.
+    The condition on listing rows for ``filters``; ``skip`` (``"wh"`` or an attribute
+    id) leaves one filter out, to count that filter's own values as alternatives.
     """
+    condition = Q()
     if filters.price_min is not None:
-        docs = docs.filter(price__gte=filters.price_min)
+        condition &= Q(price__gte=filters.price_min)
     if filters.price_max is not None:
-        docs = docs.filter(price__lte=filters.price_max)
+        condition &= Q(price__lte=filters.price_max)
     if filters.in_stock:
-        docs = docs.filter(in_stock=True)
+        condition &= Q(in_stock=True)
     if filters.warehouses and skip != "wh":
-        docs = docs.filter(
-            product_id__in=ProductFacet.objects.filter(
-                kind=ProductFacet.WAREHOUSE, key__in=filters.warehouses
-            ).values("product_id")
-        )
+        condition &= Q(facets__overlaps=[ProductListing.warehouse_facet(pk) for pk in filters.warehouses])
     for attribute_id, values in filters.values.items():
-        if attribute_id == skip:
-            continue
-        docs = docs.filter(
-            product_id__in=ProductFacet.objects.filter(
-                kind=ProductFacet.VALUE, key=attribute_id, value__in=values
-            ).values("product_id")
-        )
+        if attribute_id != skip:
+            condition &= Q(facets__overlaps=[ProductListing.value_facet(attribute_id, value) for value in values])
     for attribute_id, (low, high) in filters.ranges.items():
         numbers = ProductFacet.objects.filter(kind=ProductFacet.NUMBER, key=attribute_id)
         if low is not None:
             numbers = numbers.filter(number__gte=low)
         if high is not None:
             numbers = numbers.filter(number__lte=high)
-        docs = docs.filter(product_id__in=numbers.values("product_id"))
-    return docs
+        condition &= Q(product_id__in=numbers.values("product_id"))
+    return condition
+
+
+def apply_filters(rows, filters, skip=None):
+    """``rows`` narrowed by ``filters`` (see :func:`filter_condition`)."""
+    condition = filter_condition(filters, skip)
+    return rows.filter(condition) if condition else rows
 
 
 def filter_attributes():
@@ -333,29 +327,69 @@ def filter_attributes():
     }
 
 
-def _value_counts(docs, kind, keys):
-    """``(key, value) -> number of rows`` of ``docs`` for facets of ``kind`` and ``keys``."""
-    if not keys:
-        return {}
-    # The rows' ids travel as one array, so the counts are read product by product from
-    # the covering (product, kind, key, value) index rather than over a whole facet range.
-    ids = _ids(docs)
-    if not ids:
-        return {}
-    rows = (
-        ProductFacet.objects.filter(kind=kind, key__in_array=list(keys), product_id__in_array=ids)
-        .order_by()
-        .values("key", "value")
-        .annotate(n=Count("id"))
+def _boolean(condition):
+    """A condition as a boolean column (an empty condition is true)."""
+    if not condition:
+        return Value(True, output_field=BooleanField())
+    return ExpressionWrapper(condition, output_field=BooleanField())
+
+
+def listing_totals(base, filters):
+    """
+    One aggregate over the rows ``base``: how many pass ``filters`` (the page count),
+    how many of those are in stock, and the price range of ``base`` (for the price filter).
+    """
+    condition = filter_condition(filters)
+    in_stock = condition & Q(in_stock=True)
+    totals = base.aggregate(
+        count=Count("product_id", filter=condition) if condition else Count("product_id"),
+        in_stock=Count("product_id", filter=in_stock),
+        price_low=Min("price"),
+        price_high=Max("price"),
     )
-    return {(row["key"], row["value"]): row["n"] for row in rows}
+    return totals
 
 
-def _ids(docs):
-    return list(docs.order_by().values_list("product_id", flat=True))
+def _facet_counts(base, filters):
+    """
+    ``{"all": {facet: n}, <skip>: {facet: n}, …}``: how many rows of ``base`` have each
+    facet among those passing every filter ("all") and, for every filter in use (an
+    attribute id or ``"wh"``), among those passing the others — all in one pass over
+    ``base``, expanding each row's facet list (``unnest`` on PostgreSQL, ``json_each``
+    on SQLite).
+    """
+    conditions = {"all": filter_condition(filters)}
+    for attribute_id in filters.values:
+        conditions[attribute_id] = filter_condition(filters, skip=attribute_id)
+    if filters.warehouses:
+        conditions["wh"] = filter_condition(filters, skip="wh")
+    names = {key: f"_c{index}" for index, key in enumerate(conditions)}
+    rows = base.annotate(**{names[key]: _boolean(condition) for key, condition in conditions.items()})
+    if all(conditions.values()):
+        # Rows passing none of the conditions count for nothing: leave them out early.
+        any_condition = Q()
+        for condition in conditions.values():
+            any_condition |= condition
+        rows = rows.filter(any_condition)
+    sql, params = rows.order_by().values("facets", *names.values()).query.sql_with_params()
+    quote = connection.ops.quote_name
+    sums = ", ".join(f"SUM(CASE WHEN s.{quote(name)} THEN 1 ELSE 0 END)" for name in names.values())
+    if connection.vendor == "postgresql":
+        statement = f"SELECT f.value, {sums} FROM ({sql}) s CROSS JOIN LATERAL unnest(s.facets) AS f(value) GROUP BY f.value"
+    else:
+        statement = f"SELECT f.value, {sums} FROM ({sql}) s, json_each(s.facets) AS f GROUP BY f.value"
+    counts = {key: {} for key in conditions}
+    keys = list(conditions)
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        for facet, *numbers in cursor.fetchall():
+            for key, number in zip(keys, numbers):
+                if number:
+                    counts[key][facet] = number
+    return counts
 
 
-def facets(base, filters):
+def facets(base, filters, totals=None):
     """
     The filter panel for the rows ``base`` (a category's or a search's, before the
     shopper's filters): price range, warehouses and every filterable attribute with the
@@ -363,32 +397,25 @@ def facets(base, filters):
     so that the values of one filter stay alternatives.
     """
     attributes = filter_attributes()
-    value_keys = [pk for pk, (_, kind, _) in attributes.items() if kind != ProductAttribute.FLOAT]
     number_keys = [pk for pk, (_, kind, _) in attributes.items() if kind in (ProductAttribute.FLOAT, ProductAttribute.INTEGER)]
-    filtered = apply_filters(base, filters)
-
-    counts = _value_counts(filtered, ProductFacet.VALUE, value_keys)
-    warehouse_counts = {
-        key: n
-        for (key, _), n in _value_counts(
-            filtered if not filters.warehouses else apply_filters(base, filters, skip="wh"),
-            ProductFacet.WAREHOUSE,
-            _warehouse_ids(),
-        ).items()
-    }
-    for attribute_id in filters.values:
-        if attribute_id in attributes:
-            own = _value_counts(apply_filters(base, filters, skip=attribute_id), ProductFacet.VALUE, [attribute_id])
-            counts = {key: n for key, n in counts.items() if key[0] != attribute_id}
-            counts.update(own)
-
-    panel = []
-    by_attribute = {}
-    for (attribute_id, value), n in counts.items():
-        by_attribute.setdefault(attribute_id, {})[value] = n
+    counts = _facet_counts(base, filters)
+    by_attribute, warehouse_counts = {}, {}
+    for skip, facet_counts in counts.items():
+        for facet, n in facet_counts.items():
+            prefix, key, value = ProductListing.parse_facet(facet)
+            if prefix == ProductListing.WAREHOUSE_PREFIX:
+                # A warehouse's count leaves out the warehouse filter (its values are alternatives).
+                if skip == ("wh" if filters.warehouses else "all"):
+                    warehouse_counts[key] = n
+            elif prefix == ProductListing.VALUE_PREFIX and key in attributes:
+                # An attribute's values are counted with its own filter left out.
+                if skip == (key if key in filters.values else "all"):
+                    by_attribute.setdefault(key, {})[value] = n
     for attribute_id, chosen in filters.values.items():
         for value in chosen:  # a chosen value stays visible even when nothing has it now
             by_attribute.setdefault(attribute_id, {}).setdefault(value, 0)
+
+    panel = []
     for attribute_id, values in by_attribute.items():
         if attribute_id not in attributes:
             continue
@@ -406,7 +433,9 @@ def facets(base, filters):
 
     if number_keys:
         for row in (
-            ProductFacet.objects.filter(kind=ProductFacet.NUMBER, key__in_array=number_keys, product_id__in_array=_ids(base))
+            ProductFacet.objects.filter(
+                kind=ProductFacet.NUMBER, key__in_array=number_keys, product_id__in=base.values("product_id")
+            )
             .order_by()
             .values("key")
             .annotate(low=Min("number"), high=Max("number"))
@@ -430,7 +459,11 @@ def facets(base, filters):
 
     warehouses = []
     if warehouse_counts or filters.warehouses:
-        names = dict(Partner.objects.filter(pk__in=set(warehouse_counts) | set(filters.warehouses)).values_list("pk", "name"))
+        names = dict(
+            Partner.objects.filter(pk__in=set(warehouse_counts) | set(filters.warehouses))
+            .exclude(code=conf.get("ONEC_SALES_PARTNER_CODE"))
+            .values_list("pk", "name")
+        )
         for pk in sorted(names, key=lambda pk: names[pk]):
             warehouses.append(
                 FacetValue(
@@ -444,22 +477,15 @@ def facets(base, filters):
         if len(warehouses) < 2 and not filters.warehouses:
             warehouses = []
 
-    prices = base.aggregate(low=Min("price"), high=Max("price"))
-    in_stock_count = filtered.filter(in_stock=True).count() if not filters.in_stock else None
+    if totals is None:
+        totals = listing_totals(base, filters)
     return {
         "attributes": [facet for _, _, facet in panel],
         "warehouses": warehouses,
-        "price_low": prices["low"],
-        "price_high": prices["high"],
-        "in_stock_count": in_stock_count,
+        "price_low": totals["price_low"],
+        "price_high": totals["price_high"],
+        "in_stock_count": totals["in_stock"] if not filters.in_stock else None,
     }
-
-
-def _warehouse_ids():
-    """Partners holding 1C stock: every partner but the one the shop sells from."""
-    return list(
-        Partner.objects.exclude(code=conf.get("ONEC_SALES_PARTNER_CODE")).order_by().values_list("pk", flat=True)
-    )
 
 
 # -- order and page -------------------------------------------------------------------------------
@@ -514,5 +540,5 @@ def for_listing(products):
 
 def newest_products(limit):
     """The ``limit`` most recently added listed products, ready to render as cards."""
-    ids = list(sort_documents(documents(), NEWEST).values_list("product_id", flat=True)[:limit])
+    ids = list(sort_documents(listings(), NEWEST).values_list("product_id", flat=True)[:limit])
     return products_for(ids)

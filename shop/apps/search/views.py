@@ -47,7 +47,7 @@ class ProductListView(TemplateView):
     """
     A page of product cards (``OSCAR_PRODUCTS_PER_PAGE``) in the order chosen with
     ``?sort_by=``, narrowed by the filters of the query string, with the filter panel
-    and its counts. Subclasses say which rows (:meth:`get_documents`).
+    and its counts. Subclasses say which rows (:meth:`get_rows`).
     """
 
     paginate_by = settings.OSCAR_PRODUCTS_PER_PAGE
@@ -67,7 +67,8 @@ class ProductListView(TemplateView):
             messages.error(request, _("The given page number was invalid."))
             return redirect(self.first_page_url())
 
-    def get_documents(self):
+    def get_rows(self):
+        """The listing rows of the page before the shopper's filters (``selectors.listings()`` narrowed)."""
         raise NotImplementedError
 
     def base_url(self):
@@ -81,8 +82,9 @@ class ProductListView(TemplateView):
         query = self.filters.querystring(**self.canonical_params(), sort_by=self.form.sort_param())
         return f"{self.base_url()}?{query}" if query else self.base_url()
 
-    def paginate(self, docs):
-        paginator = Paginator(docs, self.paginate_by)
+    def paginate(self, rows, count):
+        paginator = Paginator(rows, self.paginate_by)
+        paginator.count = count  # already counted with the rest of the page's totals
         number = self.request.GET.get("page") or 1
         try:
             return paginator, paginator.page(number)
@@ -91,16 +93,17 @@ class ProductListView(TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        base = self.get_documents()
-        docs = selectors.sort_documents(selectors.apply_filters(base, self.filters), self.form.sort_key())
-        paginator, page = self.paginate(docs.values_list("product_id", flat=True))
+        base = self.get_rows()
+        rows = selectors.sort_documents(selectors.apply_filters(base, self.filters), self.form.sort_key())
+        totals = selectors.listing_totals(base, self.filters)
+        paginator, page = self.paginate(rows.values_list("product_id", flat=True), totals["count"])
         page.object_list = selectors.products_for(list(page.object_list))
         page_params = self.filters.querystring(**self.canonical_params(), sort_by=self.form.sort_param())
         context.update(
             form=self.form,
             filters=self.filters,
             facets=(
-                selectors.facets(base, self.filters)
+                selectors.facets(base, self.filters, totals=totals)
                 if self.with_facets and (paginator.count or self.filters.active)
                 else None
             ),
@@ -128,8 +131,8 @@ class CatalogueView(ProductListView):
     template_name = "oscar/catalogue/browse.html"
     with_facets = False
 
-    def get_documents(self):
-        return selectors.documents()
+    def get_rows(self):
+        return selectors.listings()
 
     def base_url(self):
         return self.request.path
@@ -162,8 +165,8 @@ class ProductCategoryView(ProductListView):
         """Hidden categories (and those under a hidden one) are shown to staff only, to check their layout."""
         return (category.is_public and category.ancestors_are_public) or request.user.is_staff
 
-    def get_documents(self):
-        return selectors.in_category(selectors.documents(), self.category)
+    def get_rows(self):
+        return selectors.in_category(selectors.listings(), self.category)
 
     def base_url(self):
         return self.category.get_absolute_url()
@@ -187,8 +190,8 @@ class SearchView(ProductListView):
         user_search.send(sender=self, session=request.session, user=request.user, query=request.GET.get("q", ""))
         return super().dispatch(request, *args, **kwargs)
 
-    def get_documents(self):
-        return selectors.search(selectors.documents(), self.form.query())
+    def get_rows(self):
+        return selectors.search(selectors.listings(), self.form.query())
 
     def base_url(self):
         return self.request.path
