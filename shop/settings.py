@@ -215,6 +215,8 @@ OSCAR_PRODUCTS_PER_PAGE = 24
 OSCAR_HOMEPAGE = reverse_lazy("home")  # the front page (shop.apps.search.views.HomeView)
 OSCAR_REQUIRED_ADDRESS_FIELDS = ("first_name", "last_name", "line1", "line4", "country")
 OSCAR_THUMBNAILER = "oscar.core.thumbnails.SorlThumbnail"
+# sorl's store, remembered per web process: a page of cards asks it twice per card.
+THUMBNAIL_KVSTORE = "shop.thumbnails.KVStore"
 
 # Checkout (shop.apps.shipping.methods): courier delivery costs SHOP_DELIVERY_CHARGE and is
 # free from a basket of SHOP_FREE_DELIVERY_FROM (0: never); pickup is free, at a pickup point

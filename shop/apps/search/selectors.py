@@ -111,6 +111,15 @@ def listings():
     return ProductListing.objects.all()
 
 
+def listed_category_ids():
+    """Ids of the categories that hold at least one listed product directly."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT DISTINCT unnest(categories) FROM {ProductListing._meta.db_table}")
+            return [row[0] for row in cursor.fetchall()]
+    return sorted({pk for ids in ProductListing.objects.values_list("categories", flat=True) for pk in ids})
+
+
 def in_category(rows, category):
     """Rows of products in ``category`` or any public category below it (a GIN lookup on their category lists)."""
     return rows.filter(categories__overlaps=subtree_ids(category))
@@ -157,37 +166,57 @@ def search(rows, query):
     return _ranked(rows, matched, hits)
 
 
-def _matching_documents(words, prefix=False):
-    """Search documents having every word (the last as a prefix when asked), with a ``_rank``."""
+def _matching_documents(words, prefix=False, titles_only=False):
+    """
+    Search documents having every word (the last as a prefix when asked; in the title
+    only when asked), with a ``_rank``.
+    """
     documents = ProductDocument.objects.all()
     if not words:
         return documents.none()
     if connection.vendor == "postgresql":
-        return _search_postgresql(documents, words, prefix)
-    return _search_stems(documents, words, prefix)
+        return _search_postgresql(documents, words, prefix, titles_only)
+    return _search_stems(documents, words, prefix, titles_only)
 
 
 def _ranked(rows, documents, hits):
     """
     ``rows`` of the matched ``documents`` or of the identifier ``hits``, with the
     document's rank (``_rank``) and whether the query was an identifier (``_id_hit``).
+
+    The matching ids are read once (a GIN lookup) and passed as one array: the page's
+    count, its filter counts and its page then read the listing rows by primary key
+    rather than joining the whole listing to the documents three times. The rank is a
+    subquery that only the relevancy order evaluates.
     """
-    condition = Q(product_id__in=documents.values("product_id"))
-    if hits:
-        condition |= Q(product_id__in=hits)
+    ids = set(documents.order_by().values_list("product_id", flat=True)) | set(hits)
     rank = documents.filter(product_id=OuterRef("product_id")).values("_rank")[:1]
-    return rows.filter(condition).annotate(
+    return rows.filter(product_id__in_array=sorted(ids)).annotate(
         _rank=Coalesce(Subquery(rank, output_field=FloatField()), Value(0.0)),
         _id_hit=_id_hit(hits),
     )
 
 
-def _tsquery(words, prefix=False):
-    """A ``to_tsquery`` text: the words ANDed (safe: only word characters), the last as a prefix when asked."""
-    parts = [word for word in words if word]
-    if prefix and parts:
-        parts[-1] = parts[-1] + ":*"
-    return " & ".join(parts)
+def _tsquery(words, prefix=False, titles_only=False):
+    """
+    The ``tsquery`` of ``words`` as SQL and its parameters: the words ANDed in any of
+    their forms (``russian``), all in the title (weight A) when asked. With ``prefix``
+    the last word may be unfinished: it matches words that start with it as typed
+    (``simple``: «сау» finds «Сауна», where its Russian stem «са» would find everything
+    starting with «са») or any form of it as a whole word (the typed «дрели» is «дрел»).
+    Safe: the words hold only word characters.
+    """
+    weight = ":A" if titles_only else ""
+    words = [word for word in words if word]
+    whole = words[:-1] if prefix else words
+    parts, params = [], []
+    if whole:
+        parts.append("to_tsquery('russian'::regconfig, %s)")
+        params.append(" & ".join(f"{word}{weight}" for word in whole))
+    if prefix and words:
+        parts.append("(to_tsquery('russian'::regconfig, %s) || to_tsquery('simple'::regconfig, %s))")
+        params += [f"{words[-1]}{weight}", f"{words[-1]}:*{weight[1:]}"]
+    return "(" + " && ".join(parts) + ")", params
 
 
 def _id_hit(hits):
@@ -197,29 +226,22 @@ def _id_hit(hits):
     return Case(When(product_id__in=hits, then=Value(1)), default=Value(0), output_field=IntegerField())
 
 
-def _search_postgresql(documents, words, prefix=False):
-    tsquery = _tsquery(words, prefix)
-    match = RawSQL(
-        "search_vector @@ to_tsquery('russian'::regconfig, %s)",
-        [tsquery],
-        output_field=BooleanField(),
-    )
-    rank = RawSQL(
-        "ts_rank(search_vector, to_tsquery('russian'::regconfig, %s))",
-        [tsquery],
-        output_field=FloatField(),
-    )
+def _search_postgresql(documents, words, prefix=False, titles_only=False):
+    tsquery, params = _tsquery(words, prefix, titles_only)
+    match = RawSQL(f"search_vector @@ {tsquery}", params, output_field=BooleanField())
+    rank = RawSQL(f"ts_rank(search_vector, {tsquery})", params, output_field=FloatField())
     return documents.annotate(_match=match).filter(_match=True).annotate(_rank=rank)
 
 
-def _search_stems(documents, words, prefix=False):
-    """The SQLite search: every word's stem must start a stem of the title or of the text."""
+def _search_stems(documents, words, prefix=False, titles_only=False):
+    """The SQLite search: every word's stem must start a stem of the title (or of the text)."""
     words_match = Q()
     title_score = Value(0.0, output_field=FloatField())
     for index, word in enumerate(words):
         last = prefix and index == len(words) - 1
         needle = " " + (word if last else indexing.stem(word))
-        words_match &= Q(title_stems__contains=needle) | Q(text_stems__contains=needle)
+        in_title = Q(title_stems__contains=needle)
+        words_match &= in_title if titles_only else in_title | Q(text_stems__contains=needle)
         title_score = title_score + Case(
             When(title_stems__contains=needle, then=Value(1.0)), default=Value(0.1), output_field=FloatField()
         )
@@ -261,9 +283,19 @@ def suggestions(query, limit=SUGGESTIONS):
     like the typed ones (the last word may be unfinished), best first, and matching categories.
     """
     words = query_words(query)
-    hits = identifier_hits(query)
-    matched = _ranked(listings(), _matching_documents(words, prefix=True), hits)
-    rows = list(sort_documents(matched, RELEVANCY).values("product_id", "title", "price")[:limit])
+    hits = identifier_hits(query)[:limit]
+    # Straight from the search documents, best first, the top few only: a prefix of
+    # three letters can match tens of thousands of products.
+    best = [
+        pk
+        for pk in _matching_documents(words, prefix=True, titles_only=True)
+        .order_by("-_rank", "-product_id")
+        .values_list("product_id", flat=True)[: limit * 2]
+        if pk not in hits
+    ]
+    order = (hits + best)[: limit * 2]
+    found = {row["product_id"]: row for row in listings().filter(product_id__in=order).values("product_id", "title", "price")}
+    rows = [found[pk] for pk in order if pk in found][:limit]
     slugs = dict(Product.objects.filter(pk__in=[row["product_id"] for row in rows]).values_list("pk", "slug"))
     for row in rows:
         row["slug"] = slugs.get(row["product_id"], "")

@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import unquote, urlencode
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -37,7 +38,8 @@ from django.urls import reverse
 from oscar.core.loading import get_model
 
 from shop.apps.search import indexing, selectors
-from shop.apps.search.models import FilterSetting, ProductDocument, ProductFacet
+from shop.apps.search.filters import ListingFilters
+from shop.apps.search.models import FilterSetting, ProductDocument, ProductFacet, ProductListing
 
 Category = get_model("catalogue", "Category")
 
@@ -71,11 +73,11 @@ class Command(BaseCommand):
 
     def _bench(self, options):
         rng = random.Random(options["seed"])
-        listed = ProductDocument.objects.count()
-        if not listed and ProductDocument._meta.db_table:
+        listed = ProductListing.objects.count()
+        if not listed:
             self.stdout.write("No listing rows: building them first (rebuild_search_index)…")
             indexing.rebuild_all()
-            listed = ProductDocument.objects.count()
+            listed = ProductListing.objects.count()
         self.stdout.write(
             f"Storefront benchmark on {connection.vendor} ({settings.DATABASES['default'].get('NAME')}): "
             f"{listed:,} listed products, {options['requests']} requests per scenario."
@@ -109,7 +111,7 @@ class Command(BaseCommand):
         categories = list(
             Category.objects.browsable()
             .filter(
-                pk__in=ProductFacet.objects.filter(kind=ProductFacet.CATEGORY).values("key").distinct()
+                pk__in=selectors.listed_category_ids()
             )
             .order_by("path")
         )
@@ -164,34 +166,31 @@ class Command(BaseCommand):
     @staticmethod
     def _filtered_pages(rng, categories, count):
         """Category URLs with two property filters (each its most common value there) and a price cap."""
-        attributes = list(
-            FilterSetting.objects.filter(is_filterable=True).values_list("attribute_id", flat=True)
-        )
+        attributes = set(FilterSetting.objects.filter(is_filterable=True).values_list("attribute_id", flat=True))
         pages = []
         for category in categories:
             if len(pages) >= 40:
                 break
-            subtree = selectors.subtree_ids(category)
-            products = ProductFacet.objects.filter(kind=ProductFacet.CATEGORY, key__in=subtree).values("product_id")
-            common = list(
-                ProductFacet.objects.filter(kind=ProductFacet.VALUE, key__in=attributes, product_id__in=products)
-                .values("key", "value")
-                .annotate(n=Count("id"))
-                .order_by("-n")[:30]
+            base = selectors.in_category(selectors.listings(), category)
+            counts = selectors._facet_counts(base, ListingFilters())["all"]
+            common = sorted(
+                (
+                    (n, key, value)
+                    for prefix, key, value, n in (
+                        (*ProductListing.parse_facet(facet), n) for facet, n in counts.items()
+                    )
+                    if prefix == ProductListing.VALUE_PREFIX and key in attributes
+                ),
+                reverse=True,
             )
             chosen = {}
-            for row in common:
-                chosen.setdefault(row["key"], row["value"])
+            for _, key, value in common:
+                chosen.setdefault(key, value)
                 if len(chosen) == 2:
                     break
             if len(chosen) < 2:
                 continue
-            prices = (
-                ProductDocument.objects.filter(product_id__in=products)
-                .exclude(price=None)
-                .values_list("price", flat=True)
-                .order_by("price")
-            )
+            prices = base.exclude(price=None).values_list("price", flat=True).order_by("price")
             total = prices.count()
             params = {f"f{key}": value for key, value in chosen.items()}
             if total:
@@ -209,7 +208,7 @@ class Command(BaseCommand):
     def _round(self, client, plan, process=None):
         results = {}
         for name, requests in plan.items():
-            times, queries, errors = [], [], 0
+            times, queries, errors, slowest = [], [], 0, (0.0, "")
             for url, params in requests:
                 reset_queries()
                 with CaptureQueriesContext(connection) as captured:
@@ -220,7 +219,9 @@ class Command(BaseCommand):
                     errors += 1
                 times.append(elapsed * 1000)
                 queries.append(len(captured))
-            results[name] = (times, queries, errors)
+                if elapsed * 1000 > slowest[0]:
+                    slowest = (elapsed * 1000, f"{url}?{urlencode(params)}" if params else url)
+            results[name] = (times, queries, errors, slowest)
             if process is not None and process.poll() is not None:
                 self.stdout.write(self.style.WARNING(f"  the import ended during «{name}»"))
         return results
@@ -228,7 +229,7 @@ class Command(BaseCommand):
     def _print(self, label, results, baseline=None):
         self.stdout.write(f"\n{label}:")
         self.stdout.write(f"  {'scenario':<10} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'queries':>9}  errors")
-        for name, (times, queries, errors) in results.items():
+        for name, (times, queries, errors, _) in results.items():
             p50 = statistics.median(times)
             p95 = _percentile(times, 95)
             line = (
@@ -239,6 +240,8 @@ class Command(BaseCommand):
                 base_p95 = _percentile(baseline[name][0], 95)
                 line += f"   p95 {p95 / base_p95:.2f}× idle"
             self.stdout.write(line)
+        for name, (_, _, _, (elapsed, url)) in results.items():
+            self.stdout.write(f"  slowest {name}: {elapsed:.0f} ms {unquote(url)}")
 
     # -- the import running meanwhile ------------------------------------------------------------
 
