@@ -143,27 +143,9 @@ def related_products(product, limit=8):
 @register.simple_tag
 def in_stock_products(limit=8, exclude=()):
     """
-    Products a shopper can buy right now (the sales stock record has some available, for
-    a parent: some variant's), the most recently updated by 1C first, ready to render as
+    Products a shopper can buy right now, the best-selling first, ready to render as
     cards; ``exclude``: products already on the page.
     """
-    from django.db.models import Exists, F, OuterRef, Q
-    from oscar.core.loading import get_model
-
-    from shop.apps.partner import selectors as partner_selectors
     from shop.apps.search import selectors
 
-    StockRecord = get_model("partner", "StockRecord")
-    sales_partner = partner_selectors.sales_partner_id()
-    if sales_partner is None:
-        return []
-    available = StockRecord.objects.filter(partner_id=sales_partner, num_in_stock__gt=F("num_allocated"))
-    own = available.filter(product=OuterRef("pk"))
-    variant = available.filter(product__parent=OuterRef("pk"), product__is_public=True)
-    products = (
-        selectors.browsable_products()
-        .filter(Q(Exists(own)) | Q(Exists(variant)))
-        .exclude(pk__in=[getattr(p, "pk", p) for p in exclude])
-        .order_by("-date_updated", "-pk")
-    )
-    return list(selectors.for_listing(products)[:limit])
+    return selectors.in_stock_products(limit, exclude=[getattr(p, "pk", p) for p in exclude])

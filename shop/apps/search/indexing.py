@@ -30,6 +30,7 @@ from oscar.core.loading import get_model
 from integration_1c import conf
 from integration_1c.services.bulk import delete_where_in, upsert
 
+from . import caching
 from .models import FilterSetting, ProductDocument, ProductFacet, ProductListing
 
 Product = get_model("catalogue", "Product")
@@ -141,6 +142,8 @@ def refresh_products(product_ids):
     ids = sorted(listed_ids(product_ids))
     for start in range(0, len(ids), BATCH_SIZE):
         _refresh_batch(ids[start : start + BATCH_SIZE])
+    if ids:
+        caching.changed()
 
 
 def refresh_changed_since(moment):
@@ -162,6 +165,7 @@ def refresh_changed_since(moment):
     for start in range(0, len(ids), BATCH_SIZE):
         _refresh_batch(ids[start : start + BATCH_SIZE])
     drop_unlisted()
+    caching.changed()
     return len(ids)
 
 
@@ -192,6 +196,7 @@ def rebuild_all(progress=None):
     orphans = {pk for pk in ProductListing.objects.values_list("product_id", flat=True) if pk not in listed}
     orphans |= {pk for pk in ProductDocument.objects.values_list("product_id", flat=True) if pk not in listed}
     _delete_rows(orphans)
+    caching.changed()
     return len(ids)
 
 

@@ -18,6 +18,7 @@ arrays on PostgreSQL), never through a list of ids sent from Python: a top categ
 import re
 from difflib import SequenceMatcher
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
     BooleanField,
@@ -45,7 +46,7 @@ from integration_1c import conf
 from shop.apps.partner.display import natural_key  # the product page's order of values, for filters too
 from shop.apps.partner.prefetch import prefetch_for_strategy
 
-from . import indexing
+from . import caching, indexing
 from .filters import Facet, FacetValue
 from .models import FilterSetting, ProductDocument, ProductFacet, ProductListing
 
@@ -373,13 +374,21 @@ def listing_totals(base, filters):
     """
     condition = filter_condition(filters)
     in_stock = condition & Q(in_stock=True)
-    totals = base.aggregate(
-        count=Count("product_id", filter=condition) if condition else Count("product_id"),
-        in_stock=Count("product_id", filter=in_stock),
-        price_low=Min("price"),
-        price_high=Max("price"),
+    try:
+        sql, params = base.order_by().values("product_id").query.sql_with_params()
+    except EmptyResultSet:  # rows.none(): an empty search
+        return {"count": 0, "in_stock": 0, "price_low": None, "price_high": None}
+    return caching.cached(
+        "totals",
+        f"{sql} | {filters.querystring()}",
+        params,
+        lambda: base.aggregate(
+            count=Count("product_id", filter=condition) if condition else Count("product_id"),
+            in_stock=Count("product_id", filter=in_stock),
+            price_low=Min("price"),
+            price_high=Max("price"),
+        ),
     )
-    return totals
 
 
 def _facet_counts(base, filters):
@@ -403,22 +412,29 @@ def _facet_counts(base, filters):
         for condition in conditions.values():
             any_condition |= condition
         rows = rows.filter(any_condition)
-    sql, params = rows.order_by().values("facets", *names.values()).query.sql_with_params()
+    try:
+        sql, params = rows.order_by().values("facets", *names.values()).query.sql_with_params()
+    except EmptyResultSet:  # rows.none(): an empty search
+        return {key: {} for key in conditions}
     quote = connection.ops.quote_name
     sums = ", ".join(f"SUM(CASE WHEN s.{quote(name)} THEN 1 ELSE 0 END)" for name in names.values())
     if connection.vendor == "postgresql":
         statement = f"SELECT f.value, {sums} FROM ({sql}) s CROSS JOIN LATERAL unnest(s.facets) AS f(value) GROUP BY f.value"
     else:
         statement = f"SELECT f.value, {sums} FROM ({sql}) s, json_each(s.facets) AS f GROUP BY f.value"
-    counts = {key: {} for key in conditions}
     keys = list(conditions)
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params)
-        for facet, *numbers in cursor.fetchall():
-            for key, number in zip(keys, numbers):
-                if number:
-                    counts[key][facet] = number
-    return counts
+
+    def count():
+        counts = {key: {} for key in keys}
+        with connection.cursor() as cursor:
+            cursor.execute(statement, params)
+            for facet, *numbers in cursor.fetchall():
+                for key, number in zip(keys, numbers):
+                    if number:
+                        counts[key][facet] = number
+        return counts
+
+    return caching.cached("facets", statement, params, count)
 
 
 def facets(base, filters, totals=None):
@@ -567,10 +583,21 @@ def for_listing(products):
         has_product_class_options=Exists(class_options),
         has_product_options=Exists(own_options),
     )
-    return prefetch_for_strategy(products)
+    return prefetch_for_strategy(products, sales_only=True)
 
 
 def newest_products(limit):
     """The ``limit`` most recently added listed products, ready to render as cards."""
     ids = list(sort_documents(listings(), NEWEST).values_list("product_id", flat=True)[:limit])
+    return products_for(ids)
+
+
+def in_stock_products(limit, exclude=()):
+    """
+    The ``limit`` listed products a shopper can buy right now (the sales stock record,
+    or a variant's, has some available), the best-selling first, then the newest: an
+    index walk over the listing rows, ready to render as cards.
+    """
+    rows = listings().filter(in_stock=True).exclude(product_id__in=list(exclude))
+    ids = list(sort_documents(rows, POPULAR).values_list("product_id", flat=True)[:limit])
     return products_for(ids)

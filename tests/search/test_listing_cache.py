@@ -1,0 +1,73 @@
+"""
+The filter counts and totals of listing pages are cached until the listing rows change
+(``shop.apps.search.caching``): a repeated page does not count again, and a committed
+change — a product added to the category, stock sold out — shows on the next page.
+"""
+
+import re
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from shop.apps.search import caching
+
+from tests.storefront.factories import ProductFactory, set_stock
+
+from .conftest import set_option
+from .test_search_behaviour import facet_counts
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def page(client, url, **params):
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, params)
+    assert response.status_code == 200
+    return response.content.decode(), len(captured)
+
+
+def brand_counts(html, attribute_id):
+    return {value: count for value, count in facet_counts(html, f"f{attribute_id}").items()}
+
+
+def in_stock_count(html):
+    match = re.search(r'name="in_stock"[^>]*/>\s*[^<]*<span class="facet-count">(\d+)</span>', html)
+    return int(match.group(1)) if match else None
+
+
+def test_counts_are_cached_until_a_change_commits(client, catalogue):
+    url = catalogue["drills"].get_absolute_url()
+    brand = catalogue["brand"]
+    first, first_queries = page(client, url)
+    assert brand_counts(first, brand.pk) == {"Bosch": 2, "Makita": 1}
+    again, again_queries = page(client, url)
+    assert brand_counts(again, brand.pk) == {"Bosch": 2, "Makita": 1}
+    assert again_queries <= first_queries - 2, (first_queries, again_queries)  # the totals and the counts
+
+    # Committed outside any request (as an exchange does): the next page shows it.
+    new = ProductFactory(title="Дрель аккумуляторная Makita", categories=[catalogue["drills"]], stock=(Decimal("45990"), 1))
+    set_option(new, brand, "Makita")
+    changed, _ = page(client, url)
+    assert brand_counts(changed, brand.pk) == {"Bosch": 2, "Makita": 2}
+
+    in_stock_before = in_stock_count(changed)
+    set_stock(new, Decimal("45990"), 0)
+    sold_out, _ = page(client, url)
+    assert in_stock_count(sold_out) == in_stock_before - 1
+
+
+def test_a_cache_that_is_down_only_costs_the_counting(client, catalogue, monkeypatch):
+    url = catalogue["drills"].get_absolute_url()
+
+    class DownCache:
+        def __getattr__(self, name):
+            def refuse(*args, **kwargs):
+                raise ConnectionError("the cache is down")
+
+            return refuse
+
+    monkeypatch.setattr(caching, "cache", DownCache())
+    html, _ = page(client, url)
+    assert brand_counts(html, catalogue["brand"].pk) == {"Bosch": 2, "Makita": 1}
