@@ -264,3 +264,23 @@ def test_phone_has_one_menu_button_and_products_above_the_fold(live_server, live
             expect(page.locator("#shop-menu").get_by_role("link", name="Вход и регистрация")).to_be_visible()
         finally:
             browser.close()
+
+
+@pytest.mark.parametrize("viewport", sorted(VIEWPORTS))
+def test_suggestions_as_you_type_from_the_home_page(live_server, live_catalogue, viewport):
+    """The header's search box suggests products on every page, the home page included."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        try:
+            page = new_page(browser, viewport)
+            page.goto(live_server.url + "/")
+            page.locator(".shop-header input[name=q]").press_sequentially("футб", delay=30)
+            suggestions = page.locator(".search-suggest:visible a")
+            expect(suggestions.first).to_be_visible()
+            expect(page.locator(".search-suggest")).to_contain_text("Футболка")
+            box = page.locator(".search-suggest").bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= VIEWPORTS[viewport]["width"] + 1, box
+        finally:
+            browser.close()
