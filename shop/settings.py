@@ -454,6 +454,9 @@ CONSTANCE_CONFIG_FIELDSETS = (
 
 # Faults and hostile input (integration_1c/conf.py documents each).
 ONEC_WORKER_LEASE_SECONDS = env.float("ONEC_WORKER_LEASE_SECONDS", default=120)
+# The CPU priority the worker and `manage.py import_1c_folder` lower themselves by (nice),
+# so that shoppers' pages stay fast while a catalogue is applied on the same machine.
+ONEC_IMPORT_NICENESS = env.int("ONEC_IMPORT_NICENESS", default=10)
 ONEC_QUEUE_TIMEOUT_SECONDS = env.float("ONEC_QUEUE_TIMEOUT_SECONDS", default=30 * 60)
 ONEC_MAX_FILE_SIZE = env.int("ONEC_MAX_FILE_SIZE", default=8 * 1024**3)
 ONEC_MAX_SESSION_UPLOAD = env.int("ONEC_MAX_SESSION_UPLOAD", default=24 * 1024**3)

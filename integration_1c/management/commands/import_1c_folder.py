@@ -10,8 +10,10 @@ to the folder. Order documents (``type=sale``) are not part of a catalogue and a
 skipped.
 """
 
+import os
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
@@ -33,6 +35,8 @@ class Command(BaseCommand):
         base = Path(folder)
         if not base.is_dir():
             raise CommandError(f"{folder}: not a folder")
+        if settings.ONEC_IMPORT_NICENESS > 0:
+            os.nice(settings.ONEC_IMPORT_NICENESS)  # shoppers first on a shared machine (as the worker)
         started = timezone.now()  # one run: a full package split into files hides nothing the others list
         plan = importer.plan_folder(base, recursive=recursive)
         failed = []
