@@ -248,6 +248,7 @@ def _refresh_batch_python(ids):
 
     categories = defaultdict(set)  # listed id -> category ids
     values = defaultdict(set)  # listed id -> ProductListing facet strings
+    identifiers = defaultdict(set)  # listed id -> lowercase identifiers
     facets = defaultdict(set)  # listed id -> {(kind, key, value, number)} ProductFacet rows
     texts = defaultdict(list)  # listed id -> search words beside the title
     for pk in listed:
@@ -258,7 +259,7 @@ def _refresh_batch_python(ids):
         for identifier in [row["code"], row["upc"]] + [
             value for variant in variants[pk] for value in (variant["code"], variant["upc"])
         ]:
-            _add_identifier(facets[pk], identifier)
+            _add_identifier(identifiers[pk], identifier)
 
     attribute_ids = set()
     for value in (
@@ -278,7 +279,7 @@ def _refresh_batch_python(ids):
         pk = owner[value["product_id"]]
         code, kind = value["attribute__code"], value["attribute__type"]
         if code in IDENTIFIER_ATTRIBUTES:
-            _add_identifier(facets[pk], value["value_text"])
+            _add_identifier(identifiers[pk], value["value_text"])
             continue
         if code in NOT_SEARCH_TEXT:
             continue
@@ -350,6 +351,7 @@ def _refresh_batch_python(ids):
                 "popularity": popularity.get(pk) or 0,
                 "categories": sorted(categories[pk]),
                 "facets": sorted(values[pk]),
+                "identifiers": sorted(identifiers[pk]),
             }
         )
     delete_where_in(ProductFacet, "product_id", listed)
@@ -358,7 +360,7 @@ def _refresh_batch_python(ids):
         ProductListing,
         listings,
         unique=["product"],
-        update=["title", "price", "in_stock", "date_created", "popularity", "categories", "facets"],
+        update=["title", "price", "in_stock", "date_created", "popularity", "categories", "facets", "identifiers"],
     )
     facet_rows = [
         {"product_id": pk, "kind": kind, "key": key, "value": value, "number": number}
@@ -371,10 +373,10 @@ def _refresh_batch_python(ids):
         ensure_filter_settings(attribute_ids)
 
 
-def _add_identifier(rows, value):
+def _add_identifier(identifiers, value):
     value = (value or "").strip().lower()
     if value:
-        rows.add((ProductFacet.IDENTIFIER, 0, value[:255], None))
+        identifiers.add(value[:255])
 
 
 def ensure_filter_settings(attribute_ids):
@@ -437,8 +439,7 @@ stock AS MATERIALIZED (
 )
 """
 
-#: One statement per batch: the search documents, the listing rows and the number and
-#: identifier facets. Rows whose values did not change are not rewritten (no index churn
+#: One statement per batch: the search documents, the listing rows and the number facets. Rows whose values did not change are not rewritten (no index churn
 #: when 1C sends the same catalogue again), stale facets are deleted and missing ones inserted.
 _REFRESH_SQL = f"""
 WITH {_MEMBERS_SQL},
@@ -466,6 +467,19 @@ value_lists AS (
         SELECT owner, 'w' || partner_id FROM stock
         WHERE num_in_stock > 0 AND (%(sales)s::int IS NULL OR partner_id <> %(sales)s::int)
     ) f
+    GROUP BY owner
+),
+identifier_lists AS (
+    SELECT owner, array_agg(DISTINCT identifier ORDER BY identifier) AS identifiers FROM (
+        SELECT owner, left(lower(value_text), 255) AS identifier FROM attribute_values
+        WHERE code = ANY(%(identifiers)s) AND value_text <> ''
+        UNION ALL
+        SELECT m.owner, left(lower(btrim(x.value)), 255)
+        FROM members m
+        CROSS JOIN LATERAL (SELECT p.code, p.upc FROM catalogue_product p WHERE p.id = m.pid OFFSET 0) p
+        CROSS JOIN LATERAL (VALUES (p.code), (p.upc)) AS x(value)
+        WHERE coalesce(btrim(x.value), '') <> ''
+    ) i
     GROUP BY owner
 ),
 category_lists AS (
@@ -497,43 +511,39 @@ listings AS (
     SELECT l.id AS product_id, left(l.title, 255) AS title, sa.price, coalesce(sa.in_stock, false) AS in_stock,
            l.date_created, coalesce(r.num_purchases, 0) AS popularity,
            coalesce(cl.categories, '{{}}'::integer[]) AS categories,
-           coalesce(vl.facets, '{{}}'::text[]) AS facets
+           coalesce(vl.facets, '{{}}'::text[]) AS facets,
+           coalesce(il.identifiers, '{{}}'::text[]) AS identifiers
     FROM listed l
     LEFT JOIN sales sa ON sa.owner = l.id
     LEFT JOIN value_lists vl ON vl.owner = l.id
     LEFT JOIN category_lists cl ON cl.owner = l.id
+    LEFT JOIN identifier_lists il ON il.owner = l.id
     LEFT JOIN analytics_productrecord r ON r.product_id = l.id
 ),
 written_listings AS (
     INSERT INTO search_productlisting AS d
-        (product_id, title, price, in_stock, date_created, popularity, categories, facets)
-    SELECT c.product_id, c.title, c.price, c.in_stock, c.date_created, c.popularity, c.categories, c.facets
+        (product_id, title, price, in_stock, date_created, popularity, categories, facets, identifiers)
+    SELECT c.product_id, c.title, c.price, c.in_stock, c.date_created, c.popularity, c.categories, c.facets,
+           c.identifiers
     FROM listings c
     LEFT JOIN LATERAL (
         SELECT * FROM search_productlisting o WHERE o.product_id = c.product_id OFFSET 0
     ) old ON true
     WHERE old.product_id IS NULL
-       OR (old.title, old.price, old.in_stock, old.date_created, old.popularity, old.categories, old.facets)
-          IS DISTINCT FROM (c.title, c.price, c.in_stock, c.date_created, c.popularity, c.categories, c.facets)
+       OR (old.title, old.price, old.in_stock, old.date_created, old.popularity, old.categories, old.facets,
+           old.identifiers)
+          IS DISTINCT FROM (c.title, c.price, c.in_stock, c.date_created, c.popularity, c.categories, c.facets,
+           c.identifiers)
     ON CONFLICT (product_id) DO UPDATE SET
         title = EXCLUDED.title, price = EXCLUDED.price, in_stock = EXCLUDED.in_stock,
         date_created = EXCLUDED.date_created, popularity = EXCLUDED.popularity,
-        categories = EXCLUDED.categories, facets = EXCLUDED.facets
+        categories = EXCLUDED.categories, facets = EXCLUDED.facets, identifiers = EXCLUDED.identifiers
     RETURNING 1
 ),
 wanted AS (
-    SELECT owner AS product_id, 'n'::varchar AS kind, attribute_id AS key, ''::varchar AS value, number
+    SELECT DISTINCT owner AS product_id, 'n'::varchar AS kind, attribute_id AS key, ''::varchar AS value, number
     FROM attribute_values
     WHERE type IN ('float', 'integer') AND number IS NOT NULL
-    UNION
-    SELECT owner, 'i', 0, left(lower(value_text), 255), NULL FROM attribute_values
-    WHERE code = ANY(%(identifiers)s) AND value_text <> ''
-    UNION
-    SELECT m.owner, 'i', 0, left(lower(btrim(x.value)), 255), NULL
-    FROM members m
-    CROSS JOIN LATERAL (SELECT p.code, p.upc FROM catalogue_product p WHERE p.id = m.pid OFFSET 0) p
-    CROSS JOIN LATERAL (VALUES (p.code), (p.upc)) AS x(value)
-    WHERE coalesce(btrim(x.value), '') <> ''
 ),
 stale AS (
     DELETE FROM search_productfacet f

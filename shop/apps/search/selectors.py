@@ -144,7 +144,7 @@ def identifier_hits(query):
     if not identifier:
         return []
     return list(
-        ProductFacet.objects.filter(kind=ProductFacet.IDENTIFIER, key=0, value=identifier[:255])
+        ProductListing.objects.filter(identifiers__overlaps=[identifier[:255]])
         .order_by()
         .values_list("product_id", flat=True)[:1000]
     )

@@ -39,7 +39,7 @@ from oscar.core.loading import get_model
 
 from shop.apps.search import indexing, selectors
 from shop.apps.search.filters import ListingFilters
-from shop.apps.search.models import FilterSetting, ProductDocument, ProductFacet, ProductListing
+from shop.apps.search.models import FilterSetting, ProductDocument, ProductListing
 
 Category = get_model("catalogue", "Category")
 
@@ -121,9 +121,11 @@ class Command(BaseCommand):
             ProductDocument.objects.order_by("?").values_list("title", flat=True)[: max(count, 50)]
         )
         identifiers = list(
-            ProductFacet.objects.filter(kind=ProductFacet.IDENTIFIER)
-            .order_by("?")
-            .values_list("value", flat=True)[: max(count // 10, 5)]
+            identifier
+            for identifiers in ProductListing.objects.order_by("?").values_list("identifiers", flat=True)[
+                : max(count // 10, 5)
+            ]
+            for identifier in identifiers[:1]
         )
         plan = {"category": [], "search": [], "filtered": [], "suggest": []}
         for index in range(count):
