@@ -17,6 +17,7 @@ arrays on PostgreSQL), never through a list of ids sent from Python: a top categ
 
 import re
 from difflib import SequenceMatcher
+from typing import NamedTuple
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
@@ -150,21 +151,61 @@ def identifier_hits(query):
     )
 
 
-def search(rows, query):
+class Match(NamedTuple):
+    """A search's listing rows, the rank of each matched product and the identifier hits."""
+
+    rows: object
+    ranks: dict
+    hits: list
+
+
+def match(rows, query):
     """
-    Listing rows matching ``query``, annotated for relevancy: each word in any of its
-    forms («дрели» finds «Дрель»), in the title or in the rest of the search text; or
-    the whole query is an identifier; or — when that finds nothing — titles with a word
-    close to the query's (a near miss: «дрэль»). Titles rank above descriptions.
+    What ``query`` finds among ``rows``: each word in any of its forms («дрели» finds
+    «Дрель»), in the title or in the rest of the search text; or the whole query is an
+    identifier; or — when that finds nothing — titles with a word close to the query's
+    (a near miss: «дрэль»). Titles rank above descriptions.
+
+    The matching documents are read once (a GIN lookup, with their ranks) and the rows
+    narrowed by one array of their ids: the page's count, its filter counts and its page
+    then read the listing rows by primary key rather than joining the whole listing to
+    the documents three times.
     """
     words = query_words(query)
     hits = identifier_hits(query)
     if not words and not hits:
-        return rows.none()
+        return Match(rows.none(), {}, [])
     matched = _matching_documents(words)
-    if words and not hits and not matched.exists():
-        return _ranked(rows, near_misses(words), [])
-    return _ranked(rows, matched, hits)
+    ranks = dict(matched.order_by().values_list("product_id", "_rank")) if words else {}
+    if words and not hits and not ranks:
+        matched = near_misses(words)
+        ranks = dict(matched.order_by().values_list("product_id", "_rank"))
+    ids = sorted(set(ranks) | set(hits))
+    rank = matched.filter(product_id=OuterRef("product_id")).values("_rank")[:1]
+    found = rows.filter(product_id__in_array=ids).annotate(
+        _rank=Coalesce(Subquery(rank, output_field=FloatField()), Value(0.0)),
+        _id_hit=_id_hit(hits),
+    )
+    return Match(found, ranks, hits)
+
+
+def search(rows, query):
+    """Listing rows matching ``query`` (see :func:`match`), annotated for :func:`sort_documents`' relevancy."""
+    return match(rows, query).rows
+
+
+def by_relevancy(rows, found):
+    """
+    The ids of ``rows`` (a search's, filtered) best first — identifier hits, then rank,
+    popularity, the newest — ordered here from the ranks the search read rather than by
+    evaluating a rank subquery for every matching row in the database.
+    """
+    hits, ranks = set(found.hits), found.ranks
+    data = rows.order_by().values_list("product_id", "popularity", "date_created")
+    ordered = sorted(
+        data, key=lambda row: (row[0] in hits, ranks.get(row[0], 0.0), row[1], row[2], row[0]), reverse=True
+    )
+    return [row[0] for row in ordered]
 
 
 def _matching_documents(words, prefix=False, titles_only=False):
@@ -178,24 +219,6 @@ def _matching_documents(words, prefix=False, titles_only=False):
     if connection.vendor == "postgresql":
         return _search_postgresql(documents, words, prefix, titles_only)
     return _search_stems(documents, words, prefix, titles_only)
-
-
-def _ranked(rows, documents, hits):
-    """
-    ``rows`` of the matched ``documents`` or of the identifier ``hits``, with the
-    document's rank (``_rank``) and whether the query was an identifier (``_id_hit``).
-
-    The matching ids are read once (a GIN lookup) and passed as one array: the page's
-    count, its filter counts and its page then read the listing rows by primary key
-    rather than joining the whole listing to the documents three times. The rank is a
-    subquery that only the relevancy order evaluates.
-    """
-    ids = set(documents.order_by().values_list("product_id", flat=True)) | set(hits)
-    rank = documents.filter(product_id=OuterRef("product_id")).values("_rank")[:1]
-    return rows.filter(product_id__in_array=sorted(ids)).annotate(
-        _rank=Coalesce(Subquery(rank, output_field=FloatField()), Value(0.0)),
-        _id_hit=_id_hit(hits),
-    )
 
 
 def _tsquery(words, prefix=False, titles_only=False):

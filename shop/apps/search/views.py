@@ -71,6 +71,10 @@ class ProductListView(TemplateView):
         """The listing rows of the page before the shopper's filters (``selectors.listings()`` narrowed)."""
         raise NotImplementedError
 
+    def ordered_ids(self, rows):
+        """The ids of the filtered ``rows`` in the chosen order (sliced by the paginator)."""
+        return selectors.sort_documents(rows, self.form.sort_key()).values_list("product_id", flat=True)
+
     def base_url(self):
         raise NotImplementedError
 
@@ -94,9 +98,8 @@ class ProductListView(TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         base = self.get_rows()
-        rows = selectors.sort_documents(selectors.apply_filters(base, self.filters), self.form.sort_key())
         totals = selectors.listing_totals(base, self.filters)
-        paginator, page = self.paginate(rows.values_list("product_id", flat=True), totals["count"])
+        paginator, page = self.paginate(self.ordered_ids(selectors.apply_filters(base, self.filters)), totals["count"])
         page.object_list = selectors.products_for(list(page.object_list))
         page_params = self.filters.querystring(**self.canonical_params(), sort_by=self.form.sort_param())
         context.update(
@@ -191,7 +194,14 @@ class SearchView(ProductListView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_rows(self):
-        return selectors.search(selectors.listings(), self.form.query())
+        # pylint: disable=attribute-defined-outside-init
+        self.match = selectors.match(selectors.listings(), self.form.query())
+        return self.match.rows
+
+    def ordered_ids(self, rows):
+        if self.form.sort_key() == selectors.RELEVANCY:
+            return selectors.by_relevancy(rows, self.match)
+        return super().ordered_ids(rows)
 
     def base_url(self):
         return self.request.path
