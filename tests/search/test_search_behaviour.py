@@ -340,3 +340,16 @@ def test_a_rolled_back_save_never_holds_up_later_refreshes():
         kept = ProductFactory(title="Дрель ударная")
 
     assert ProductDocument.objects.filter(product=kept).exists()
+
+
+def test_relevancy_pages_neither_repeat_nor_skip(client, catalogue):
+    from tests.storefront.factories import ProductFactory
+
+    for n in range(30):
+        ProductFactory(title=f"Дрель аккумуляторная {n}", categories=[catalogue["drills"]])
+    indexing.flush_pending()
+    first = found(client, "дрели")
+    second = found(client, "дрели", page=2)
+    assert len(first) == 24 and len(second) == 34 - 24
+    assert not set(first) & set(second)
+    assert "Набор бит для шуруповёрта" == second[-1]  # a description match after every title match

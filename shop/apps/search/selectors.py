@@ -197,15 +197,56 @@ def search(rows, query):
 def by_relevancy(rows, found):
     """
     The ids of ``rows`` (a search's, filtered) best first — identifier hits, then rank,
-    popularity, the newest — ordered here from the ranks the search read rather than by
-    evaluating a rank subquery for every matching row in the database.
+    popularity, the newest — as a sliceable sequence for the paginator. The order comes
+    from the ranks the search read (sent along as arrays on PostgreSQL, sorted here on
+    other databases), not from a rank subquery evaluated for every matching row.
     """
+    if connection.vendor == "postgresql":
+        return _RankedIds(rows, found)
     hits, ranks = set(found.hits), found.ranks
     data = rows.order_by().values_list("product_id", "popularity", "date_created")
     ordered = sorted(
         data, key=lambda row: (row[0] in hits, ranks.get(row[0], 0.0), row[1], row[2], row[0]), reverse=True
     )
     return [row[0] for row in ordered]
+
+
+class _RankedIds:
+    """``rows``' ids in relevancy order, read a page at a time (``[start:stop]``: one query)."""
+
+    def __init__(self, rows, found):
+        self.rows, self.found = rows, found
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            return self[index : index + 1][0]
+        start, stop = index.start or 0, index.stop
+        try:
+            sql, params = self.rows.order_by().values("product_id", "popularity", "date_created").query.sql_with_params()
+        except EmptyResultSet:
+            return []
+        ids = list(self.found.ranks)
+        statement = (
+            f"SELECT s.product_id FROM ({sql}) s "
+            "LEFT JOIN unnest(%s::int[], %s::float8[]) AS r(id, rank) ON r.id = s.product_id "
+            "ORDER BY (s.product_id = ANY(%s::int[])) DESC, coalesce(r.rank, 0) DESC, "
+            "s.popularity DESC, s.date_created DESC, s.product_id DESC"
+        )
+        params = [*params, ids, [self.found.ranks[pk] for pk in ids], list(self.found.hits)]
+        if stop is not None:
+            statement += " LIMIT %s"
+            params.append(max(stop - start, 0))
+        statement += " OFFSET %s"
+        params.append(start)
+        with connection.cursor() as cursor:
+            cursor.execute(statement, params)
+            return [row[0] for row in cursor.fetchall()]
+
+    def __len__(self):
+        return self.rows.count()
+
+    def count(self):
+        return len(self)
 
 
 def _matching_documents(words, prefix=False, titles_only=False):
