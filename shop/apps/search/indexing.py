@@ -154,19 +154,28 @@ def refresh_changed_since(moment):
     """
     product_table = connection.ops.quote_name(Product._meta.db_table)
     stock_table = connection.ops.quote_name(StockRecord._meta.db_table)
-    sql = (
-        f"SELECT COALESCE(p.parent_id, p.id) FROM {product_table} p WHERE p.date_updated >= %s "
-        f"UNION SELECT COALESCE(p.parent_id, p.id) FROM {stock_table} s "
-        f"JOIN {product_table} p ON p.id = s.product_id WHERE s.date_updated >= %s"
-    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [moment, moment])
-        ids = sorted(row[0] for row in cursor.fetchall())
+        cursor.execute(
+            f"SELECT DISTINCT COALESCE(p.parent_id, p.id) FROM {product_table} p WHERE p.date_updated >= %s", [moment]
+        )
+        written = {row[0] for row in cursor.fetchall()}
+        cursor.execute(
+            f"SELECT DISTINCT COALESCE(p.parent_id, p.id) FROM {stock_table} s "
+            f"JOIN {product_table} p ON p.id = s.product_id WHERE s.date_updated >= %s",
+            [moment],
+        )
+        stocked = {row[0] for row in cursor.fetchall()} - written
+    ids = sorted(written)
     for start in range(0, len(ids), BATCH_SIZE):
         _refresh_batch(ids[start : start + BATCH_SIZE])
+    # Products whose stock alone changed (an offers file, 1C's changes every few minutes):
+    # only their price, availability and warehouses can have changed.
+    stock_only = sorted(stocked)
+    for start in range(0, len(stock_only), BATCH_SIZE):
+        _refresh_stock_batch(stock_only[start : start + BATCH_SIZE])
     drop_unlisted()
     caching.changed()
-    return len(ids)
+    return len(ids) + len(stock_only)
 
 
 def drop_unlisted():
@@ -216,6 +225,37 @@ def _refresh_batch(ids):
         _refresh_batch_sql(ids)
     else:
         _refresh_batch_python(ids)
+
+
+def _refresh_stock_batch(ids):
+    """
+    Refresh what stock decides in the rows of the listed products ``ids`` — price,
+    availability, the warehouses holding them — leaving their text, values and categories
+    alone. Products without a listing row yet (made public again) get a whole one.
+    """
+    if connection.vendor != "postgresql":
+        _refresh_batch(ids)
+        return
+    params = {"ids": list(ids), "sales": sales_partner_id()}
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute(
+            "SELECT ids.id FROM unnest(%(ids)s::int[]) AS ids(id) "
+            "WHERE NOT EXISTS (SELECT 1 FROM search_productlisting l WHERE l.product_id = ids.id)",
+            params,
+        )
+        missing = [row[0] for row in cursor.fetchall()]
+        cursor.execute(_REFRESH_STOCK_SQL, params)
+        # Rows of products that are no longer listed are dropped by the whole refresh.
+        cursor.execute(
+            "SELECT ids.id FROM unnest(%(ids)s::int[]) AS ids(id) "
+            "JOIN catalogue_product p ON p.id = ids.id "
+            "WHERE NOT p.is_public OR p.parent_id IS NOT NULL OR p.structure = 'child'",
+            params,
+        )
+        missing += [row[0] for row in cursor.fetchall()]
+    if missing:
+        _refresh_batch(sorted(set(missing)))
 
 
 def _refresh_batch_python(ids):
@@ -568,6 +608,62 @@ SELECT DISTINCT attribute_id FROM attribute_values
 WHERE (type = 'option' AND option IS NOT NULL AND code <> ALL(%(not_text)s))
    OR (type = 'text' AND code LIKE %(characteristic)s AND value_text <> '')
    OR (type IN ('float', 'integer') AND number IS NOT NULL)
+"""
+
+
+#: The stock-only refresh of a batch: price, availability and the warehouse facets
+#: (``w…``) of existing listing rows, the other facets kept as they are.
+_REFRESH_STOCK_SQL = """
+WITH listed AS MATERIALIZED (
+    SELECT p.id
+    FROM unnest(%(ids)s::int[]) AS ids(id)
+    CROSS JOIN LATERAL (
+        SELECT p.id FROM catalogue_product p WHERE p.id = ids.id
+          AND p.is_public AND p.parent_id IS NULL AND p.structure <> 'child' OFFSET 0
+    ) p
+),
+members AS MATERIALIZED (
+    SELECT id AS owner, id AS pid FROM listed
+    UNION ALL
+    SELECT l.id, c.id FROM listed l
+    CROSS JOIN LATERAL (
+        SELECT c.id FROM catalogue_product c WHERE c.parent_id = l.id AND c.is_public OFFSET 0
+    ) c
+),
+stock AS MATERIALIZED (
+    SELECT m.owner, s.partner_id, s.price, s.num_in_stock, s.num_allocated
+    FROM members m
+    CROSS JOIN LATERAL (
+        SELECT * FROM partner_stockrecord s WHERE s.product_id = m.pid OFFSET 0
+    ) s
+),
+sales AS (
+    SELECT owner, min(price) AS price, bool_or(num_in_stock - coalesce(num_allocated, 0) > 0) AS in_stock
+    FROM stock
+    WHERE %(sales)s::int IS NULL OR partner_id = %(sales)s::int
+    GROUP BY owner
+),
+warehouses AS (
+    SELECT owner, array_agg(DISTINCT 'w' || partner_id) AS facets FROM stock
+    WHERE num_in_stock > 0 AND (%(sales)s::int IS NULL OR partner_id <> %(sales)s::int)
+    GROUP BY owner
+),
+computed AS (
+    SELECT o.product_id, sa.price, coalesce(sa.in_stock, false) AS in_stock,
+           ARRAY(
+               SELECT DISTINCT f FROM unnest(
+                   ARRAY(SELECT x FROM unnest(o.facets) x WHERE x NOT LIKE 'w%%') || coalesce(w.facets, '{}'::text[])
+               ) AS f ORDER BY f
+           ) AS facets
+    FROM listed l
+    JOIN LATERAL (SELECT * FROM search_productlisting o WHERE o.product_id = l.id OFFSET 0) o ON true
+    LEFT JOIN sales sa ON sa.owner = l.id
+    LEFT JOIN warehouses w ON w.owner = l.id
+)
+UPDATE search_productlisting t SET price = c.price, in_stock = c.in_stock, facets = c.facets
+FROM computed c
+WHERE t.product_id = c.product_id
+  AND (t.price, t.in_stock, t.facets) IS DISTINCT FROM (c.price, c.in_stock, c.facets)
 """
 
 

@@ -1,0 +1,62 @@
+"""
+The listing rows the import refreshes are exactly what a rebuild from Oscar's tables
+gives: after a full exchange, and after a changes-only package of offers, which takes
+the stock-only refresh (price, availability, warehouses) on PostgreSQL.
+"""
+
+from datetime import datetime
+
+import pytest
+
+from integration_1c.services import importer
+from integration_1c.testing.generator import generate_exchange, generate_offer_changes
+from shop.apps.search import indexing
+from shop.apps.search.models import ProductDocument, ProductFacet, ProductListing
+
+pytestmark = pytest.mark.django_db
+
+MODEL = {"products": 40, "variant_share": 0.25, "variants": (2, 3), "warehouses": 3}
+WHEN = datetime(2026, 11, 30, 12, 0, 0)
+
+
+def apply(exchange):
+    for path in exchange.files:
+        importer.apply_path(path, base_dir=exchange.dir)
+
+
+def rows():
+    return (
+        sorted(ProductDocument.objects.values_list("product_id", "title", "text")),
+        sorted(
+            ProductListing.objects.values_list(
+                "product_id", "title", "price", "in_stock", "date_created", "popularity", "categories", "facets",
+                "identifiers",
+            )
+        ),
+        sorted(ProductFacet.objects.values_list("product_id", "kind", "key", "value", "number")),
+    )
+
+
+def rebuilt():
+    ProductDocument.objects.all().delete()
+    ProductListing.objects.all().delete()
+    ProductFacet.objects.all().delete()
+    indexing.rebuild_all()
+    return rows()
+
+
+def test_a_full_exchange_then_changes_give_the_rows_a_rebuild_gives(tmp_path, monkeypatch):
+    apply(generate_exchange(tmp_path / "full", seed=7, images=False, generated_at=WHEN, **MODEL))
+    after_full = rows()
+    assert after_full[1] and any(listing[7] for listing in after_full[1])
+    assert rebuilt() == after_full
+
+    stock_batches = []
+    light = indexing._refresh_stock_batch
+    monkeypatch.setattr(indexing, "_refresh_stock_batch", lambda ids: (stock_batches.append(ids), light(ids)))
+    changes = generate_offer_changes(tmp_path / "changes", base_seed=7, offers=15, change_seed=3, generated_at=WHEN, **MODEL)
+    apply(changes)
+    after_changes = rows()
+    assert stock_batches, "a changes-only package takes the stock-only refresh"
+    assert after_changes != after_full  # the package changed prices or stock
+    assert rebuilt() == after_changes
