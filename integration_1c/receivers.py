@@ -5,7 +5,8 @@ Orders: a placed order is registered for 1C at version 1; every change made on t
 that 1C should hear about — status, line status and contents, shipping and payment
 events, payment sources, addresses — bumps its version so the next ``mode=query`` sends it again (changes that
 came from 1C do not: see ``services.orders.changes_from_1c``). A status change, from
-wherever it came, is also told to the customer (``services.notifications``).
+wherever it came, is also told to the customer (``services.notifications``), and a
+cancellation releases the order's reservations at once (``services.stock``).
 
 Oscar sends ``order_status_changed`` with the order INSTANCE as sender, so these
 receivers connect without a sender filter.
@@ -19,6 +20,7 @@ from oscar.core.loading import get_model
 from . import notification_tasks  # noqa: F401  (registers the email task with Celery)
 from .services import notifications
 from .services import orders as order_services
+from .services import stock as stock_services
 
 Line = get_model("order", "Line")
 ShippingEvent = get_model("order", "ShippingEvent")
@@ -37,6 +39,7 @@ def register_order_for_1c(sender, order, **kwargs):
 @receiver(order_status_changed, dispatch_uid="integration_1c.order_status_changed")
 def order_status_changed_on_site(sender, order, old_status, new_status, **kwargs):
     order_services.bump_versions([order.pk])
+    stock_services.order_status_changed(order, old_status, new_status)
     notifications.order_status_changed(order, old_status, new_status)
 
 

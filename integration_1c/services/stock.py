@@ -89,6 +89,19 @@ def cancelled_statuses():
     return [status] if status else []
 
 
+def order_status_changed(order, old_status, new_status):
+    """
+    An order was cancelled on the site (a manager in the dashboard) or taken back from
+    cancelled: its reservations leave (or return to) the sales records at once, so its
+    stock is for sale again without waiting for 1C's next exchange.
+    """
+    cancelled = cancelled_statuses()
+    if (new_status in cancelled) == (old_status in cancelled):
+        return 0
+    product_ids = {pk for pk in order.lines.values_list("product_id", flat=True) if pk}
+    return recompute_sales_stock(product_ids) if product_ids else 0
+
+
 def stock_counted_at():
     """Start of the latest exchange session whose stock file was applied (None if none)."""
     session = (

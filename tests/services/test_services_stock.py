@@ -110,3 +110,18 @@ def test_counted_before_defaults_to_the_last_stock_session(sales_record):
     session = ExchangeSession.objects.create(exchange_type="catalog", token="t-1")
     ExchangeFile.objects.create(session=session, name="offers.xml", kind="offers", state=ExchangeFile.DONE)
     assert stock.stock_counted_at() == session.started_at
+
+
+def test_a_cancellation_on_the_site_frees_the_stock_at_once(sales_record):
+    """A manager cancels in the dashboard (Oscar's set_status): no exchange needed to sell it again."""
+    from integration_1c.selectors import cancelled_status
+
+    order = reserve(sales_record, 3)
+    stock.recompute_sales_stock([sales_record.product_id])
+    assert stock_of("p1")["site"][:2] == (10, 3)
+
+    order.set_status(cancelled_status())
+    assert stock_of("p1")["site"][:2] == (10, 0)
+
+    order.set_status(order.status)  # unchanged: nothing to do
+    assert stock_of("p1")["site"][:2] == (10, 0)

@@ -44,6 +44,7 @@ class SearchConfig(apps.SearchConfig):
     @staticmethod
     def _connect_receivers():
         from oscar.apps.checkout.signals import post_checkout
+        from oscar.apps.order.signals import order_status_changed
 
         from integration_1c.signals import catalogue_changed
 
@@ -76,3 +77,5 @@ class SearchConfig(apps.SearchConfig):
             dispatch_uid="shop.search.product_categories",
         )
         post_checkout.connect(receivers.order_placed, dispatch_uid="shop.search.order_placed")
+        # Sent with the order instance as sender: no sender filter.
+        order_status_changed.connect(receivers.order_status_changed, dispatch_uid="shop.search.order_status_changed")

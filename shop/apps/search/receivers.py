@@ -52,3 +52,10 @@ def order_placed(sender, order, **kwargs):
     product_ids = [pk for pk in order.lines.values_list("product_id", flat=True) if pk]
     if product_ids:
         indexing.schedule_refresh(product_ids)
+
+
+def order_status_changed(sender, order, **kwargs):
+    """A cancelled order's stock is for sale again (``integration_1c.services.stock``): the rows of its products."""
+    product_ids = [pk for pk in order.lines.values_list("product_id", flat=True) if pk]
+    if product_ids:
+        indexing.schedule_refresh(product_ids)
