@@ -353,3 +353,20 @@ def test_relevancy_pages_neither_repeat_nor_skip(client, catalogue):
     assert len(first) == 24 and len(second) == 34 - 24
     assert not set(first) & set(second)
     assert "Набор бит для шуруповёрта" == second[-1]  # a description match after every title match
+
+
+def test_every_sort_pages_a_category_without_repeats_or_gaps(client, catalogue):
+    """Category pages are sorted over the category's rows (PostgreSQL: behind an OFFSET 0 fence)."""
+    from tests.storefront.factories import ProductFactory
+
+    for n in range(30):
+        ProductFactory(title=f"Дрель {n:02d}", categories=[catalogue["drills"]], stock=(Decimal(1000 + n * 10), 1))
+    indexing.flush_pending()
+    url = catalogue["tools"].get_absolute_url()
+    for sort in ("price-asc", "price-desc", "newest", "popular", "title-asc"):
+        pages = titles(get(client, url, sort_by=sort)) + titles(get(client, url, sort_by=sort, page=2))
+        assert len(pages) == len(set(pages)) == 34, sort
+    cheapest = titles(get(client, url, sort_by="price-asc"))[:2]
+    assert cheapest == ["Дрель 00", "Дрель 01"]
+    by_name = titles(get(client, url, sort_by="title-asc"))
+    assert by_name == sorted(by_name, key=str.lower)

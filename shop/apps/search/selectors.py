@@ -629,6 +629,66 @@ def sort_documents(docs, sort_by):
     return docs.order_by("-date_created", "-product_id")
 
 
+#: The columns and ``ORDER BY`` of each sort key over :func:`narrowed_page_ids`' subquery.
+_ORDER_SQL = {
+    PRICE_LOW_TO_HIGH: (("price",), "s.price ASC NULLS LAST, s.product_id DESC"),
+    PRICE_HIGH_TO_LOW: (("price",), "s.price DESC NULLS LAST, s.product_id DESC"),
+    TITLE_A_TO_Z: (("title",), "lower(s.title), s.product_id"),
+    POPULAR: (("popularity", "date_created"), "s.popularity DESC, s.date_created DESC, s.product_id DESC"),
+    NEWEST: (("date_created",), "s.date_created DESC, s.product_id DESC"),
+}
+
+
+def narrowed_page_ids(rows, sort_by):
+    """
+    The ids of ``rows`` — narrowed by a category, a search or filters — in the order of
+    ``sort_by``, as a sliceable sequence for the paginator (one query a page).
+
+    On PostgreSQL the rows are first found through their GIN-indexed lists, then sorted:
+    an optimisation fence (``OFFSET 0``) keeps the planner from walking the price or date
+    index of the whole listing and checking each row's categories, which is quick only
+    when the category's products are spread evenly over that order. They are not: a
+    category of cheap goods sorted by price, high to low, sits at the far end of the
+    price index (2 s during an import, for a 2,000-product category). Sorting a
+    category's rows costs a few milliseconds even for 20,000 of them.
+    """
+    if connection.vendor != "postgresql" or sort_by not in _ORDER_SQL:
+        return sort_documents(rows, sort_by).values_list("product_id", flat=True)
+    return _SortedIds(rows, *_ORDER_SQL[sort_by])
+
+
+class _SortedIds:
+    """``rows``' ids sorted by ``order`` (SQL over the subquery ``s`` of ``columns``), read a page at a time."""
+
+    def __init__(self, rows, columns, order):
+        self.rows, self.columns, self.order = rows, columns, order
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            return self[index : index + 1][0]
+        start, stop = index.start or 0, index.stop
+        try:
+            sql, params = self.rows.order_by().values("product_id", *self.columns).query.sql_with_params()
+        except EmptyResultSet:
+            return []
+        statement = f"SELECT s.product_id FROM ({sql} OFFSET 0) s ORDER BY {self.order}"
+        params = list(params)
+        if stop is not None:
+            statement += " LIMIT %s"
+            params.append(max(stop - start, 0))
+        statement += " OFFSET %s"
+        params.append(start)
+        with connection.cursor() as cursor:
+            cursor.execute(statement, params)
+            return [row[0] for row in cursor.fetchall()]
+
+    def __len__(self):
+        return self.rows.count()
+
+    def count(self):
+        return len(self)
+
+
 def products_for(product_ids):
     """The products of ``product_ids``, in that order, ready to render as cards."""
     by_id = {product.pk: product for product in for_listing(Product.objects.filter(pk__in=list(product_ids)))}

@@ -52,6 +52,9 @@ class ProductListView(TemplateView):
 
     paginate_by = settings.OSCAR_PRODUCTS_PER_PAGE
     searching = False
+    #: Whether the page's rows are a part of the listing (a category, a search): they are
+    #: then found first and sorted, rather than read along a sort index of all products.
+    narrowed = True
     #: Whether the page has a filter panel (the whole catalogue has none: a shopper narrows it by category).
     with_facets = True
 
@@ -73,6 +76,8 @@ class ProductListView(TemplateView):
 
     def ordered_ids(self, rows):
         """The ids of the filtered ``rows`` in the chosen order (sliced by the paginator)."""
+        if self.narrowed or self.filters.active:
+            return selectors.narrowed_page_ids(rows, self.form.sort_key())
         return selectors.sort_documents(rows, self.form.sort_key()).values_list("product_id", flat=True)
 
     def base_url(self):
@@ -133,6 +138,7 @@ class CatalogueView(ProductListView):
 
     template_name = "oscar/catalogue/browse.html"
     with_facets = False
+    narrowed = False
 
     def get_rows(self):
         return selectors.listings()
