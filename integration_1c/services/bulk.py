@@ -65,6 +65,9 @@ def array_literal(values):
     with C-speed string joins: psycopg's own list adaptation escapes value by value in
     Python, which costs more than the database's work for a batch of stock records.
     """
+    values = values if isinstance(values, list) else list(values)
+    if all(type(value) is int for value in values):  # ids: the common case, joined in C
+        return "{" + ",".join(map(str, values)) + "}"
     items = []
     append = items.append
     for value in values:
@@ -258,7 +261,10 @@ class InArray(Lookup):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         values = list(self.rhs)
         if connection.vendor == "postgresql":
-            return f"{lhs} = ANY(%s)", [*lhs_params, values]
+            # One literal built at C speed (``array_literal``) rather than psycopg
+            # escaping the thousands of values one by one in Python.
+            element = _array_type(self.lhs.output_field)
+            return f"{lhs} = ANY(%s::{element}[])", [*lhs_params, array_literal(values)]
         if not values:
             return "1 = 0", list(lhs_params)
         return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*lhs_params, *values]

@@ -44,6 +44,7 @@ from django.db.models.functions import Lower, Replace
 from oscar.core.loading import get_model
 
 from integration_1c import conf
+from integration_1c.services.bulk import array_literal
 from shop.apps.partner.display import natural_key  # the product page's order of values, for filters too
 from shop.apps.partner.prefetch import prefetch_for_strategy
 
@@ -232,7 +233,8 @@ class _RankedIds:
             "ORDER BY (s.product_id = ANY(%s::int[])) DESC, coalesce(r.rank, 0) DESC, "
             "s.popularity DESC, s.date_created DESC, s.product_id DESC"
         )
-        params = [*params, ids, [self.found.ranks[pk] for pk in ids], list(self.found.hits)]
+        ranks = [self.found.ranks[pk] for pk in ids]
+        params = [*params, array_literal(ids), array_literal(ranks), array_literal(list(self.found.hits))]
         if stop is not None:
             statement += " LIMIT %s"
             params.append(max(stop - start, 0))
