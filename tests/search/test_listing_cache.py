@@ -71,3 +71,23 @@ def test_a_cache_that_is_down_only_costs_the_counting(client, catalogue, monkeyp
     monkeypatch.setattr(caching, "cache", DownCache())
     html, _ = page(client, url)
     assert brand_counts(html, catalogue["brand"].pk) == {"Bosch": 2, "Makita": 1}
+
+
+def test_cached_cards_carry_each_shoppers_csrf_token(catalogue):
+    from django.test import Client
+
+    from shop.apps.search.views import ProductListView
+
+    url = catalogue["light"].get_absolute_url()
+    first = Client(enforce_csrf_checks=True)
+    first.get(url)
+    shopper = Client(enforce_csrf_checks=True)
+    html = shopper.get(url).content.decode()  # the cards come from the cache now
+    assert ProductListView.CSRF_PLACEHOLDER not in html
+    tokens = set(re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', html))
+    assert tokens
+    lamp = catalogue["lamp"]
+    response = shopper.post(
+        f"/basket/add/{lamp.pk}/", {"quantity": 1, "csrfmiddlewaretoken": tokens.pop()}, HTTP_REFERER=url
+    )
+    assert response.status_code == 302  # accepted: a 403 would be a foreign token

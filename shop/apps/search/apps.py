@@ -54,6 +54,7 @@ class SearchConfig(apps.SearchConfig):
         ProductCategory = get_model("catalogue", "ProductCategory")
         ProductAttributeValue = get_model("catalogue", "ProductAttributeValue")
         StockRecord = get_model("partner", "StockRecord")
+        ProductImage = get_model("catalogue", "ProductImage")
 
         catalogue_changed.connect(receivers.catalogue_changed, dispatch_uid="shop.search.catalogue_changed")
         for signal, name in ((post_save, "post_save"), (post_delete, "post_delete")):
@@ -65,7 +66,8 @@ class SearchConfig(apps.SearchConfig):
                 weak=False,
                 dispatch_uid=f"shop.search.product.{name}",
             )
-            for model in (StockRecord, ProductAttributeValue, ProductCategory):
+            # Pictures: no listing column, but the cached product cards show them.
+            for model in (StockRecord, ProductAttributeValue, ProductCategory, ProductImage):
                 signal.connect(
                     receivers.product_row_saved,
                     sender=model,

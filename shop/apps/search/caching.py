@@ -48,6 +48,11 @@ def _version():
     return version
 
 
+def cached_fragment(kind, parts, compute):
+    """``compute()``'s result for the key ``parts`` (a tuple), kept until the listing rows change."""
+    return cached(kind, repr(parts), (), compute)
+
+
 def cached(kind, sql, params, compute):
     """
     ``compute()``'s result for the statement ``sql`` with ``params``, from the cache

@@ -14,7 +14,11 @@ from django.contrib import messages
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.http import Http404, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import TemplateView
@@ -22,7 +26,7 @@ from oscar.apps.search.signals import user_search
 from oscar.core.loading import get_class, get_model
 from oscar.templatetags.currency_filters import currency
 
-from . import selectors
+from . import caching, selectors
 from .filters import ListingFilters
 
 SearchForm = get_class("search.forms", "SearchForm")
@@ -105,7 +109,9 @@ class ProductListView(TemplateView):
         base = self.get_rows()
         totals = selectors.listing_totals(base, self.filters)
         paginator, page = self.paginate(self.ordered_ids(selectors.apply_filters(base, self.filters)), totals["count"])
-        page.object_list = selectors.products_for(list(page.object_list))
+        ids = list(page.object_list)
+        cards, products = self.cards(ids)
+        page.object_list = products if products is not None else ids
         page_params = self.filters.querystring(**self.canonical_params(), sort_by=self.form.sort_param())
         context.update(
             form=self.form,
@@ -121,6 +127,7 @@ class ProductListView(TemplateView):
             is_paginated=paginator.num_pages > 1,
             page_range=list(paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)),
             products=page.object_list,
+            product_cards=cards,
             # The canonical page: its unfiltered first page (filtered pages are noindex).
             canonical_url=self.request.build_absolute_uri(self.canonical_path()),
             noindex=self.filters.active or page.number > 1 or self.searching,
@@ -131,6 +138,43 @@ class ProductListView(TemplateView):
 
     def canonical_path(self):
         return self.base_url()
+
+    #: What the cards' form carries instead of a shopper's CSRF token while cached.
+    CSRF_PLACEHOLDER = "csrf-token-of-the-request"
+
+    def cards(self, ids):
+        """
+        ``(html, products)``: the page's product cards, from the cache when these products
+        were drawn for this kind of shopper since the listing rows last changed
+        (``products`` is then None: they need not be read at all). Cards show prices,
+        old prices and availability, which change only with the listing rows (every
+        exchange, order and stock save refreshes them) or with the settings and the
+        customer's price type that are part of the key; the add-to-basket forms carry a
+        placeholder that becomes this request's CSRF token.
+        """
+        strategy = self.request.strategy
+        price_type = getattr(strategy, "customer_price_type", None)
+        parts = (
+            tuple(ids),
+            get_language(),
+            price_type[0] if price_type else None,
+            getattr(strategy, "old_price_type_id", None),
+            getattr(strategy, "sales_partner_id", None),
+            getattr(strategy, "low_stock_threshold", None),
+        )
+        drawn = {}
+
+        def render():
+            drawn["products"] = selectors.products_for(ids)
+            return render_to_string(
+                "search/partials/cards.html",
+                {"products": drawn["products"], "csrf_token": self.CSRF_PLACEHOLDER},
+                request=self.request,
+            )
+
+        html = caching.cached_fragment("cards", parts, render)
+        token = get_token(self.request)
+        return mark_safe(html.replace(self.CSRF_PLACEHOLDER, token)), drawn.get("products")
 
 
 class CatalogueView(ProductListView):
