@@ -91,3 +91,14 @@ def test_cached_cards_carry_each_shoppers_csrf_token(catalogue):
         f"/basket/add/{lamp.pk}/", {"quantity": 1, "csrfmiddlewaretoken": tokens.pop()}, HTTP_REFERER=url
     )
     assert response.status_code == 302  # accepted: a 403 would be a foreign token
+
+
+def test_a_cached_search_finds_what_an_exchange_added(client, catalogue):
+    from .test_search_behaviour import titles
+
+    html, _ = page(client, "/search/", q="дрели")
+    assert "Дрель аккумуляторная Makita" not in titles(html)
+    page(client, "/search/", q="дрели")  # what «дрели» matches is cached now
+    ProductFactory(title="Дрель аккумуляторная Makita", categories=[catalogue["drills"]], stock=(Decimal("45990"), 1))
+    html, _ = page(client, "/search/", q="дрели")
+    assert "Дрель аккумуляторная Makita" in titles(html)

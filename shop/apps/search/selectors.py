@@ -170,17 +170,14 @@ def match(rows, query):
     The matching documents are read once (a GIN lookup, with their ranks) and the rows
     narrowed by one array of their ids: the page's count, its filter counts and its page
     then read the listing rows by primary key rather than joining the whole listing to
-    the documents three times.
+    the documents three times. What a query matches is cached until the listing rows change.
     """
     words = query_words(query)
-    hits = identifier_hits(query)
+    key = (tuple(words), (query or "").strip().lower())
+    hits, ranks, near = caching.cached_fragment("match", key, lambda: _match(query, words))
     if not words and not hits:
         return Match(rows.none(), {}, [])
-    matched = _matching_documents(words)
-    ranks = dict(matched.order_by().values_list("product_id", "_rank")) if words else {}
-    if words and not hits and not ranks:
-        matched = near_misses(words)
-        ranks = dict(matched.order_by().values_list("product_id", "_rank"))
+    matched = near_misses(words) if near else _matching_documents(words)
     ids = sorted(set(ranks) | set(hits))
     rank = matched.filter(product_id=OuterRef("product_id")).values("_rank")[:1]
     found = rows.filter(product_id__in_array=ids).annotate(
@@ -188,6 +185,15 @@ def match(rows, query):
         _id_hit=_id_hit(hits),
     )
     return Match(found, ranks, hits)
+
+
+def _match(query, words):
+    """``(identifier hits, {product id: rank}, whether these are near misses)`` of a query."""
+    hits = identifier_hits(query)
+    ranks = dict(_matching_documents(words).order_by().values_list("product_id", "_rank")) if words else {}
+    if words and not hits and not ranks:
+        return hits, dict(near_misses(words).order_by().values_list("product_id", "_rank")), True
+    return hits, ranks, False
 
 
 def search(rows, query):
