@@ -42,6 +42,22 @@ def set_option(product, attribute, value):
     )
 
 
+def listing_rows():
+    """Every listing row, search document and number facet, comparable across refreshes."""
+    from shop.apps.search.models import ProductDocument, ProductFacet, ProductListing
+
+    return (
+        sorted(ProductDocument.objects.values_list("product_id", "title", "text")),
+        sorted(
+            ProductListing.objects.values_list(
+                "product_id", "title", "price", "in_stock", "date_created", "popularity", "categories", "facets",
+                "identifiers",
+            )
+        ),
+        sorted(ProductFacet.objects.values_list("product_id", "kind", "key", "value", "number")),
+    )
+
+
 def set_number(product, attribute, number):
     ProductAttributeValue.objects.update_or_create(
         product=product, attribute=attribute, defaults={"value_float": number}

@@ -13,6 +13,8 @@ from integration_1c.testing.generator import generate_exchange, generate_offer_c
 from shop.apps.search import indexing
 from shop.apps.search.models import ProductDocument, ProductFacet, ProductListing
 
+from .conftest import listing_rows
+
 pytestmark = pytest.mark.django_db
 
 MODEL = {"products": 40, "variant_share": 0.25, "variants": (2, 3), "warehouses": 3}
@@ -24,30 +26,17 @@ def apply(exchange):
         importer.apply_path(path, base_dir=exchange.dir)
 
 
-def rows():
-    return (
-        sorted(ProductDocument.objects.values_list("product_id", "title", "text")),
-        sorted(
-            ProductListing.objects.values_list(
-                "product_id", "title", "price", "in_stock", "date_created", "popularity", "categories", "facets",
-                "identifiers",
-            )
-        ),
-        sorted(ProductFacet.objects.values_list("product_id", "kind", "key", "value", "number")),
-    )
-
-
 def rebuilt():
     ProductDocument.objects.all().delete()
     ProductListing.objects.all().delete()
     ProductFacet.objects.all().delete()
     indexing.rebuild_all()
-    return rows()
+    return listing_rows()
 
 
 def test_a_full_exchange_then_changes_give_the_rows_a_rebuild_gives(tmp_path, monkeypatch):
     apply(generate_exchange(tmp_path / "full", seed=7, images=False, generated_at=WHEN, **MODEL))
-    after_full = rows()
+    after_full = listing_rows()
     assert after_full[1] and any(listing[7] for listing in after_full[1])
     assert rebuilt() == after_full
 
@@ -56,7 +45,7 @@ def test_a_full_exchange_then_changes_give_the_rows_a_rebuild_gives(tmp_path, mo
     monkeypatch.setattr(indexing, "_refresh_stock_batch", lambda ids: (stock_batches.append(ids), light(ids)))
     changes = generate_offer_changes(tmp_path / "changes", base_seed=7, offers=15, change_seed=3, generated_at=WHEN, **MODEL)
     apply(changes)
-    after_changes = rows()
+    after_changes = listing_rows()
     assert stock_batches, "a changes-only package takes the stock-only refresh"
     assert after_changes != after_full  # the package changed prices or stock
     assert rebuilt() == after_changes

@@ -15,7 +15,7 @@ from django.urls import reverse
 from shop.apps.search import indexing, selectors
 from shop.apps.search.models import FilterSetting, ProductDocument, ProductListing
 
-from .conftest import set_option
+from .conftest import listing_rows, set_option
 
 pytestmark = pytest.mark.django_db
 
@@ -271,27 +271,15 @@ def test_changes_of_one_product_show_at_once(client, catalogue):
 def test_rebuild_gives_the_same_rows(catalogue):
     from shop.apps.search.models import ProductFacet
 
-    def rows():
-        return (
-            sorted(ProductDocument.objects.values_list("product_id", "title", "text")),
-            sorted(
-                ProductListing.objects.values_list(
-                    "product_id", "title", "price", "in_stock", "date_created", "popularity", "categories", "facets",
-                    "identifiers",
-                )
-            ),
-            sorted(ProductFacet.objects.values_list("product_id", "kind", "key", "value", "number")),
-        )
-
     indexing.flush_pending()
-    before = rows()
+    before = listing_rows()
     assert before[1] and any(listing[-2] for listing in before[1])  # rows with facets to compare
     assert any(listing[-1] for listing in before[1])  # and with identifiers
     ProductDocument.objects.all().delete()
     ProductListing.objects.all().delete()
     ProductFacet.objects.all().delete()
     indexing.rebuild_all()
-    assert rows() == before
+    assert listing_rows() == before
 
 
 def test_queries_do_not_grow_with_the_page(client, catalogue):

@@ -443,7 +443,7 @@ def ensure_filter_settings(attribute_ids):
 #: ``OFFSET 0`` so the planner keeps it an index lookup per product: during an import the
 #: statistics lag far behind the tables, and a plan from them scans a million attribute
 #: values per batch.
-_MEMBERS_SQL = """
+_LISTED_SQL = """
 listed AS MATERIALIZED (
     SELECT p.id, p.title, p.description, p.date_created
     FROM unnest(%(ids)s::int[]) AS ids(id)
@@ -460,6 +460,21 @@ members AS MATERIALIZED (
         SELECT c.id FROM catalogue_product c WHERE c.parent_id = l.id AND c.is_public OFFSET 0
     ) c
 ),
+stock AS MATERIALIZED (
+    SELECT m.owner, s.partner_id, s.price, s.num_in_stock, s.num_allocated
+    FROM members m
+    CROSS JOIN LATERAL (
+        SELECT * FROM partner_stockrecord s WHERE s.product_id = m.pid OFFSET 0
+    ) s
+),
+sales AS (
+    SELECT owner, min(price) AS price, bool_or(num_in_stock - coalesce(num_allocated, 0) > 0) AS in_stock
+    FROM stock
+    WHERE %(sales)s::int IS NULL OR partner_id = %(sales)s::int
+    GROUP BY owner
+)"""
+
+_MEMBERS_SQL = _LISTED_SQL + """,
 attribute_values AS MATERIALIZED (
     SELECT m.owner, v.attribute_id, a.code, a.type, btrim(v.value_text) AS value_text,
            coalesce(v.value_float, v.value_integer::float) AS number, o.option
@@ -469,13 +484,6 @@ attribute_values AS MATERIALIZED (
     ) v
     JOIN catalogue_productattribute a ON a.id = v.attribute_id
     LEFT JOIN catalogue_attributeoption o ON o.id = v.value_option_id
-),
-stock AS MATERIALIZED (
-    SELECT m.owner, s.partner_id, s.price, s.num_in_stock, s.num_allocated
-    FROM members m
-    CROSS JOIN LATERAL (
-        SELECT * FROM partner_stockrecord s WHERE s.product_id = m.pid OFFSET 0
-    ) s
 )
 """
 
@@ -483,12 +491,6 @@ stock AS MATERIALIZED (
 #: when 1C sends the same catalogue again), stale facets are deleted and missing ones inserted.
 _REFRESH_SQL = f"""
 WITH {_MEMBERS_SQL},
-sales AS (
-    SELECT owner, min(price) AS price, bool_or(num_in_stock - coalesce(num_allocated, 0) > 0) AS in_stock
-    FROM stock
-    WHERE %(sales)s::int IS NULL OR partner_id = %(sales)s::int
-    GROUP BY owner
-),
 texts AS (
     SELECT owner, string_agg(DISTINCT coalesce(option, value_text), E'\\n') AS text
     FROM attribute_values
@@ -613,36 +615,8 @@ WHERE (type = 'option' AND option IS NOT NULL AND code <> ALL(%(not_text)s))
 
 #: The stock-only refresh of a batch: price, availability and the warehouse facets
 #: (``w…``) of existing listing rows, the other facets kept as they are.
-_REFRESH_STOCK_SQL = """
-WITH listed AS MATERIALIZED (
-    SELECT p.id
-    FROM unnest(%(ids)s::int[]) AS ids(id)
-    CROSS JOIN LATERAL (
-        SELECT p.id FROM catalogue_product p WHERE p.id = ids.id
-          AND p.is_public AND p.parent_id IS NULL AND p.structure <> 'child' OFFSET 0
-    ) p
-),
-members AS MATERIALIZED (
-    SELECT id AS owner, id AS pid FROM listed
-    UNION ALL
-    SELECT l.id, c.id FROM listed l
-    CROSS JOIN LATERAL (
-        SELECT c.id FROM catalogue_product c WHERE c.parent_id = l.id AND c.is_public OFFSET 0
-    ) c
-),
-stock AS MATERIALIZED (
-    SELECT m.owner, s.partner_id, s.price, s.num_in_stock, s.num_allocated
-    FROM members m
-    CROSS JOIN LATERAL (
-        SELECT * FROM partner_stockrecord s WHERE s.product_id = m.pid OFFSET 0
-    ) s
-),
-sales AS (
-    SELECT owner, min(price) AS price, bool_or(num_in_stock - coalesce(num_allocated, 0) > 0) AS in_stock
-    FROM stock
-    WHERE %(sales)s::int IS NULL OR partner_id = %(sales)s::int
-    GROUP BY owner
-),
+_REFRESH_STOCK_SQL = f"""
+WITH {_LISTED_SQL},
 warehouses AS (
     SELECT owner, array_agg(DISTINCT 'w' || partner_id) AS facets FROM stock
     WHERE num_in_stock > 0 AND (%(sales)s::int IS NULL OR partner_id <> %(sales)s::int)
@@ -652,7 +626,7 @@ computed AS (
     SELECT o.product_id, sa.price, coalesce(sa.in_stock, false) AS in_stock,
            ARRAY(
                SELECT DISTINCT f FROM unnest(
-                   ARRAY(SELECT x FROM unnest(o.facets) x WHERE x NOT LIKE 'w%%') || coalesce(w.facets, '{}'::text[])
+                   ARRAY(SELECT x FROM unnest(o.facets) x WHERE x NOT LIKE 'w%%') || coalesce(w.facets, '{{}}'::text[])
                ) AS f ORDER BY f
            ) AS facets
     FROM listed l

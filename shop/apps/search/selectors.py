@@ -218,29 +218,31 @@ def by_relevancy(rows, found):
     return [row[0] for row in ordered]
 
 
-class _RankedIds:
-    """``rows``' ids in relevancy order, read a page at a time (``[start:stop]``: one query)."""
+class _PagedIds:
+    """
+    The ids of ``rows`` in an order given in SQL (:meth:`statement`), a sliceable
+    sequence for the paginator: ``[start:stop]`` is one query with LIMIT and OFFSET.
+    """
 
-    def __init__(self, rows, found):
-        self.rows, self.found = rows, found
+    #: The columns of ``rows`` the order reads.
+    columns = ("popularity", "date_created")
+
+    def __init__(self, rows):
+        self.rows = rows
+
+    def statement(self, sql, params):
+        """The SELECT of the ordered ids over ``sql`` (the rows' query) and its parameters."""
+        raise NotImplementedError
 
     def __getitem__(self, index):
         if not isinstance(index, slice):
             return self[index : index + 1][0]
         start, stop = index.start or 0, index.stop
         try:
-            sql, params = self.rows.order_by().values("product_id", "popularity", "date_created").query.sql_with_params()
+            sql, params = self.rows.order_by().values("product_id", *self.columns).query.sql_with_params()
         except EmptyResultSet:
             return []
-        ids = list(self.found.ranks)
-        statement = (
-            f"SELECT s.product_id FROM ({sql}) s "
-            "LEFT JOIN unnest(%s::int[], %s::float8[]) AS r(id, rank) ON r.id = s.product_id "
-            "ORDER BY (s.product_id = ANY(%s::int[])) DESC, coalesce(r.rank, 0) DESC, "
-            "s.popularity DESC, s.date_created DESC, s.product_id DESC"
-        )
-        ranks = [self.found.ranks[pk] for pk in ids]
-        params = [*params, array_literal(ids), array_literal(ranks), array_literal(list(self.found.hits))]
+        statement, params = self.statement(sql, list(params))
         if stop is not None:
             statement += " LIMIT %s"
             params.append(max(stop - start, 0))
@@ -255,6 +257,25 @@ class _RankedIds:
 
     def count(self):
         return len(self)
+
+
+class _RankedIds(_PagedIds):
+    """``rows``' ids in relevancy order (the search's ranks sent as arrays), read a page at a time."""
+
+    def __init__(self, rows, found):
+        super().__init__(rows)
+        self.found = found
+
+    def statement(self, sql, params):
+        ids = list(self.found.ranks)
+        ranks = [self.found.ranks[pk] for pk in ids]
+        statement = (
+            f"SELECT s.product_id FROM ({sql}) s "
+            "LEFT JOIN unnest(%s::int[], %s::float8[]) AS r(id, rank) ON r.id = s.product_id "
+            "ORDER BY (s.product_id = ANY(%s::int[])) DESC, coalesce(r.rank, 0) DESC, "
+            "s.popularity DESC, s.date_created DESC, s.product_id DESC"
+        )
+        return statement, [*params, array_literal(ids), array_literal(ranks), array_literal(list(self.found.hits))]
 
 
 def _matching_documents(words, prefix=False, titles_only=False):
@@ -665,36 +686,15 @@ def narrowed_page_ids(rows, sort_by):
     return _SortedIds(rows, *_ORDER_SQL[sort_by])
 
 
-class _SortedIds:
-    """``rows``' ids sorted by ``order`` (SQL over the subquery ``s`` of ``columns``), read a page at a time."""
+class _SortedIds(_PagedIds):
+    """``rows``' ids sorted by ``order`` over ``columns``, behind an optimisation fence."""
 
     def __init__(self, rows, columns, order):
-        self.rows, self.columns, self.order = rows, columns, order
+        super().__init__(rows)
+        self.columns, self.order = columns, order
 
-    def __getitem__(self, index):
-        if not isinstance(index, slice):
-            return self[index : index + 1][0]
-        start, stop = index.start or 0, index.stop
-        try:
-            sql, params = self.rows.order_by().values("product_id", *self.columns).query.sql_with_params()
-        except EmptyResultSet:
-            return []
-        statement = f"SELECT s.product_id FROM ({sql} OFFSET 0) s ORDER BY {self.order}"
-        params = list(params)
-        if stop is not None:
-            statement += " LIMIT %s"
-            params.append(max(stop - start, 0))
-        statement += " OFFSET %s"
-        params.append(start)
-        with connection.cursor() as cursor:
-            cursor.execute(statement, params)
-            return [row[0] for row in cursor.fetchall()]
-
-    def __len__(self):
-        return self.rows.count()
-
-    def count(self):
-        return len(self)
+    def statement(self, sql, params):
+        return f"SELECT s.product_id FROM ({sql} OFFSET 0) s ORDER BY {self.order}", params
 
 
 def products_for(product_ids):
