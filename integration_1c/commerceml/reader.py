@@ -372,6 +372,9 @@ class CommerceMLReader:
     def __init__(self, source, *, name="", document_only=False):
         self.source = source
         self.label = display_name(source, name)
+        # Read here, where the reader is made: the records may be read in another thread
+        # (services.importer reads ahead), which must not touch the settings' database.
+        self.text_limit = text_node_limit()
         self.document_only = document_only
         self.root = None
         self.document = None
@@ -397,7 +400,7 @@ class CommerceMLReader:
 
     def _records(self):
         with open_binary(self.source) as raw:
-            raw = TextNodeCap(raw, text_node_limit(), self._text_cut)  # memory bounded whatever the file
+            raw = TextNodeCap(raw, self.text_limit, self._text_cut)  # memory bounded whatever the file
             stream = GuardedStream(raw, self.label).inspect()
             # Only structural elements are reported (STRUCTURAL_TAGS, filtered by libxml2):
             # an offer of ~40 elements costs two events, not eighty; the reader's logic
@@ -426,7 +429,7 @@ class CommerceMLReader:
     # -- emitting ------------------------------------------------------------------------
 
     def _text_cut(self, line):
-        self._push(records.Notice(text_cut_message(self.label, line)))
+        self._push(records.Notice(text_cut_message(self.label, line, self.text_limit)))
 
     def _push(self, record):
         if self.document_only:
