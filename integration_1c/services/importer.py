@@ -204,7 +204,7 @@ class RecordApplier:
 
 #: Records handed over at a time by the read-ahead thread, and chunks it may hold ready.
 READ_AHEAD_CHUNK = 256
-READ_AHEAD_CHUNKS = 16
+READ_AHEAD_CHUNKS = 4
 _END = object()
 
 
