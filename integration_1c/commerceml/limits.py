@@ -161,8 +161,9 @@ def text_node_limit():
         return DEFAULT_LIMIT
 
 
-def text_cut_message(label, line):
+def text_cut_message(label, line, limit=None):
+    limit = text_node_limit() if limit is None else limit
     return (
-        f"{label}, строка {line}: текст длиннее {text_node_limit()} байт обрезан до этого размера"
+        f"{label}, строка {line}: текст длиннее {limit} байт обрезан до этого размера"
         " (настройка ONEC_MAX_TEXT_NODE)"
     )

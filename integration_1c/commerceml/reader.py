@@ -74,6 +74,33 @@ HEADER_CHILDREN = frozenset(
     }
 )
 PROPERTY_TAGS = frozenset({"Свойство", "СвойствоНоменклатуры"})  # the latter: 2.03–2.05
+#: The only elements the parser reports (see ``CommerceMLReader._records``): the root,
+#: the sections and their headers, the lists and their items, the classifier's trees.
+#: The fields of an item (Ид, Цена, Склад…) are read from its finished subtree; those of
+#: them that share a name with a structural element still come as events and are skipped
+#: while their item is open.
+STRUCTURAL_TAGS = frozenset(
+    {
+        ROOT,
+        *FRAGMENT_ROOTS,
+        *ORDER_SECTIONS,
+        *HEADER_CHILDREN,
+        *PROPERTY_TAGS,
+        "Товары",
+        "Товар",
+        "Предложения",
+        "Предложение",
+        "ТипыЦен",
+        "ТипЦены",
+        "Склады",
+        "Склад",
+        "Группы",
+        "Группа",
+        "Свойства",
+        "ЕдиницыИзмерения",
+        "ЕдиницаИзмерения",
+    }
+)
 
 VALUE_TYPES = {
     "строка": "string",
@@ -175,6 +202,8 @@ def parse_decimal(text):
     """
     if text is None:
         return None
+    if text.isdigit() and text.isascii():
+        return Decimal(text)  # "1719", what 1C writes most: the same value, without the rewriting
     cleaned = _SPACES.sub("", text)
     if not cleaned:
         return None
@@ -248,9 +277,24 @@ def _text(element):
 
 def _children(element):
     """Direct child elements with their local names (comments are removed by the parser)."""
+    names = _LOCAL_NAMES
+    return [
+        (names.get(child.tag) or local_name(child.tag), child)
+        for child in element
+        if isinstance(child.tag, str)
+    ]
+
+
+def _fields(element):
+    """Local name -> the FIRST child of that name (what :func:`_child` finds), in one pass."""
+    names = _LOCAL_NAMES
+    fields = {}
     for child in element:
-        if isinstance(child.tag, str):
-            yield local_name(child.tag), child
+        tag = child.tag
+        name = names.get(tag) or local_name(tag)
+        if name not in fields:
+            fields[name] = child
+    return fields
 
 
 def _child(element, name):
@@ -302,6 +346,17 @@ def _release(element):
             del parent[0]
 
 
+def _path(element):
+    """Local names from the root down to ``element`` (its ancestors are in the tree)."""
+    names = []
+    node = element
+    while node is not None:
+        names.append(local_name(node.tag))
+        node = node.getparent()
+    names.reverse()
+    return names
+
+
 class CommerceMLReader:
     """
     Iterate over the records of one CommerceML file (see the module docstring).
@@ -310,15 +365,23 @@ class CommerceMLReader:
     ``root`` (the partially built tree) while iterating and check that it stays small.
     """
 
+    #: The elements the parser reports; None reports every element (the straightforward
+    #: path, which must read exactly the same records: tests/commerceml/test_reader_fast_paths.py).
+    reported_tags = STRUCTURAL_TAGS
+
     def __init__(self, source, *, name="", document_only=False):
         self.source = source
         self.label = display_name(source, name)
+        # Read here, where the reader is made: the records may be read in another thread
+        # (services.importer reads ahead), which must not touch the settings' database.
+        self.text_limit = text_node_limit()
         self.document_only = document_only
         self.root = None
         self.document = None
         self._pending = []  # records read before the Document's kind was known
         self._out = []
-        self._stack = []
+        self._stack = []  # local names from the root to the element of the current event
+        self._item = None  # an item (Товар, Предложение…) whose fields' events are skipped
         self._section_depth = 2
         self._section = None  # local name of the current section (child of the root)
         self._main_section = None  # the Каталог / ПакетПредложений that decides the kind
@@ -337,9 +400,18 @@ class CommerceMLReader:
 
     def _records(self):
         with open_binary(self.source) as raw:
-            raw = TextNodeCap(raw, text_node_limit(), self._text_cut)  # memory bounded whatever the file
+            raw = TextNodeCap(raw, self.text_limit, self._text_cut)  # memory bounded whatever the file
             stream = GuardedStream(raw, self.label).inspect()
-            for event, element in parse_events(stream, self.label):
+            # Only structural elements are reported (STRUCTURAL_TAGS, filtered by libxml2):
+            # an offer of ~40 elements costs two events, not eighty; the reader's logic
+            # sees the same elements at the same depths as with every event, because
+            # depths and paths are read from the tree, not counted from the events.
+            for event, element in parse_events(stream, self.label, self.reported_tags):
+                item = self._item
+                if item is not None:
+                    if element is not item:
+                        continue  # a field of the open item: read with the whole item
+                    self._item = None
                 if event == "start":
                     stop = self._start(element)
                 else:
@@ -349,13 +421,15 @@ class CommerceMLReader:
                     self._out.clear()
                 if stop or (self.document_only and self.document is not None):
                     return
+            if self.root is None and stream.root is not None:
+                self._start_root(stream.root, local_name(stream.root.tag))  # raises: not CommerceML
             if self.document is None:
                 raise CommerceMLError(no_content(self.label))
 
     # -- emitting ------------------------------------------------------------------------
 
     def _text_cut(self, line):
-        self._push(records.Notice(text_cut_message(self.label, line)))
+        self._push(records.Notice(text_cut_message(self.label, line, self.text_limit)))
 
     def _push(self, record):
         if self.document_only:
@@ -393,31 +467,48 @@ class CommerceMLReader:
         return CommerceMLError(f"{where}: {message}")
 
     def _decimal(self, element, text, what):
+        """``what``: a field's description, or (offer Ид, field) for :func:`offer_field` (made on error)."""
         try:
             return parse_decimal(text)
         except ValueError:
+            if isinstance(what, tuple):
+                what = offer_field(*what)
             raise self._error(
                 element, _("%(what)s: «%(value)s» is not a number") % {"what": what, "value": text.strip()}
             ) from None
 
     # -- events --------------------------------------------------------------------------
 
-    def _start(self, element):
-        name = local_name(element.tag)
-        stack = self._stack
-        stack.append(name)
+    def _locate(self, element):
+        """The path and depth of ``element``; the section it is in (None above the sections)."""
+        stack = self._stack = _path(element)
         depth = len(stack)
-        if depth > self._section_depth + 1 and self._section != CLASSIFIER:
+        if depth > 1:
+            if self.root is None:
+                # The root is not a structural element, so it had no event of its own.
+                root = element.getroottree().getroot()
+                self._start_root(root, local_name(root.tag))  # raises: not CommerceML
+            section_depth = self._section_depth
+            self._section = stack[section_depth - 1] if depth >= section_depth else None
+        return stack, depth
+
+    def _start(self, element):
+        stack, depth = self._locate(element)
+        name = stack[-1]
+        section_depth = self._section_depth
+        if depth > section_depth + 1 and self._section != CLASSIFIER:
+            if depth == section_depth + 2:
+                self._item = element  # a Товар/Предложение/…: read when it ends
             return False  # inside a Товар/Предложение: read when it ends
         if depth == 1:
             return self._start_root(element, name)
-        section_depth = self._section_depth
         if depth == section_depth:
             return self._start_section(element, name)
         if depth < section_depth:
             return False
         section = self._section
         if depth == section_depth + 1:
+            self._content_started(element.itersiblings(preceding=True), section)
             if section == CATALOGUE and name == "Товары":
                 self._emit_document(records.CATALOGUE)
             elif (
@@ -464,16 +555,27 @@ class CommerceMLReader:
             self._changes_only_attr = parse_bool(changes_only)
         return False
 
+    def _content_started(self, siblings, section):
+        """
+        The Document of a ПакетПредложений is due at its first child that is not part of
+        the header. Children that are not structural have no event: one among
+        ``siblings`` (those before a child of the section that starts, or all children
+        at the section's end) counts as it would have at its own start, before any
+        later header child is read.
+        """
+        if self.document is None and section in (OFFERS, OFFERS_CHANGES) and section == self._main_section:
+            for sibling in siblings:
+                if local_name(sibling.tag) not in HEADER_CHILDREN:
+                    self._emit_document(records.OFFERS if section == OFFERS else records.OFFERS_CHANGES)
+                    return
+
     def _end(self, element):
-        stack = self._stack
-        depth = len(stack)
+        stack, depth = self._locate(element)
         if depth > self._section_depth + 2 and self._section != CLASSIFIER:
-            stack.pop()  # a field of a Товар/Предложение: read with the whole item
-            return False
-        try:
-            return self._dispatch_end(element, stack[-1], depth)
-        finally:
-            stack.pop()
+            return False  # a field of a Товар/Предложение: read with the whole item
+        if depth == self._section_depth:
+            self._content_started(iter(element), self._section)
+        return self._dispatch_end(element, stack[-1], depth)
 
     def _dispatch_end(self, element, name, depth):
         section_depth = self._section_depth
@@ -900,8 +1002,9 @@ class CommerceMLReader:
     # -- offers --------------------------------------------------------------------------
 
     def _push_offer(self, element, section):
-        raw_id = _child_text(element, "Ид")
-        characteristic = _child_text(element, "ИдХарактеристики")  # ИзмененияПакетаПредложений
+        fields = _fields(element)
+        raw_id = _text(fields.get("Ид"))
+        characteristic = _text(fields.get("ИдХарактеристики"))  # ИзмененияПакетаПредложений
         if raw_id and characteristic and "#" not in raw_id:
             raw_id = f"{raw_id}#{characteristic}"
         offer_id, product_id, characteristic_id = split_offer_id(raw_id)
@@ -937,7 +1040,7 @@ class CommerceMLReader:
             elif name == "Цены":
                 offer.prices = self._prices(child, offer_id)
             elif name == "Количество":
-                offer.quantity = self._decimal(child, child.text, offer_field(offer_id, "Количество"))
+                offer.quantity = self._decimal(child, child.text, (offer_id, "Количество"))
             elif name in ("Склад", "Склады"):
                 has_stocks = True
                 stocks.extend(self._warehouse_stocks(child, offer_id))
@@ -961,11 +1064,12 @@ class CommerceMLReader:
         for name, item in _children(element):
             if name != "Цена":
                 continue
-            price_type_id = _child_text(item, "ИдТипаЦены")
-            value_element = _child(item, "ЦенаЗаЕдиницу")
+            fields = _fields(item)
+            price_type_id = _text(fields.get("ИдТипаЦены"))
+            value_element = fields.get("ЦенаЗаЕдиницу")
             value = None
             if value_element is not None:
-                value = self._decimal(value_element, value_element.text, offer_field(offer_id, "ЦенаЗаЕдиницу"))
+                value = self._decimal(value_element, value_element.text, (offer_id, "ЦенаЗаЕдиницу"))
             if not price_type_id or value is None:
                 logger.warning(
                     "%s, line %s: offer %s: a Цена without ИдТипаЦены or ЦенаЗаЕдиницу is skipped",
@@ -974,20 +1078,20 @@ class CommerceMLReader:
                     offer_id,
                 )
                 continue
-            coefficient_element = _child(item, "Коэффициент")
+            coefficient_element = fields.get("Коэффициент")
             coefficient = None
             if coefficient_element is not None:
                 coefficient = self._decimal(
-                    coefficient_element, coefficient_element.text, offer_field(offer_id, "Коэффициент")
+                    coefficient_element, coefficient_element.text, (offer_id, "Коэффициент")
                 )
             prices.append(
                 records.Price(
                     price_type_id=price_type_id,
                     value=value,
-                    currency=_child_text(item, "Валюта"),
-                    unit=_child_text(item, "Единица"),
+                    currency=_text(fields.get("Валюта")),
+                    unit=_text(fields.get("Единица")),
                     coefficient=coefficient if coefficient is not None else Decimal(1),
-                    presentation=_child_text(item, "Представление"),
+                    presentation=_text(fields.get("Представление")),
                 )
             )
         return prices
@@ -1000,7 +1104,7 @@ class CommerceMLReader:
         warehouse_id = _attribute(element, "ИдСклада")
         if warehouse_id is not None:
             quantity = self._decimal(
-                element, _attribute(element, "КоличествоНаСкладе"), offer_field(offer_id, "КоличествоНаСкладе")
+                element, _attribute(element, "КоличествоНаСкладе"), (offer_id, "КоличествоНаСкладе")
             )
             return [(warehouse_id.strip(), quantity if quantity is not None else Decimal(0))]
         stocks = []
@@ -1009,7 +1113,7 @@ class CommerceMLReader:
                 stocks.extend(self._warehouse_stocks(child, offer_id))
         if not stocks and _child(element, "Ид") is not None:
             quantity = self._decimal(
-                element, _child_text(element, "Количество"), offer_field(offer_id, "Количество")
+                element, _child_text(element, "Количество"), (offer_id, "Количество")
             )
             stocks.append((_child_text(element, "Ид"), quantity if quantity is not None else Decimal(0)))
         return stocks
@@ -1033,11 +1137,11 @@ class CommerceMLReader:
                     quantity_text = _child_text(child, "Количество") or _attribute(
                         child, "КоличествоНаСкладе"
                     )
-                    quantity = self._decimal(child, quantity_text, offer_field(offer_id, "Количество"))
+                    quantity = self._decimal(child, quantity_text, (offer_id, "Количество"))
                     stocks.append((warehouse_id, quantity if quantity is not None else Decimal(0)))
                     has_stocks = True
                 elif child_name == "Количество":
-                    quantity = self._decimal(child, child.text, offer_field(offer_id, "Количество"))
+                    quantity = self._decimal(child, child.text, (offer_id, "Количество"))
                     if quantity is not None:
                         total = quantity if total is None else total + quantity
         return has_stocks, total

@@ -169,6 +169,7 @@ class GuardedStream:
         self.eof = False
         self.lines_read = 1
         self.encoding_override = None
+        self.root = None
 
     def inspect(self):
         data = b""
@@ -219,14 +220,21 @@ class GuardedStream:
         return data
 
 
-def parse_events(stream, label):
+def parse_events(stream, label, tags=None):
     """
     Yield lxml ``(event, element)`` pairs ("start"/"end") from a :class:`GuardedStream`
     that has been inspected, translating parser errors into :class:`CommerceMLError`.
+
+    ``tags``: local names to report (in any namespace or none); the others are still
+    parsed into the tree, but libxml2 reports no event for them, so no Python code runs
+    per field of an item. When no element matched at all, ``stream.root`` is set to the
+    document's root once the file is parsed (the caller still wants to name it).
     """
+    filtered = {} if tags is None else {"tag": ["{*}" + name for name in sorted(tags)]}
     events = etree.iterparse(
         stream,
         events=("start", "end"),
+        **filtered,
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
@@ -240,17 +248,23 @@ def parse_events(stream, label):
         for event, element in events:
             if not checked:
                 checked = True
-                docinfo = element.getroottree().docinfo
-                if docinfo.doctype or docinfo.internalDTD is not None:
-                    # Belt and braces: the prolog scan should already have refused it.
-                    raise UnsafeXMLError(
-                        _("%(file)s: contains a DTD or entity declaration; refused for security (XXE).")
-                        % {"file": label}
-                    )
+                _refuse_dtd(element, label)
             yield event, element
+        if not checked and events.root is not None:
+            _refuse_dtd(events.root, label)
+            stream.root = events.root
     except etree.XMLSyntaxError as exc:
         # Only lxml raises these; the consumer's own errors never pass through here.
         raise syntax_error(exc, stream, label) from None
+
+
+def _refuse_dtd(element, label):
+    docinfo = element.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:
+        # Belt and braces: the prolog scan should already have refused it.
+        raise UnsafeXMLError(
+            _("%(file)s: contains a DTD or entity declaration; refused for security (XXE).") % {"file": label}
+        )
 
 
 def syntax_error(exc, stream, label):

@@ -458,15 +458,16 @@ def write_values(rows, managed):
 
     ``managed`` maps product id -> the attribute ids this write is responsible for on
     that product; values of those attributes that ``rows`` does not hold are deleted,
-    values of other attributes are left alone.
+    values of other attributes are left alone. Returns the ids of the products whose
+    values changed.
     """
     if not managed:
-        return
+        return set()
     wanted = {}
     for row in rows:
         wanted[(row["product_id"], row["attribute_id"])] = row
     attribute_ids = set().union(*managed.values())
-    stale = []
+    stale, changed = [], set()
     columns = ("value_text", "value_float", "value_boolean", "value_option_id")
     # Filtered by product only: with the attribute ids too PostgreSQL picks the attribute
     # index and scans every value of those attributes, batch after batch.
@@ -482,6 +483,7 @@ def write_values(rows, managed):
         if row is None:
             if attribute_id in managed.get(product_id, ()):
                 stale.append(pk)
+                changed.add(product_id)
         elif all(row[column] == value for column, value in zip(columns, values, strict=True)):
             del wanted[key]  # unchanged: nothing to write
     if stale:
@@ -494,3 +496,5 @@ def write_values(rows, managed):
         unique=["attribute", "product"],
         update=list(VALUE_FIELDS),
     )
+    changed.update(product_id for product_id, _ in wanted)
+    return changed

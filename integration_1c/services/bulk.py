@@ -280,11 +280,19 @@ def prefer_indexes(enabled=True):
     that a big import just grew, and with stale statistics it reads a batch of 2,000
     products' rows by scanning the whole table, batch after batch — time growing with
     the square of the catalogue. Within the import's transaction only (``SET LOCAL``),
-    sequential scans are therefore a last resort.
+    sequential scans are therefore a last resort, and JIT compilation is off (see below).
     """
     if connection.vendor == "postgresql" and connection.in_atomic_block:
         with connection.cursor() as cursor:
             cursor.execute(f"SET LOCAL enable_seqscan = {'off' if enabled else 'on'}")
+            if enabled:
+                # With sequential scans priced out, any statement that still scans (a
+                # small table without a usable index, the listing rows' refresh) gets a
+                # cost of 10^10 and crosses jit_above_cost: PostgreSQL then compiles it
+                # with LLVM, inlining and optimisation, 50-400 ms per statement, for
+                # statements that run in a few milliseconds. Nothing in the import's
+                # transaction is an analytic query that JIT would pay off for.
+                cursor.execute("SET LOCAL jit = off")
 
 
 @contextmanager

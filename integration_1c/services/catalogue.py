@@ -281,6 +281,21 @@ class ProductWriter:
         "date_updated",
     ]
 
+    #: What is read of the products a batch names: enough to tell an unchanged row.
+    EXISTING_FIELDS = [
+        "id",
+        "code",
+        "structure",
+        "is_public",
+        "title",
+        "slug",
+        "description",
+        "product_class_id",
+        "parent_id",
+        "date_updated",
+        "onec__touched_at",
+    ]
+
     def __init__(self, ctx, attributes, images=None):
         self.ctx = ctx
         self.report = ctx.report
@@ -317,7 +332,7 @@ class ProductWriter:
             row["code"]: row
             for row in Product.objects.order_by()
             .filter(code__in_array=list(codes))
-            .values("id", "code", "structure", "is_public", "title", "slug", "date_updated")
+            .values(*self.EXISTING_FIELDS)
         }
         parents = set()
         known = {}  # parents this file wrote already (earlier batch): only their variants now
@@ -332,8 +347,9 @@ class ProductWriter:
             parents.add(product_id)
             if product_id in plain:
                 continue
-            if row is not None and row["date_updated"] >= self.ctx.started_at:
-                # This file already wrote the product (its own Товар or earlier items).
+            if row is not None and (row["onec__touched_at"] or row["date_updated"]) >= self.ctx.started_at:
+                # This file already wrote (or kept, unchanged) the product: its own Товар
+                # or earlier items; every product a file lists is touched at once.
                 known[product_id] = row
                 continue
             plain[product_id] = product_from_items(product_id, group)
@@ -351,9 +367,16 @@ class ProductWriter:
         )
 
     def _write_products(self, records, existing, parents):
-        """Upsert standalone / parent products; returns their code -> id."""
+        """
+        Upsert standalone / parent products; returns their code -> id. A product whose
+        row would not change is not written again (1C repeats whole catalogues); when only
+        its categories or attribute values changed, its ``date_updated`` is still moved,
+        so that whatever is derived from products written since a moment (the listing
+        rows, see ``integration_1c.signals``) sees it.
+        """
         product_class_id = self.ctx.product_class.pk
         rows, kept, new_parents = [], [], []
+        unchanged = {}  # code -> id of products whose row is as it would be written
         for record in records:
             row = existing.get(record.id)
             if row is not None and row["structure"] == Product.CHILD:
@@ -369,18 +392,20 @@ class ProductWriter:
                 structure = Product.PARENT
             title = (record.name or record.requisites.get(FULL_NAME_REQUISITE) or record.id).strip()[:255]
             same_title = row is not None and row["title"] == title and row["slug"]
-            rows.append(
-                {
-                    "code": record.id,
-                    "title": title,
-                    "slug": row["slug"] if same_title else make_slug(title, record.id),
-                    "description": record.description or "",
-                    "is_public": is_public(record),
-                    "structure": structure,
-                    "product_class_id": product_class_id,
-                    "parent_id": None,
-                }
-            )
+            values = {
+                "code": record.id,
+                "title": title,
+                "slug": row["slug"] if same_title else make_slug(title, record.id),
+                "description": record.description or "",
+                "is_public": is_public(record),
+                "structure": structure,
+                "product_class_id": product_class_id,
+                "parent_id": None,
+            }
+            if row is not None and all(row[name] == value for name, value in values.items()):
+                unchanged[record.id] = row["id"]
+            else:
+                rows.append(values)
             kept.append(record)
             if row is None:
                 self.report.created += 1
@@ -390,17 +415,20 @@ class ProductWriter:
                 self.report.updated += 1
                 if not is_public(record) and row["is_public"]:
                     self.report.hidden += 1
-        if not rows:
+        if not kept:
             return {}
         if new_parents:
             # Oscar keeps no stock on a parent: its variants carry it.
             StockRecord.objects.filter(product_id__in=new_parents).delete()
         written = upsert(Product, rows, unique=["code"], update=self.PRODUCT_FIELDS, returning=["code", "id"])
         ids = dict(written)
-        self._write_categories(kept, ids)
-        self._write_attributes(kept, ids)
+        ids.update(unchanged)
+        changed = self._write_categories(kept, ids) | self._write_attributes(kept, ids)
         if self.images is not None:
             self.images.write(kept, ids)
+        stamp = changed & set(unchanged.values())
+        if stamp:
+            Product.objects.filter(id__in_array=sorted(stamp)).update(date_updated=timezone.now())
         touch_products(list(ids.values()), self.ctx.catalogue_id)
         return ids
 
@@ -461,7 +489,7 @@ class ProductWriter:
                         )
                     continue
                 links[(product_id, category_id)] = {"product_id": product_id, "category_id": category_id}
-        stale = []
+        stale, changed = [], set()
         for pk, product_id, category_id in (
             ProductCategory.objects.order_by()
             .filter(product_id__in_array=list(ids.values()))
@@ -469,9 +497,12 @@ class ProductWriter:
         ):
             if links.pop((product_id, category_id), None) is None:
                 stale.append(pk)
+                changed.add(product_id)
         # Raw delete: ProductCategory's post_delete receiver would load and signal every row.
         delete_where_in(ProductCategory, "id", stale)
         upsert(ProductCategory, list(links.values()), unique=["product", "category"], update=[])
+        changed.update(product_id for product_id, _ in links)
+        return changed  # products whose categories changed
 
     def _write_attributes(self, records, ids):
         index = self.attributes
@@ -497,7 +528,7 @@ class ProductWriter:
                 characteristic_ids |= set(by_name.values())
                 rows.extend(characteristic_values(product_id, record.characteristics, by_name))
             managed[product_id] = managed_ids | characteristic_ids
-        write_values(rows, managed)
+        return write_values(rows, managed)  # products whose values changed
 
 
 #: Fields a variant's upsert rewrites (by a Товар item or a Предложение).

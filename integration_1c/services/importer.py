@@ -35,13 +35,15 @@ interleave two files of one exchange.
 """
 
 import logging
+import queue
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.core.cache import cache
 from django.core.files.storage import storages
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from integration_1c.commerceml import reader
 from integration_1c.commerceml import records as rec
@@ -200,6 +202,69 @@ class RecordApplier:
 # -- applying a file -------------------------------------------------------------------------
 
 
+#: Records handed over at a time by the read-ahead thread, and chunks it may hold ready.
+READ_AHEAD_CHUNK = 256
+READ_AHEAD_CHUNKS = 4
+_END = object()
+
+
+def read_ahead(records, *, chunk=READ_AHEAD_CHUNK, depth=READ_AHEAD_CHUNKS):
+    """
+    Iterate over ``records`` (a reader's generator, made in this thread) while a thread
+    of their own parses ahead: the XML is read while this thread waits for the database,
+    which is most of a write's time. The reader is pure (no database, no settings: see
+    ``CommerceMLReader``); it runs under this thread's language, so its messages read the
+    same. Its errors are raised here, at the record where they happened; when the
+    consumer stops early (an error in a write), the thread is told to stop and joined.
+    Memory: at most ``depth`` chunks of ``chunk`` records wait.
+    """
+    ready = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    language = translation.get_language()
+
+    def put(item):
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run():
+        if language:
+            translation.activate(language)
+        try:
+            batch = []
+            for record in records:
+                batch.append(record)
+                if len(batch) >= chunk:
+                    if not put(batch):
+                        return
+                    batch = []
+            if batch and not put(batch):
+                return
+            put(_END)
+        except BaseException as exc:  # handed to the consumer, raised there
+            put(exc)
+        finally:
+            records.close()
+
+    thread = threading.Thread(target=run, name="1c-reader", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = ready.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield from item
+    finally:
+        stop.set()
+        thread.join()
+
+
 def _serialise_imports():
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -224,7 +289,7 @@ def apply_stream(fileobj, ctx):
 
                 apply_order_documents(fileobj, ctx.report)
             else:
-                RecordApplier(ctx).apply(reader.iter_records(fileobj, name=name))
+                RecordApplier(ctx).apply(read_ahead(reader.iter_records(fileobj, name=name)))
                 catalogue_changed.send(
                     sender=RecordApplier, since=ctx.started_at, kind=ctx.kind, full=ctx.full_package
                 )

@@ -4,7 +4,10 @@ The import's fast paths give exactly the catalogue the straightforward path give
 * pictures hard-linked from the upload vs copied byte by byte vs saved through a storage
   without files on disk: the same rows, the same names, the same bytes;
 * a repeated, unchanged full exchange: the same rows, and nothing written again (ids and
-  ``date_updated`` of stock records, prices and images unchanged);
+  ``date_updated`` of products, stock records, prices and images unchanged);
+* a product of which only an attribute value changed: not rewritten, but stamped, so the
+  listing rows (refreshed for what was written since the file's start) follow; the same
+  rows as a fresh import of the changed file;
 * a changes-only package: the rows of offers it does not name stay as they were, and the
   sales records it recomputed for the offers it names are what the rule computes from
   scratch for the whole catalogue (``recompute_sales_stock`` of every product finds
@@ -16,6 +19,8 @@ Every catalogue row is compared by 1C codes, never by surrogate ids.
 import errno
 import hashlib
 import os
+import re
+import shutil
 from datetime import datetime
 from pathlib import Path
 
@@ -24,6 +29,8 @@ from django.conf import settings as django_settings
 from django.core.files.storage import FileSystemStorage, default_storage
 from oscar.core.loading import get_model
 
+from integration_1c.commerceml import records
+from integration_1c.commerceml.reader import iter_records
 from integration_1c.models import ProductPrice
 from integration_1c.services import importer
 from integration_1c.services.stock import recompute_sales_stock
@@ -110,6 +117,7 @@ def catalogue(storage=None):
 def written_rows():
     """What a rewrite would change even with equal values: ids and update stamps."""
     return {
+        "products": sorted(Product.objects.values_list("id", "date_updated")),
         "stock": sorted(StockRecord.objects.values_list("id", "date_updated")),
         "prices": sorted(ProductPrice.objects.values_list("id", "date_updated")),
         "images": sorted(ProductImage.objects.values_list("id", "original")),
@@ -201,3 +209,38 @@ def test_changes_touch_only_the_offers_they_name_and_agree_with_the_full_rule(pa
     # The straightforward path: the rule applied to every product of the catalogue.
     assert recompute_sales_stock(Product.objects.values_list("id", flat=True)) == 0
     assert catalogue() == after
+
+
+def test_a_product_whose_values_alone_changed_is_stamped_and_listed_anew(package, tmp_path):
+    import_package(package)
+    changed = tmp_path / "changed"
+    shutil.copytree(package.dir, changed)
+    import_xml = changed / "import.xml"
+    text = import_xml.read_text(encoding="utf-8")
+    article = re.search(r"<Артикул>([^<]+)</Артикул>", text).group(1)
+    import_xml.write_text(
+        text.replace(f"<Артикул>{article}</Артикул>", f"<Артикул>{article}-Z9</Артикул>", 1), encoding="utf-8"
+    )
+    code = next(
+        record.id
+        for record in iter_records(import_xml)
+        if isinstance(record, records.Product) and record.article == f"{article}-Z9"
+    )
+    stamps = dict(Product.objects.values_list("code", "date_updated"))
+
+    importer.apply_path(import_xml, base_dir=changed)
+
+    moved = {
+        code for code, stamp in Product.objects.values_list("code", "date_updated") if stamp != stamps[code]
+    }
+    assert moved == {code}
+    from shop.apps.search.models import ProductFacet
+
+    identifiers = ProductFacet.objects.filter(product__code=code, kind=ProductFacet.IDENTIFIER)
+    assert f"{article}-z9".lower() in set(identifiers.values_list("value", flat=True))
+    incremental = catalogue()
+
+    empty_catalogue()
+    for path in package.files:
+        importer.apply_path(changed / path.name, base_dir=changed)
+    assert catalogue() == incremental

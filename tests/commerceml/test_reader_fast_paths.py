@@ -1,0 +1,130 @@
+"""
+The reader's fast path gives exactly the records of the straightforward one.
+
+``CommerceMLReader`` asks libxml2 to report only structural elements (``STRUCTURAL_TAGS``)
+and reads each item from its finished subtree; with ``reported_tags = None`` every
+element is reported, as the reader did before the filter. Both must yield the same
+records (and raise the same errors) for every file: generated packages of every schema
+and encoding, and the odd shapes that exercise the paths the filter changes (children
+without events before the header, unknown sections and wrappers, unknown roots).
+"""
+
+import io
+
+import pytest
+
+from integration_1c.commerceml import records
+from integration_1c.commerceml.reader import CommerceMLError, CommerceMLReader, read_document
+from integration_1c.testing.generator import generate_exchange
+
+from .builders import CLASSIFIER, OFFERS, PRODUCTS, cml
+
+
+class EveryEventReader(CommerceMLReader):
+    reported_tags = None
+
+
+def read_both(data, name="file.xml"):
+    """(records of the fast path, records of the straightforward path) as reprs, or the errors."""
+    outcomes = []
+    for reader_class in (CommerceMLReader, EveryEventReader):
+        try:
+            outcomes.append([repr(record) for record in reader_class(io.BytesIO(data), name=name)])
+        except CommerceMLError as exc:
+            outcomes.append(("error", type(exc).__name__, str(exc)))
+    return outcomes
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"schema": "2.08"},
+        {"schema": "3.1"},
+        {"schema": "2.08", "encoding": "windows-1251"},
+        {"schema": "3.1", "changes_only": True, "changed_offers": 40},
+        {"schema": "2.08", "changes_only": True, "changed_offers": 40},
+    ],
+    ids=["2.08", "3.1", "windows-1251", "3.1-changes", "2.08-changes"],
+)
+def test_generated_packages_read_the_same(tmp_path, options):
+    exchange = generate_exchange(tmp_path, products=120, images=False, seed=7, **options)
+    assert exchange.files
+    for path in exchange.files:
+        fast, slow = read_both(path.read_bytes(), name=path.name)
+        assert fast == slow, path.name
+        assert len(fast) > 3
+
+
+EDGE_CASES = {
+    "classifier+products": CLASSIFIER + PRODUCTS,
+    "offers": OFFERS,
+    # A child without an event of its own before the header: the Document is due there.
+    "unknown-child-before-header": OFFERS.replace(
+        'СодержитТолькоИзменения="true">', 'СодержитТолькоИзменения="true"><Прочее>x</Прочее>', 1
+    ),
+    "unknown-section": "<Прочее><Товары><Товар><Ид>x</Ид><Наименование>n</Наименование></Товар>"
+    "</Товары></Прочее>" + OFFERS,
+    "unknown-wrapper": "<Каталог><Ид>c</Ид><Обёртка><Товары><Товар><Ид>x</Ид></Товар></Товары></Обёртка>"
+    "<Товары><Товар><Ид>y</Ид><Наименование>Y</Наименование><Прочее><Товар><Ид>z</Ид></Товар></Прочее>"
+    "</Товар></Товары></Каталог>",
+    "offers-after-unknown": "<ПакетПредложений><Ид>o</Ид><Прочее/><Наименование>later</Наименование>"
+    "<Предложения><Предложение><Ид>a</Ид><Количество>1</Количество></Предложение></Предложения>"
+    "</ПакетПредложений>",
+    "header-then-unknown-only": "<ПакетПредложений><Ид>o</Ид><Прочее/></ПакетПредложений>",
+    "empty-root": "",
+}
+
+
+@pytest.mark.parametrize("body", list(EDGE_CASES.values()), ids=list(EDGE_CASES))
+@pytest.mark.parametrize("ns", ["urn:1C.ru:commerceml_2", None], ids=["ns", "no-ns"])
+def test_odd_shapes_read_the_same(body, ns):
+    fast, slow = read_both(cml(body, ns=ns))
+    assert fast == slow
+
+
+def test_the_document_before_a_late_header_child():
+    data = cml(EDGE_CASES["offers-after-unknown"])
+    fast, _ = read_both(data)
+    document = read_document(io.BytesIO(data))
+    assert document.kind == records.OFFERS
+    assert document.name == ""  # the header child after <Прочее/> comes too late, as before
+    assert fast[0] == repr(document)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        '<?xml version="1.0" encoding="UTF-8"?><Unknown><Товар><Ид>x</Ид></Товар></Unknown>',
+        '<?xml version="1.0" encoding="UTF-8"?><Unknown><a/></Unknown>',
+        '<?xml version="1.0" encoding="UTF-8"?><Товар><Ид>x</Ид></Товар>',
+    ],
+    ids=["unknown-root-with-items", "unknown-root", "item-as-root"],
+)
+def test_an_unknown_root_is_refused_the_same(data):
+    fast, slow = read_both(data.encode(), name="x.xml")
+    assert fast == slow
+    assert fast[0] == "error"
+    assert "root element is <" in fast[2]
+
+
+def test_only_structural_elements_reach_python(monkeypatch, tmp_path):
+    """An offer of ~40 elements costs its own two events and those of its few fields named like structure."""
+    from integration_1c.commerceml import reader as reader_module
+
+    seen = []
+    original = reader_module.parse_events
+
+    def counting(stream, label, tags=None):
+        for event in original(stream, label, tags):
+            seen.append(event)
+            yield event
+
+    monkeypatch.setattr(reader_module, "parse_events", counting)
+    offers = generate_exchange(tmp_path, products=50, images=False, seed=3).dir / "offers.xml"
+    fast = list(CommerceMLReader(offers))
+    fast_events = len(seen)
+    seen.clear()
+    every = list(EveryEventReader(offers))
+    assert [repr(record) for record in fast] == [repr(record) for record in every]
+    assert sum(isinstance(record, records.Offer) for record in fast) >= 50
+    assert fast_events < len(seen) / 4
