@@ -24,6 +24,7 @@ from collections import defaultdict
 from functools import lru_cache
 
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils.html import strip_tags
 from oscar.core.loading import get_model
 
@@ -181,9 +182,9 @@ def refresh_changed_since(moment):
 def drop_unlisted():
     """Remove the rows of products that are no longer listed (hidden, or turned into a variant)."""
     stale = list(
-        ProductListing.objects.filter(product__is_public=False).values_list("product_id", flat=True)
-    ) + list(
-        ProductListing.objects.filter(product__parent__isnull=False).values_list("product_id", flat=True)
+        ProductListing.objects.filter(Q(product__is_public=False) | Q(product__parent__isnull=False))
+        .order_by()
+        .values_list("product_id", flat=True)
     )
     _delete_rows(stale)
     return len(stale)
