@@ -31,12 +31,17 @@ class Command(BaseCommand):
             help="Also import xml files of sub-folders (pictures stay relative).",
         )
 
+    def run_from_argv(self, argv):
+        # Run as a process of its own (not call_command): shoppers first on a shared
+        # machine, at the worker's lower CPU priority (ONEC_IMPORT_NICENESS).
+        if settings.ONEC_IMPORT_NICENESS > 0:
+            os.nice(settings.ONEC_IMPORT_NICENESS)
+        super().run_from_argv(argv)
+
     def handle(self, folder, recursive=False, **options):
         base = Path(folder)
         if not base.is_dir():
             raise CommandError(f"{folder}: not a folder")
-        if settings.ONEC_IMPORT_NICENESS > 0:
-            os.nice(settings.ONEC_IMPORT_NICENESS)  # shoppers first on a shared machine (as the worker)
         started = timezone.now()  # one run: a full package split into files hides nothing the others list
         plan = importer.plan_folder(base, recursive=recursive)
         failed = []
