@@ -266,3 +266,20 @@ def test_plural_of_reviews(count, expected):
     with translation.override("ru"):
         text = ngettext(singular, plural, count)
     assert " ".join((text % {"num_reviews": count}).split()) == expected
+
+
+@pytest.mark.parametrize(
+    "count, expected", [(1, "1 товар"), (3, "3 товара"), (1234, "1\xa0234 товара"), (16434, "16\xa0434 товара")]
+)
+def test_listing_count_groups_thousands_in_russian(count, expected):
+    """«16 434 товара» above a category's cards: the plural by the number, the digits grouped."""
+    from django.template.loader import render_to_string
+
+    class Paginator:
+        pass
+
+    paginator = Paginator()
+    paginator.count = count
+    with translation.override("ru"):
+        html = render_to_string("search/partials/toolbar.html", {"paginator": paginator})
+    assert re.search(r'class="listing-count"[^>]*>\s*%s\s*<' % re.escape(expected), html), html
