@@ -49,14 +49,18 @@ def _fresh_database_settings():
 
 
 @pytest.fixture
-def celery_worker(transactional_db):
+def celery_worker(transactional_db, settings):
     """
     A real Celery worker of the shop's app, in a thread, on the Redis broker. Tests that
-    use it see committed data only (transactional_db), as a production worker does.
+    use it see committed data only (transactional_db), as a production worker does. It
+    runs in the test process, which must not lower its own priority for the rest of the
+    suite (``ONEC_IMPORT_NICENESS``).
     """
     from celery.contrib.testing.worker import start_worker
 
     from shop.celery import app
+
+    settings.ONEC_IMPORT_NICENESS = 0
 
     app.conf.task_always_eager = False
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as worker:
