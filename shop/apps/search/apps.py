@@ -1,3 +1,4 @@
+from django.core.signals import request_finished, request_started
 from django.db.backends.signals import connection_created
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.urls import path
@@ -32,6 +33,10 @@ class SearchConfig(apps.SearchConfig):
         self.search_view = get_class("search.views", "SearchView")
         self.suggest_view = get_class("search.views", "SuggestView")
         connection_created.connect(unicode_lower_for_sqlite, dispatch_uid="shop.search.sqlite_lower")
+        from . import caching
+
+        request_started.connect(caching.request_started, dispatch_uid="shop.search.cache_version")
+        request_finished.connect(caching.request_finished, dispatch_uid="shop.search.cache_version")
         self._connect_receivers()
 
     def get_urls(self):

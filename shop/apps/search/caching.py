@@ -15,6 +15,7 @@ inside a transaction (which may hold its own uncommitted changes, as a test does
 
 import hashlib
 import logging
+import threading
 import uuid
 
 from django.core.cache import cache
@@ -32,19 +33,42 @@ def changed():
     transaction.on_commit(_new_version)
 
 
+#: The version a request read, so that its counts, search and cards ask the cache for it once.
+_request = threading.local()
+
+
+def request_started(**kwargs):
+    """A request reads the version once, when it first needs it (``request_started``)."""
+    _request.active, _request.version = True, None
+
+
+def request_finished(**kwargs):
+    """Outside requests (a shell, a task) every read asks the cache (``request_finished``)."""
+    _request.active, _request.version = False, None
+
+
 def _new_version():
+    version = uuid.uuid4().hex
     try:
-        cache.set(VERSION_KEY, uuid.uuid4().hex, None)
+        cache.set(VERSION_KEY, version, None)
     except Exception:  # the cache is down: entries expire on their own
         logger.warning("Could not renew the listing cache version", exc_info=True)
+        return
+    if getattr(_request, "active", False):
+        _request.version = version
 
 
 def _version():
+    version = getattr(_request, "version", None)
+    if version is not None:
+        return version
     version = cache.get(VERSION_KEY)
     if version is None:
         version = uuid.uuid4().hex
         if not cache.add(VERSION_KEY, version, None):
             version = cache.get(VERSION_KEY) or version
+    if getattr(_request, "active", False):
+        _request.version = version
     return version
 
 

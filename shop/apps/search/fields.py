@@ -75,9 +75,6 @@ class Overlaps(Lookup):
     lookup_name = "overlaps"
     prepare_rhs = False
 
-    def get_db_prep_lookup(self, value, connection):
-        return ("%s", [value])
-
     def process_rhs(self, compiler, connection):
         items = [int(item) if self.lhs.output_field.item_type == INTEGER else str(item) for item in self.rhs]
         return "%s", [items]

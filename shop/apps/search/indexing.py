@@ -31,10 +31,11 @@ from django.db.models import Q
 from django.utils.html import strip_tags
 from oscar.core.loading import get_model
 
-from integration_1c import conf
 from integration_1c.services.bulk import delete_where_in, upsert
 
 from . import caching
+from shop.apps.partner.selectors import sales_partner_id
+
 from .models import FilterSetting, ProductDocument, ProductFacet, ProductListing
 
 Product = get_model("catalogue", "Product")
@@ -42,7 +43,6 @@ ProductAttribute = get_model("catalogue", "ProductAttribute")
 ProductAttributeValue = get_model("catalogue", "ProductAttributeValue")
 ProductCategory = get_model("catalogue", "ProductCategory")
 StockRecord = get_model("partner", "StockRecord")
-Partner = get_model("partner", "Partner")
 ProductRecord = get_model("analytics", "ProductRecord")
 
 #: Listed products refreshed per batch.
@@ -88,10 +88,6 @@ def uses_stems():
 
 
 # -- what is listed ------------------------------------------------------------------------------
-
-
-def sales_partner_id():
-    return Partner.objects.filter(code=conf.get("ONEC_SALES_PARTNER_CODE")).values_list("pk", flat=True).first()
 
 
 def default_filterable(attribute_type, code):
