@@ -31,7 +31,6 @@ from urllib.parse import unquote, urlencode
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import connection, reset_queries
-from django.db.models import Count
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
