@@ -214,7 +214,7 @@ OSCAR_SLUG_FUNCTION = "shop.utils.transliterate_slugify"
 OSCAR_PRODUCTS_PER_PAGE = 24
 OSCAR_HOMEPAGE = reverse_lazy("home")  # the front page (shop.apps.search.views.HomeView)
 OSCAR_REQUIRED_ADDRESS_FIELDS = ("first_name", "last_name", "line1", "line4", "country")
-OSCAR_THUMBNAILER = "oscar.core.thumbnails.SorlThumbnail"
+OSCAR_THUMBNAILER = "shop.thumbnails.Thumbnailer"
 # sorl's store, remembered per web process: a page of cards asks it twice per card.
 THUMBNAIL_KVSTORE = "shop.thumbnails.KVStore"
 

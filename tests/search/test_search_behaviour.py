@@ -97,6 +97,44 @@ def test_search_results_can_be_filtered(client, catalogue):
     assert found(client, "дрель", **{f"f{brand.pk}": "Makita"}) == ["Дрель безударная Makita"]
 
 
+def test_filtered_search_results_keep_the_search_order(client, catalogue):
+    """A filter narrows the results without reordering them (the search's order, read once)."""
+    everything = found(client, "дрели")
+    in_stock = found(client, "дрели", in_stock="1")
+    assert set(in_stock) < set(everything)
+    assert in_stock == [title for title in everything if title in in_stock]
+    assert everything[-1] == "Набор бит для шуруповёрта"  # a description match after the titles
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"in_stock": "1"},
+        {"price_max": "60000"},
+        {"brand": "Bosch"},
+        {"brand": "Bosch", "in_stock": "1", "warehouse": "almaty"},
+    ],
+)
+def test_the_filter_panel_counts_the_page_as_the_totals_do(catalogue, params):
+    """The panel's single pass gives the page count, in-stock count and price range of the separate aggregate."""
+    from shop.apps.search.filters import ListingFilters
+
+    filters = ListingFilters(
+        price_max=Decimal(params["price_max"]) if "price_max" in params else None,
+        in_stock="in_stock" in params,
+    )
+    if "brand" in params:
+        filters.values = {catalogue["brand"].pk: [params["brand"]]}
+    if "warehouse" in params:
+        filters.warehouses = [catalogue[params["warehouse"]].pk]
+    for base in (selectors.listings(), selectors.in_category(selectors.listings(), catalogue["tools"])):
+        panel = selectors.facets(base, filters)
+        assert panel["totals"] == selectors.listing_totals(base, filters)
+        assert panel["totals"]["count"] == selectors.apply_filters(base, filters).count()
+    assert selectors.facets(selectors.listings().none(), filters)["totals"]["count"] == 0
+
+
 def test_suggestions_as_you_type(client, catalogue):
     response = client.get(reverse("search:suggest"), {"q": "дре"})
     assert response.status_code == 200 and response["Content-Type"] == "application/json"

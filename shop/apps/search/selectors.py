@@ -153,10 +153,10 @@ def identifier_hits(query):
 
 
 class Match(NamedTuple):
-    """A search's listing rows, the rank of each matched product and the identifier hits."""
+    """A search's listing rows, their ids best first (see :func:`match`) and the identifier hits."""
 
     rows: object
-    ranks: dict
+    ordered: list
     hits: list
 
 
@@ -167,33 +167,75 @@ def match(rows, query):
     identifier; or — when that finds nothing — titles with a word close to the query's
     (a near miss: «дрэль»). Titles rank above descriptions.
 
-    The matching documents are read once (a GIN lookup, with their ranks) and the rows
-    narrowed by one array of their ids: the page's count, its filter counts and its page
-    then read the listing rows by primary key rather than joining the whole listing to
-    the documents three times. What a query matches is cached until the listing rows change.
+    The matching products are read once, already in relevancy order (identifier hits,
+    rank, popularity, the newest), and the rows narrowed by one array of their ids: the
+    page's count, its filter counts and its page then read the listing rows by primary
+    key rather than joining the whole listing to the documents again, and an unfiltered
+    page of results is a slice of that order. What a query matches is cached until the
+    listing rows change.
     """
     words = query_words(query)
     key = (tuple(words), (query or "").strip().lower())
-    hits, ranks, near = caching.cached_fragment("match", key, lambda: _match(query, words))
-    if not words and not hits:
-        return Match(rows.none(), {}, [])
+    hits, ordered, near = caching.cached_fragment("match", key, lambda: _match(query, words))
+    if not ordered:
+        return Match(rows.none(), [], [])
     matched = near_misses(words) if near else _matching_documents(words)
-    ids = sorted(set(ranks) | set(hits))
     rank = matched.filter(product_id=OuterRef("product_id")).values("_rank")[:1]
-    found = rows.filter(product_id__in_array=ids).annotate(
+    found = rows.filter(product_id__in_array=ordered).annotate(
         _rank=Coalesce(Subquery(rank, output_field=FloatField()), Value(0.0)),
         _id_hit=_id_hit(hits),
     )
-    return Match(found, ranks, hits)
+    return Match(found, ordered, hits)
 
 
 def _match(query, words):
-    """``(identifier hits, {product id: rank}, whether these are near misses)`` of a query."""
+    """``(identifier hits, the listed matches' ids best first, whether these are near misses)`` of a query."""
     hits = identifier_hits(query)
-    ranks = dict(_matching_documents(words).order_by().values_list("product_id", "_rank")) if words else {}
-    if words and not hits and not ranks:
-        return hits, dict(near_misses(words).order_by().values_list("product_id", "_rank")), True
-    return hits, ranks, False
+    ordered = _ranked_ids(_matching_documents(words), hits) if words else _ranked_ids(None, hits)
+    if words and not ordered:
+        return hits, _ranked_ids(near_misses(words), hits), True
+    return hits, ordered, False
+
+
+def _ranked_ids(documents, hits):
+    """
+    The ids of the listed products among ``documents`` (annotated with ``_rank``) and
+    ``hits``, best first: identifier hits, then rank, popularity, the newest. One
+    statement on PostgreSQL (the documents joined to their listing rows and sorted
+    there); other databases sort in Python.
+    """
+    columns = ("product_id", "popularity", "date_created")
+    if connection.vendor != "postgresql":
+        ranks = dict(documents.order_by().values_list("product_id", "_rank")) if documents is not None else {}
+        data = ProductListing.objects.filter(product_id__in=set(ranks) | set(hits)).values_list(*columns)
+        found = set(hits)
+        ordered = sorted(
+            data, key=lambda row: (row[0] in found, ranks.get(row[0], 0.0), row[1], row[2], row[0]), reverse=True
+        )
+        return [row[0] for row in ordered]
+    parts, params = [], []
+    if documents is not None:
+        try:
+            sql, params = documents.order_by().values("product_id", "_rank").query.sql_with_params()
+            parts.append(sql)
+            params = list(params)
+        except EmptyResultSet:
+            pass
+    if hits:
+        parts.append("SELECT unnest(%s::int[]) AS product_id, 0.0::float8 AS _rank")
+        params.append(array_literal(hits))
+    if not parts:
+        return []
+    matched = " UNION ALL ".join(f"({part})" for part in parts)
+    statement = (
+        f"SELECT l.product_id FROM (SELECT product_id, max(_rank) AS rank FROM ({matched}) u GROUP BY product_id) m "
+        f"JOIN {ProductListing._meta.db_table} l ON l.product_id = m.product_id "
+        "ORDER BY (l.product_id = ANY(%s::int[])) DESC, m.rank DESC, "
+        "l.popularity DESC, l.date_created DESC, l.product_id DESC"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [*params, array_literal(list(hits))])
+        return [row[0] for row in cursor.fetchall()]
 
 
 def search(rows, query):
@@ -201,24 +243,20 @@ def search(rows, query):
     return match(rows, query).rows
 
 
-def by_relevancy(rows, found):
+def by_relevancy(found, rows=None):
     """
-    The ids of ``rows`` (a search's, filtered) best first — identifier hits, then rank,
-    popularity, the newest — as a sliceable sequence for the paginator. The order comes
-    from the ranks the search read (sent along as arrays on PostgreSQL, sorted here on
-    other databases), not from a rank subquery evaluated for every matching row.
+    The ids of a search's rows best first (see :func:`match`) — of ``rows``, the
+    search's rows narrowed by filters, when given: the matches that pass the filters,
+    kept in the search's order.
     """
-    if connection.vendor == "postgresql":
-        return _RankedIds(rows, found)
-    hits, ranks = set(found.hits), found.ranks
-    data = rows.order_by().values_list("product_id", "popularity", "date_created")
-    ordered = sorted(
-        data, key=lambda row: (row[0] in hits, ranks.get(row[0], 0.0), row[1], row[2], row[0]), reverse=True
-    )
-    return [row[0] for row in ordered]
+    if rows is None:
+        return found.ordered
+    passing = set(rows.order_by().values_list("product_id", flat=True))
+    return [pk for pk in found.ordered if pk in passing]
 
 
 class _PagedIds:
+
     """
     The ids of ``rows`` in an order given in SQL (:meth:`statement`), a sliceable
     sequence for the paginator: ``[start:stop]`` is one query with LIMIT and OFFSET.
@@ -257,25 +295,6 @@ class _PagedIds:
 
     def count(self):
         return len(self)
-
-
-class _RankedIds(_PagedIds):
-    """``rows``' ids in relevancy order (the search's ranks sent as arrays), read a page at a time."""
-
-    def __init__(self, rows, found):
-        super().__init__(rows)
-        self.found = found
-
-    def statement(self, sql, params):
-        ids = list(self.found.ranks)
-        ranks = [self.found.ranks[pk] for pk in ids]
-        statement = (
-            f"SELECT s.product_id FROM ({sql}) s "
-            "LEFT JOIN unnest(%s::int[], %s::float8[]) AS r(id, rank) ON r.id = s.product_id "
-            "ORDER BY (s.product_id = ANY(%s::int[])) DESC, coalesce(r.rank, 0) DESC, "
-            "s.popularity DESC, s.date_created DESC, s.product_id DESC"
-        )
-        return statement, [*params, array_literal(ids), array_literal(ranks), array_literal(list(self.found.hits))]
 
 
 def _matching_documents(words, prefix=False, titles_only=False):
@@ -470,7 +489,7 @@ def listing_totals(base, filters):
     try:
         sql, params = base.order_by().values("product_id").query.sql_with_params()
     except EmptyResultSet:  # rows.none(): an empty search
-        return {"count": 0, "in_stock": 0, "price_low": None, "price_high": None}
+        return dict(_NO_TOTALS)
     return caching.cached(
         "totals",
         f"{sql} | {filters.querystring()}",
@@ -486,11 +505,18 @@ def listing_totals(base, filters):
 
 def _facet_counts(base, filters):
     """
-    ``{"all": {facet: n}, <skip>: {facet: n}, …}``: how many rows of ``base`` have each
-    facet among those passing every filter ("all") and, for every filter in use (an
-    attribute id or ``"wh"``), among those passing the others — all in one pass over
-    ``base``, expanding each row's facet list (``unnest`` on PostgreSQL, ``json_each``
-    on SQLite).
+    ``(counts, totals)`` of the rows ``base`` in one pass, expanding each row's facet
+    list (``unnest`` on PostgreSQL, ``json_each`` on SQLite) with one more, empty,
+    entry that stands for the row itself:
+
+    * ``counts``: ``{"all": {facet: n}, <skip>: {facet: n}, …}``, how many rows have each
+      facet among those passing every filter ("all") and, for every filter in use (an
+      attribute id or ``"wh"``), among those passing the others;
+    * ``totals``: what :func:`listing_totals` gives, read from the empty entries: how
+      many rows pass the filters, how many of those are in stock, and the price range of
+      ``base``.
+
+    A page with a filter panel thus reads its rows once for its count and its counts.
     """
     conditions = {"all": filter_condition(filters)}
     for attribute_id in filters.values:
@@ -499,38 +525,49 @@ def _facet_counts(base, filters):
         conditions["wh"] = filter_condition(filters, skip="wh")
     names = {key: f"_c{index}" for index, key in enumerate(conditions)}
     rows = base.annotate(**{names[key]: _boolean(condition) for key, condition in conditions.items()})
-    if all(conditions.values()):
-        # Rows passing none of the conditions count for nothing: leave them out early.
-        any_condition = Q()
-        for condition in conditions.values():
-            any_condition |= condition
-        rows = rows.filter(any_condition)
     try:
-        sql, params = rows.order_by().values("facets", *names.values()).query.sql_with_params()
+        sql, params = rows.order_by().values("facets", "in_stock", "price", *names.values()).query.sql_with_params()
     except EmptyResultSet:  # rows.none(): an empty search
-        return {key: {} for key in conditions}
+        return {key: {} for key in conditions}, dict(_NO_TOTALS)
     quote = connection.ops.quote_name
     sums = ", ".join(f"SUM(CASE WHEN s.{quote(name)} THEN 1 ELSE 0 END)" for name in names.values())
+    all_rows = quote(names["all"])
+    totals = f"SUM(CASE WHEN s.{all_rows} AND s.in_stock THEN 1 ELSE 0 END), MIN(s.price), MAX(s.price)"
     if connection.vendor == "postgresql":
-        statement = f"SELECT f.value, {sums} FROM ({sql}) s CROSS JOIN LATERAL unnest(s.facets) AS f(value) GROUP BY f.value"
+        expanded = "CROSS JOIN LATERAL unnest(array_append(s.facets, NULL::text)) AS f(value)"
     else:
-        statement = f"SELECT f.value, {sums} FROM ({sql}) s, json_each(s.facets) AS f GROUP BY f.value"
+        expanded = ", json_each(json_insert(s.facets, '$[#]', NULL)) AS f"
+    statement = f"SELECT f.value, {sums}, {totals} FROM ({sql}) s {expanded} GROUP BY f.value"
     keys = list(conditions)
+    price = ProductListing._meta.get_field("price")
 
     def count():
-        counts = {key: {} for key in keys}
+        counts, found = {key: {} for key in keys}, dict(_NO_TOTALS)
         with connection.cursor() as cursor:
             cursor.execute(statement, params)
             for facet, *numbers in cursor.fetchall():
+                numbers, (in_stock, low, high) = numbers[: len(keys)], numbers[len(keys) :]
+                if facet is None:  # the row itself
+                    found.update(
+                        count=numbers[0] or 0,
+                        in_stock=in_stock or 0,
+                        price_low=price.to_python(low) if low is not None else None,
+                        price_high=price.to_python(high) if high is not None else None,
+                    )
+                    continue
                 for key, number in zip(keys, numbers):
                     if number:
                         counts[key][facet] = number
-        return counts
+        return counts, found
 
     return caching.cached("facets", statement, params, count)
 
 
-def facets(base, filters, totals=None):
+#: The totals of no rows at all.
+_NO_TOTALS = {"count": 0, "in_stock": 0, "price_low": None, "price_high": None}
+
+
+def facets(base, filters):
     """
     The filter panel for the rows ``base`` (a category's or a search's, before the
     shopper's filters): price range, warehouses and every filterable attribute with the
@@ -539,7 +576,7 @@ def facets(base, filters, totals=None):
     """
     attributes = filter_attributes()
     number_keys = [pk for pk, (_, kind, _) in attributes.items() if kind in (ProductAttribute.FLOAT, ProductAttribute.INTEGER)]
-    counts = _facet_counts(base, filters)
+    counts, totals = _facet_counts(base, filters)
     by_attribute, warehouse_counts = {}, {}
     for skip, facet_counts in counts.items():
         for facet, n in facet_counts.items():
@@ -618,9 +655,8 @@ def facets(base, filters, totals=None):
         if len(warehouses) < 2 and not filters.warehouses:
             warehouses = []
 
-    if totals is None:
-        totals = listing_totals(base, filters)
     return {
+        "totals": totals,
         "attributes": [facet for _, _, facet in panel],
         "warehouses": warehouses,
         "price_low": totals["price_low"],

@@ -107,7 +107,12 @@ class ProductListView(TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         base = self.get_rows()
-        totals = selectors.listing_totals(base, self.filters)
+        if self.with_facets:
+            # The filter panel's pass over the rows counts the page too.
+            facets = selectors.facets(base, self.filters)
+            totals = facets["totals"]
+        else:
+            facets, totals = None, selectors.listing_totals(base, self.filters)
         paginator, page = self.paginate(self.ordered_ids(selectors.apply_filters(base, self.filters)), totals["count"])
         ids = list(page.object_list)
         cards, products = self.cards(ids)
@@ -116,11 +121,7 @@ class ProductListView(TemplateView):
         context.update(
             form=self.form,
             filters=self.filters,
-            facets=(
-                selectors.facets(base, self.filters, totals=totals)
-                if self.with_facets and (paginator.count or self.filters.active)
-                else None
-            ),
+            facets=facets if paginator.count or self.filters.active else None,
             paginator=paginator,
             page_obj=page,
             page=page,
@@ -250,7 +251,8 @@ class SearchView(ProductListView):
 
     def ordered_ids(self, rows):
         if self.form.sort_key() == selectors.RELEVANCY:
-            return selectors.by_relevancy(rows, self.match)
+            # Unfiltered results are a slice of the search's own order: no query at all.
+            return selectors.by_relevancy(self.match, rows if self.filters.active else None)
         return super().ordered_ids(rows)
 
     def base_url(self):

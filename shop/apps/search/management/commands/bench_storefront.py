@@ -173,7 +173,7 @@ class Command(BaseCommand):
             if len(pages) >= 40:
                 break
             base = selectors.in_category(selectors.listings(), category)
-            counts = selectors._facet_counts(base, ListingFilters())["all"]
+            counts = selectors._facet_counts(base, ListingFilters())[0]["all"]
             common = sorted(
                 (
                     (n, key, value)
