@@ -48,12 +48,14 @@ hostile: venv
 
 ## Benchmarks: full, repeated and changes-only exchanges of generated catalogues over HTTP,
 ## each full package also through the write floor (parse + COPY + picture copy) for the ratio.
+## The storefront round draws the cards of the catalogue the exchanges left, with its pictures.
 BENCH_FLOOR ?= ../shared/bench/floor_copy.py
+BENCH_MEDIA ?= var/bench-media
 bench: venv
 	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DEBUG=false SECRET_KEY=bench ALLOWED_HOSTS=127.0.0.1 SECURE_SSL_REDIRECT=false \
-	  $(PY) manage.py bench_exchange --floor $(BENCH_FLOOR) $(BENCH_ARGS)
+	  $(PY) manage.py bench_exchange --floor $(BENCH_FLOOR) --media $(BENCH_MEDIA) $(BENCH_ARGS)
 	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DEBUG=false SECRET_KEY=bench ALLOWED_HOSTS=127.0.0.1 SECURE_SSL_REDIRECT=false \
-	  $(PY) manage.py bench_storefront $(BENCH_STOREFRONT_ARGS)
+	  MEDIA_ROOT=$(BENCH_MEDIA) $(PY) manage.py bench_storefront $(BENCH_STOREFRONT_ARGS)
 
 clean:
 	rm -rf $(VENV) var staticfiles

@@ -69,6 +69,12 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--no-images", action="store_true")
         parser.add_argument("--timeout", type=int, default=3 * 3600, help="Seconds one exchange may take.")
+        parser.add_argument(
+            "--media",
+            default=str(Path(settings.BASE_DIR) / "var" / "bench-media"),
+            help="MEDIA_ROOT of the exchanges: emptied first and kept, so that the storefront benchmark "
+            "(`make bench`) draws the cards of the catalogue left behind with their pictures.",
+        )
 
     def handle(self, *args, **options):
         try:
@@ -88,14 +94,18 @@ class Command(BaseCommand):
         self._exchange_user(password)
 
         work = Path(tempfile.mkdtemp(prefix="bench-exchange-"))
+        media = Path(options["media"]).resolve()
+        shutil.rmtree(media, ignore_errors=True)
+        media.mkdir(parents=True)
+        _forget_thumbnails()
         port = _free_port()
         url = f"http://127.0.0.1:{port}"
         env = dict(os.environ)
         env.update(
             DJANGO_SETTINGS_MODULE="shop.settings",
-            # Uploads and pictures of the benchmark go to a scratch folder, removed at the end.
+            # Uploads go to a scratch folder, removed at the end; pictures stay in --media.
             EXCHANGE_ROOT=str(work / "exchange"),
-            MEDIA_ROOT=str(work / "media"),
+            MEDIA_ROOT=str(media),
             PYTHONUNBUFFERED="1",
         )
         worker_name = f"bench-{os.getpid()}@%h"
@@ -160,6 +170,7 @@ class Command(BaseCommand):
                 _stop(process)
             self._print_table(rows)
             shutil.rmtree(work, ignore_errors=True)
+            self.stdout.write(f"Pictures of the last catalogue kept in {media}.")
 
     # Setup ------------------------------------------------------------------------------------
 
@@ -606,6 +617,13 @@ def _describe(spent):
 # --------------------------------------------------------------------------------------
 # Processes and their memory.
 # --------------------------------------------------------------------------------------
+
+
+def _forget_thumbnails():
+    """sorl-thumbnail's records of thumbnails made in the emptied media folder (they are gone with it)."""
+    from sorl.thumbnail import default
+
+    default.kvstore.clear()
 
 
 def _free_port():
