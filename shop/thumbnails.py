@@ -13,6 +13,8 @@ import threading
 import time
 from collections import OrderedDict
 
+from django.core import signing
+
 from oscar.core.thumbnails import SorlThumbnail
 from sorl.thumbnail.kvstores.cached_db_kvstore import KVStore as CachedDBKVStore
 
@@ -62,35 +64,46 @@ class KVStore(CachedDBKVStore):
 
 class Thumbnailer(SorlThumbnail):
     """
-    ``OSCAR_THUMBNAILER``: Oscar's sorl thumbnailer, with each process remembering the
-    thumbnails it handed out for a few minutes.
+    ``OSCAR_THUMBNAILER``: Oscar's sorl thumbnailer that never makes a page wait for
+    Pillow, and that each process remembers for a few minutes.
 
-    sorl rebuilds its image objects and reads a dozen of its settings for every card of
-    every page, about a millisecond a card, before it even asks the store. A picture's
-    thumbnail for a size stays the same file (a new picture from 1C gets a new name, see
-    ``integration_1c.services.images``), so the answer for a source name and options is
-    remembered like the store's (:data:`MEMORY_SECONDS`); deleting a source's thumbnails
-    here forgets them at once.
+    * A thumbnail not made yet (the first view of a page after 1C brought a thousand new
+      pictures) is not made while the page renders: the page links to
+      :func:`thumbnail_view` instead, which makes it when the browser asks for the picture
+      (cards load their pictures lazily, so only the ones a shopper scrolls to) and
+      redirects to the file. Pages render in the same time with or without new pictures.
+    * sorl rebuilds its image objects and reads a dozen of its settings for every card of
+      every page, about a millisecond a card, before it even asks the store. A picture's
+      thumbnail for a size stays the same file (a new picture from 1C gets a new name, see
+      ``integration_1c.services.images``), so the answer for a source name and options is
+      remembered like the store's (:data:`MEMORY_SECONDS`); deleting a source's
+      thumbnails here forgets them at once.
     """
 
     def generate_thumbnail(self, source, **opts):
         name = getattr(source, "name", source)
         if not name or not isinstance(name, str):
             return super().generate_thumbnail(source, **opts)
-        key = ("thumbnail", name, tuple(sorted((option, repr(value)) for option, value in opts.items())))
+        key = _memory_key(name, opts)
         now = time.monotonic()
         with _lock:
             entry = _memory.get(key)
             if entry is not None and entry[0] > now:
                 _memory.move_to_end(key)
                 return entry[1]
-        thumbnail = super().generate_thumbnail(source, **dict(opts))
-        if getattr(thumbnail, "url", None):
-            with _lock:
-                _memory[key] = (now + MEMORY_SECONDS, thumbnail)
-                while len(_memory) > MEMORY_SIZE:
-                    _memory.popitem(last=False)
+        thumbnail = existing_thumbnail(source, **opts)
+        if thumbnail is None:
+            return Deferred(name, opts)
+        _remember(key, thumbnail, now)
         return thumbnail
+
+    def make(self, name, **opts):
+        """The thumbnail of the media file ``name``, made now when it does not exist yet."""
+        thumbnail = super().generate_thumbnail(name, **dict(opts))
+        if getattr(thumbnail, "url", None) and thumbnail.exists():
+            _remember(_memory_key(name, opts), thumbnail, time.monotonic())
+            return thumbnail
+        return None
 
     def delete_thumbnails(self, source):
         super().delete_thumbnails(source)
@@ -98,3 +111,87 @@ class Thumbnailer(SorlThumbnail):
         with _lock:
             for key in [key for key in _memory if isinstance(key, tuple) and key[:2] == ("thumbnail", name)]:
                 _memory.pop(key, None)
+
+
+def _memory_key(name, opts):
+    return ("thumbnail", name, tuple(sorted((option, repr(value)) for option, value in opts.items())))
+
+
+def _remember(key, thumbnail, now):
+    with _lock:
+        _memory[key] = (now + MEMORY_SECONDS, thumbnail)
+        _memory.move_to_end(key)
+        while len(_memory) > MEMORY_SIZE:
+            _memory.popitem(last=False)
+
+
+def existing_thumbnail(source, **opts):
+    """
+    The thumbnail sorl's store knows for ``source`` with Oscar's options (``size`` and
+    the rest), or None when it has not been made: the first half of sorl's
+    ``ThumbnailBackend.get_thumbnail`` (sorl-thumbnail 12.11), which names the
+    thumbnail from the source and the options merged with sorl's defaults.
+    """
+    from sorl.thumbnail import default
+    from sorl.thumbnail.conf import defaults as default_settings
+    from sorl.thumbnail.conf import settings as sorl_settings
+    from sorl.thumbnail.images import ImageFile
+
+    opts = dict(opts)
+    size = opts.pop("size")
+    width, height = size.split("x")
+    geometry = size if height else width  # as Oscar's SorlThumbnail passes it
+    backend = default.backend
+    source_file = ImageFile(source)
+    if sorl_settings.THUMBNAIL_PRESERVE_FORMAT:
+        opts.setdefault("format", backend._get_format(source_file))
+    for option, value in backend.default_options.items():
+        opts.setdefault(option, value)
+    for option, attr in backend.extra_options:
+        value = getattr(sorl_settings, attr)
+        if value != getattr(default_settings, attr):
+            opts.setdefault(option, value)
+    name = backend._get_thumbnail_filename(source_file, geometry, opts)
+    return default.kvstore.get(ImageFile(name, default.storage)) or None
+
+
+class Deferred:
+    """A thumbnail to be made when the browser asks for it: its ``url`` is :func:`thumbnail_view`'s."""
+
+    def __init__(self, name, opts):
+        self.name = name
+        self.opts = opts
+
+    @property
+    def url(self):
+        from django.urls import reverse
+
+        return reverse("thumbnail", kwargs={"token": signing.dumps([self.name, self.opts], salt=TOKEN_SALT)})
+
+
+#: Signs what a deferred thumbnail's address names, so that nobody else can ask the shop
+#: to resize any file to any size.
+TOKEN_SALT = "shop.thumbnails"
+#: How long a browser may keep the redirect to a made thumbnail (its file never changes).
+REDIRECT_MAX_AGE = 24 * 3600
+
+
+def thumbnail_view(request, token):
+    """
+    ``/thumbnail/<signed token>/``: makes the thumbnail a page linked to before it
+    existed (see :class:`Thumbnailer`) and redirects to its file.
+    """
+    from django.http import Http404, HttpResponseRedirect
+
+    try:
+        name, opts = signing.loads(token, salt=TOKEN_SALT)
+    except (signing.BadSignature, ValueError, TypeError) as error:
+        raise Http404("No such thumbnail") from error
+    if not isinstance(name, str) or not isinstance(opts, dict) or "size" not in opts:
+        raise Http404("No such thumbnail")
+    thumbnail = Thumbnailer().make(name, **opts)
+    if thumbnail is None:
+        raise Http404("No such picture")
+    response = HttpResponseRedirect(thumbnail.url)
+    response["Cache-Control"] = f"public, max-age={REDIRECT_MAX_AGE}"
+    return response

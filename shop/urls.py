@@ -5,6 +5,8 @@ from django.contrib import admin
 from django.urls import include, path
 from oscar.core.loading import get_class
 
+from shop.thumbnails import thumbnail_view
+
 # "/" is the shop's front page (Oscar's own "home" only redirects to the catalogue).
 HomeView = get_class("search.views", "HomeView")
 # «Где мой заказ?»: guests find an order by number and email or phone (shop.apps.checkout.tracking).
@@ -12,6 +14,8 @@ OrderLookupView = get_class("checkout.tracking", "OrderLookupView")
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
+    # Thumbnails a page linked to before they were made (shop.thumbnails.Thumbnailer).
+    path("thumbnail/<str:token>/", thumbnail_view, name="thumbnail"),
     path("admin/", admin.site.urls),
     path("", include("integration_1c.urls")),
     path("", HomeView.as_view(), name="home"),

@@ -1,57 +1,108 @@
-"""The thumbnailer every card asks: remembered per process, forgotten when a picture's thumbnails are deleted."""
+"""
+The thumbnails of product cards: pages never wait for Pillow (a thumbnail not made yet
+is made when the browser asks for it), and what exists is remembered per process.
+"""
 
+import re
 from types import SimpleNamespace
 
 import pytest
+from django.urls import reverse
 from oscar.core.thumbnails import SorlThumbnail, get_thumbnailer
 
 from shop import thumbnails
 
+from .factories import CategoryFactory, ProductFactory
 
-@pytest.fixture
-def made(monkeypatch):
-    """The thumbnails sorl was asked to make (it is not asked again while one is remembered)."""
-    calls = []
+pytestmark = pytest.mark.django_db
 
-    def generate(self, source, **opts):
-        calls.append((source, opts["size"]))
-        return SimpleNamespace(url=f"/media/cache/{len(calls)}.jpg")
+CARD = {"size": "300x300", "upscale": False}
 
-    monkeypatch.setattr(SorlThumbnail, "generate_thumbnail", generate)
-    monkeypatch.setattr(SorlThumbnail, "delete_thumbnails", lambda self, source: None)
+
+@pytest.fixture(autouse=True)
+def forget():
+    """Each test starts with nothing remembered and no thumbnails in sorl's store."""
+    from sorl.thumbnail import default
+
+    default.kvstore.clear()
     with thumbnails._lock:
         thumbnails._memory.clear()
-    yield calls
+    yield
     with thumbnails._lock:
         thumbnails._memory.clear()
 
 
-def test_the_shop_uses_the_remembering_thumbnailer():
+def card_pictures(client, url):
+    html = client.get(url).content.decode()
+    return re.findall(r'<img src="([^"]+)" alt=', html)
+
+
+def test_the_shop_uses_the_deferring_thumbnailer():
     assert isinstance(get_thumbnailer(), thumbnails.Thumbnailer)
 
 
-def test_a_thumbnail_is_made_once_per_picture_and_size(made):
-    thumbnailer = thumbnails.Thumbnailer()
-    picture = SimpleNamespace(name="images/products/1c/abc/drill_1f2e.jpg")
-    first = thumbnailer.generate_thumbnail(picture, size="300x300", upscale=False)
-    again = thumbnails.Thumbnailer().generate_thumbnail(picture, size="300x300", upscale=False)
-    assert again.url == first.url
-    assert len(made) == 1
-    other_size = thumbnailer.generate_thumbnail(picture, size="100x100", upscale=False)
-    assert other_size.url != first.url and len(made) == 2
+def test_a_page_links_to_thumbnails_not_made_yet_and_the_browser_gets_them_made(client, monkeypatch):
+    category = CategoryFactory(name="Дрели")
+    product = ProductFactory(title="Дрель", categories=[category], with_image=True)
+    made = []
+    monkeypatch.setattr(SorlThumbnail, "generate_thumbnail", _counting(SorlThumbnail.generate_thumbnail, made))
+
+    (first,) = card_pictures(client, category.get_absolute_url())
+    assert first.startswith("/thumbnail/") and not made, "the page made a thumbnail while rendering"
+
+    response = client.get(first)
+    assert response.status_code == 302 and len(made) == 1
+    assert response["Location"].startswith("/media/cache/")
+    assert "max-age" in response["Cache-Control"]
+    image = product.primary_image()
+    assert thumbnails.existing_thumbnail(image.original, **CARD).url == response["Location"]
+
+    # Once made, pages link to the file itself, and the thumbnail is not made again.
+    with thumbnails._lock:
+        thumbnails._memory.clear()
+    assert client.get(first)["Location"] == response["Location"]
+    from django.core.cache import cache
+
+    cache.clear()  # the cached cards hold the first address
+    assert card_pictures(client, category.get_absolute_url()) == [response["Location"]]
+    assert len(made) == 2  # the second /thumbnail/ request asked sorl again, which found the file in its store
+    assert thumbnails.existing_thumbnail(image.original, **CARD) is not None
 
 
-def test_deleting_a_pictures_thumbnails_forgets_them(made):
-    thumbnailer = thumbnails.Thumbnailer()
+def test_a_forged_or_broken_thumbnail_address_is_not_found(client):
+    from django.core import signing
+
+    forged = signing.dumps(["../../etc/passwd", {"size": "5000x5000"}], salt="another salt")
+    assert client.get(reverse("thumbnail", kwargs={"token": forged})).status_code == 404
+    assert client.get(reverse("thumbnail", kwargs={"token": "not-a-token"})).status_code == 404
+    missing = signing.dumps(["images/none.png", CARD], salt=thumbnails.TOKEN_SALT)
+    assert client.get(reverse("thumbnail", kwargs={"token": missing})).status_code == 404
+
+
+def test_an_existing_thumbnail_is_remembered_and_forgotten_when_deleted(monkeypatch):
+    found = []
+
+    def existing(source, **opts):
+        found.append(source)
+        return SimpleNamespace(url="/media/cache/ab/cd/abcd.jpg")
+
+    monkeypatch.setattr(thumbnails, "existing_thumbnail", existing)
+    monkeypatch.setattr(SorlThumbnail, "delete_thumbnails", lambda self, source: None)
     picture = SimpleNamespace(name="images/products/1c/abc/drill_1f2e.jpg")
-    first = thumbnailer.generate_thumbnail(picture, size="300x300")
+    thumbnailer = thumbnails.Thumbnailer()
+    assert thumbnailer.generate_thumbnail(picture, **CARD).url == "/media/cache/ab/cd/abcd.jpg"
+    assert thumbnails.Thumbnailer().generate_thumbnail(picture, **CARD).url == "/media/cache/ab/cd/abcd.jpg"
+    assert len(found) == 1
+    thumbnailer.generate_thumbnail(picture, size="100x100")
+    assert len(found) == 2
     thumbnailer.delete_thumbnails(picture)
-    assert thumbnailer.generate_thumbnail(picture, size="300x300").url != first.url
-    assert len(made) == 2
+    thumbnailer.generate_thumbnail(picture, **CARD)
+    assert len(found) == 3
 
 
-def test_nothing_is_remembered_for_a_thumbnail_that_failed(made, monkeypatch):
-    monkeypatch.setattr(SorlThumbnail, "generate_thumbnail", lambda self, source, **opts: SimpleNamespace(url=""))
-    thumbnailer = thumbnails.Thumbnailer()
-    thumbnailer.generate_thumbnail(SimpleNamespace(name="images/missing.jpg"), size="300x300")
-    assert not any(key[0] == "thumbnail" for key in thumbnails._memory if isinstance(key, tuple))
+def _counting(function, calls):
+    def counted(self, source, **opts):
+        calls.append(source)
+        return function(self, source, **opts)
+
+    return counted
