@@ -281,6 +281,10 @@ STORAGES = {
     },
 }
 
+# Web processes move what they hold after their first request out of the garbage
+# collector's sight (shop/memory.py): its full collections otherwise stall a request.
+GC_FREEZE = env.bool("GC_FREEZE", default=True)
+
 # --- Cache, Celery --------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)

@@ -37,6 +37,7 @@ from django.urls import reverse
 from oscar.core.loading import get_model
 
 from shop.apps.search import indexing, selectors
+from shop.memory import freeze_after_first_request
 from shop.apps.search.filters import ListingFilters
 from shop.apps.search.models import FilterSetting, ProductDocument, ProductListing
 
@@ -83,6 +84,8 @@ class Command(BaseCommand):
         )
         plan = self._plan(rng, options["requests"])
         client = Client(HTTP_HOST=(settings.ALLOWED_HOSTS or ["127.0.0.1"])[0].lstrip(".") or "127.0.0.1")
+        if settings.GC_FREEZE:  # as shop/wsgi.py sets up every web process
+            freeze_after_first_request()
         self._warm_up(client, plan)
 
         idle = self._round(client, plan)
