@@ -25,6 +25,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
 from django.db import connection
+from django.utils import timezone
 from oscar.core.loading import get_model
 
 from integration_1c import conf
@@ -279,14 +280,21 @@ class OfferWriter:
         self._write_stock(targets, selling_prices)
 
     def _write_activity(self, targets):
-        """CML2_ACTIVE of offers: false hides the offer (its variant, or the product itself)."""
+        """
+        CML2_ACTIVE of offers: false hides the offer (its variant, or the product itself).
+        A product shown or hidden is stamped (``date_updated``) like every other write of
+        the import: the listing refresh finds what a file changed by that stamp, and a
+        package of changes does not sweep the whole listing for rows to drop.
+        """
         shown = {True: [], False: []}
         for offer, product in targets:
             if offer.active is not None:
                 shown[is_public(offer)].append(product["id"])
         for public, ids in shown.items():
             if ids:
-                Product.objects.filter(id__in=ids).exclude(is_public=public).update(is_public=public)
+                Product.objects.filter(id__in=ids).exclude(is_public=public).update(
+                    is_public=public, date_updated=timezone.now()
+                )
 
     # -- variants ------------------------------------------------------------------------
 

@@ -49,3 +49,50 @@ def test_a_full_exchange_then_changes_give_the_rows_a_rebuild_gives(tmp_path, mo
     assert stock_batches, "a changes-only package takes the stock-only refresh"
     assert after_changes != after_full  # the package changed prices or stock
     assert rebuilt() == after_changes
+
+
+def test_a_changes_package_that_hides_and_shows_offers_gives_the_rows_a_rebuild_gives(tmp_path, monkeypatch):
+    """
+    CML2_ACTIVE in a package of changes, with the same price and stock (no stock record
+    is written): the product leaves the listing and comes back, with no sweep of the
+    whole listing (only a full package sweeps).
+    """
+    from tests.fidelity import cml
+
+    def offers(active_cap, active_red):
+        flag = lambda value: cml.property_values(("CML2_ACTIVE", value))  # noqa: E731
+        return cml.document(
+            cml.offers(
+                cml.offer("tshirt#red-m", 1500, 3, name="Футболка (Красный, M)", extra=flag(active_red)),
+                cml.offer("tshirt#blue-m", 1500, 3, name="Футболка (Синий, M)"),
+                cml.offer("cap", 900, 2, name="Кепка", extra=flag(active_cap)),
+                full=False,
+            )
+        )
+
+    def apply_bytes(name, data):
+        path = tmp_path / name
+        path.write_bytes(data)
+        importer.apply_path(path)
+
+    apply_bytes("import.xml", cml.ut10_catalogue(with_product=True))
+    apply_bytes("offers.xml", offers("true", "true"))
+    listed = {row[0] for row in listing_rows()[1]}
+    assert rebuilt() == listing_rows()
+
+    swept = []
+    monkeypatch.setattr(indexing, "drop_unlisted", lambda: swept.append(True))
+    apply_bytes("offers.xml", offers("false", "false"))
+    hidden = listing_rows()
+    assert swept == []
+    assert {row[0] for row in hidden[1]} < listed  # the cap left the listing
+    monkeypatch.undo()
+    assert rebuilt() == hidden
+
+    monkeypatch.setattr(indexing, "drop_unlisted", lambda: swept.append(True))
+    apply_bytes("offers.xml", offers("true", "true"))
+    shown = listing_rows()
+    assert swept == []
+    assert {row[0] for row in shown[1]} == listed
+    monkeypatch.undo()
+    assert rebuilt() == shown
