@@ -40,13 +40,15 @@ def test_a_full_exchange_then_changes_give_the_rows_a_rebuild_gives(tmp_path, mo
     assert after_full[1] and any(listing[7] for listing in after_full[1])
     assert rebuilt() == after_full
 
-    stock_batches = []
-    light = indexing._refresh_stock_batch
+    stock_batches, sweeps = [], []
+    light, sweep = indexing._refresh_stock_batch, indexing.drop_unlisted
     monkeypatch.setattr(indexing, "_refresh_stock_batch", lambda ids: (stock_batches.append(ids), light(ids)))
+    monkeypatch.setattr(indexing, "drop_unlisted", lambda: (sweeps.append(True), sweep())[1])
     changes = generate_offer_changes(tmp_path / "changes", base_seed=7, offers=15, change_seed=3, generated_at=WHEN, **MODEL)
     apply(changes)
     after_changes = listing_rows()
     assert stock_batches, "a changes-only package takes the stock-only refresh"
+    assert not sweeps, "a changes-only package refreshes what it wrote, it reads no other listing row"
     assert after_changes != after_full  # the package changed prices or stock
     assert rebuilt() == after_changes
 
