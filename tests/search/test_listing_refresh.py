@@ -98,3 +98,22 @@ def test_a_changes_package_that_hides_and_shows_offers_gives_the_rows_a_rebuild_
     assert {row[0] for row in shown[1]} == listed
     monkeypatch.undo()
     assert rebuilt() == shown
+
+
+def test_a_full_package_that_leaves_a_product_out_drops_its_row(tmp_path):
+    """Products a full package hides for not listing them are found by the sweep of every row."""
+    from tests.fidelity import cml
+
+    def apply_bytes(name, data):
+        path = tmp_path / name
+        path.write_bytes(data)
+        importer.apply_path(path)
+
+    apply_bytes("import.xml", cml.document(cml.catalogue(cml.product("kettle", "Чайник"), cml.product("iron", "Утюг"))))
+    apply_bytes("offers.xml", cml.document(cml.offers(cml.offer("kettle", 900, 2), cml.offer("iron", 1900, 1))))
+    assert len(listing_rows()[1]) == 2
+
+    apply_bytes("import.xml", cml.document(cml.catalogue(cml.product("kettle", "Чайник"))))
+    rows = listing_rows()
+    assert [row[1] for row in rows[1]] == ["Чайник"]
+    assert rebuilt() == rows
