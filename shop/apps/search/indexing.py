@@ -246,21 +246,10 @@ def _refresh_stock_batch(ids):
     params = {"ids": list(ids), "sales": sales_partner_id()}
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL jit = off")
-        cursor.execute(
-            "SELECT ids.id FROM unnest(%(ids)s::int[]) AS ids(id) "
-            "WHERE NOT EXISTS (SELECT 1 FROM search_productlisting l WHERE l.product_id = ids.id)",
-            params,
-        )
-        missing = [row[0] for row in cursor.fetchall()]
+        # One statement: the update, and the ids it could not refresh (no longer listed,
+        # or without a row yet), which the whole refresh then drops or makes.
         cursor.execute(_REFRESH_STOCK_SQL, params)
-        # Rows of products that are no longer listed are dropped by the whole refresh.
-        cursor.execute(
-            "SELECT ids.id FROM unnest(%(ids)s::int[]) AS ids(id) "
-            "JOIN catalogue_product p ON p.id = ids.id "
-            "WHERE NOT p.is_public OR p.parent_id IS NOT NULL OR p.structure = 'child'",
-            params,
-        )
-        missing += [row[0] for row in cursor.fetchall()]
+        missing = [row[0] for row in cursor.fetchall()]
     if missing:
         _refresh_batch(sorted(set(missing)))
 
@@ -621,7 +610,8 @@ WHERE (type = 'option' AND option IS NOT NULL AND code <> ALL(%(not_text)s))
 
 
 #: The stock-only refresh of a batch: price, availability and the warehouse facets
-#: (``w…``) of existing listing rows, the other facets kept as they are.
+#: (``w…``) of existing listing rows, the other facets kept as they are. It returns the
+#: ids it did not refresh: products no longer listed, or listed without a row yet.
 _REFRESH_STOCK_SQL = f"""
 WITH {_LISTED_SQL},
 warehouses AS (
@@ -640,11 +630,16 @@ computed AS (
     JOIN LATERAL (SELECT * FROM search_productlisting o WHERE o.product_id = l.id OFFSET 0) o ON true
     LEFT JOIN sales sa ON sa.owner = l.id
     LEFT JOIN warehouses w ON w.owner = l.id
+),
+written AS (
+    UPDATE search_productlisting t SET price = c.price, in_stock = c.in_stock, facets = c.facets
+    FROM computed c
+    WHERE t.product_id = c.product_id
+      AND (t.price, t.in_stock, t.facets) IS DISTINCT FROM (c.price, c.in_stock, c.facets)
+    RETURNING 1
 )
-UPDATE search_productlisting t SET price = c.price, in_stock = c.in_stock, facets = c.facets
-FROM computed c
-WHERE t.product_id = c.product_id
-  AND (t.price, t.in_stock, t.facets) IS DISTINCT FROM (c.price, c.in_stock, c.facets)
+SELECT ids.id FROM unnest(%(ids)s::int[]) AS ids(id)
+WHERE NOT EXISTS (SELECT 1 FROM computed c WHERE c.product_id = ids.id)
 """
 
 
