@@ -51,6 +51,7 @@ from integration_1c.models import ExchangeFile
 from integration_1c.selectors import run_started_at
 from integration_1c.signals import catalogue_changed
 
+from . import stock
 from .attributes import AttributeIndex
 from .bulk import prefer_indexes
 from .catalogue import (
@@ -302,9 +303,14 @@ def apply_stream(fileobj, ctx):
                 apply_order_documents(fileobj, ctx.report)
             else:
                 records = reader.iter_records(fileobj, name=name)
-                RecordApplier(ctx).apply(read_ahead(records, depth=read_ahead_depth(ctx.batch_size)))
+                with stock.recording_writes() as stock_written:
+                    RecordApplier(ctx).apply(read_ahead(records, depth=read_ahead_depth(ctx.batch_size)))
                 catalogue_changed.send(
-                    sender=RecordApplier, since=ctx.started_at, kind=ctx.kind, full=ctx.full_package
+                    sender=RecordApplier,
+                    since=ctx.started_at,
+                    kind=ctx.kind,
+                    full=ctx.full_package,
+                    stock_written=stock_written,
                 )
     except BaseException:
         ctx.rolled_back()

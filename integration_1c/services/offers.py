@@ -302,6 +302,7 @@ class OfferWriter:
         """A product that got variants becomes a parent and loses its own stock records."""
         Product.objects.filter(id__in=product_ids).update(structure=Product.PARENT)
         StockRecord.objects.filter(product_id__in=product_ids).delete()
+        stock.stock_written(product_ids)
 
     def _write_variants(self, variants, products):
         """Upsert child products for ``p#c`` offers; returns (offer, child row) pairs."""
@@ -513,6 +514,7 @@ class OfferWriter:
             )
         changed = [row for row in rows if row.pop("_changed")]
         upsert(StockRecord, changed, unique=["partner", "partner_sku"], update=self.STOCK_FIELDS)
+        stock.stock_written(row["product_id"] for row in changed)
         if changed and sales_ids:
             stock.sync_stock_alerts(sales_ids)
 
@@ -587,6 +589,7 @@ class OfferWriter:
             # These two statements read every stock record: a scan is the right plan.
             cursor.execute(f"SELECT DISTINCT s.product_id {where}", params)
             product_ids = [row[0] for row in cursor.fetchall()]
+            stock.stock_written(product_ids)
             if product_ids:
                 cursor.execute(
                     f"UPDATE {stock_table} SET num_in_stock = 0 WHERE id IN (SELECT s.id {where})",

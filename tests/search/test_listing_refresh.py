@@ -117,3 +117,34 @@ def test_a_full_package_that_leaves_a_product_out_drops_its_row(tmp_path):
     rows = listing_rows()
     assert [row[1] for row in rows[1]] == ["Чайник"]
     assert rebuilt() == rows
+
+
+@pytest.mark.parametrize("what", ["offers", "catalogue"])
+def test_stock_a_full_package_zeroes_reaches_the_listing_rows(tmp_path, settings, what):
+    """
+    Stock zeroed in bulk — the offers a full offers package leaves out, or the products a
+    full catalogue leaves out under ``ONEC_FULL_PACKAGE_MISSING=zero`` — is found by the
+    listing refresh through the products the import recorded (no index on the records'
+    stamp), and gives the rows a rebuild gives.
+    """
+    from tests.fidelity import cml
+
+    settings.ONEC_FULL_PACKAGE_MISSING = "zero"
+
+    def apply_bytes(name, data):
+        path = tmp_path / name
+        path.write_bytes(data)
+        importer.apply_path(path)
+
+    both = (cml.product("kettle", "Чайник"), cml.product("iron", "Утюг"))
+    apply_bytes("import.xml", cml.document(cml.catalogue(*both)))
+    apply_bytes("offers.xml", cml.document(cml.offers(cml.offer("kettle", 900, 2), cml.offer("iron", 1900, 1))))
+    assert [row[3] for row in listing_rows()[1]] == [True, True]
+
+    if what == "offers":
+        apply_bytes("offers.xml", cml.document(cml.offers(cml.offer("kettle", 900, 2))))
+    else:
+        apply_bytes("import.xml", cml.document(cml.catalogue(both[0])))
+    rows = listing_rows()
+    assert sorted((row[1], row[3]) for row in rows[1]) == [("Утюг", False), ("Чайник", True)]
+    assert rebuilt() == rows

@@ -146,11 +146,15 @@ def refresh_products(product_ids):
         caching.changed()
 
 
-def refresh_changed_since(moment, *, full=True):
+def refresh_changed_since(moment, *, full=True, stock_written=None):
     """
-    Refresh every listed product that has a product, variant or stock record written at or
-    after ``moment`` (an import's start). After a ``full`` package, also drop the rows of
-    every product no longer listed: the products such a package hid for not listing them
+    Refresh every listed product that has a product or variant written at or after
+    ``moment`` (an import's start), or whose stock records (or its variants') were
+    written: ``stock_written``, the product ids the import recorded
+    (``integration_1c.services.stock.recording_writes``); without them, the records
+    stamped since ``moment`` — a scan of every stock record, which has no index on its
+    stamp. After a ``full`` package, also drop the rows of every product no longer
+    listed: the products such a package hid for not listing them
     (``apply_missing_products``) are hidden in one UPDATE without a new ``date_updated``,
     so only a sweep of all the rows finds them. A package of changes hides only through
     rows it stamps (products, variants, ``CML2_ACTIVE``), which the refresh of what was
@@ -165,12 +169,16 @@ def refresh_changed_since(moment, *, full=True):
             f"SELECT DISTINCT COALESCE(p.parent_id, p.id) FROM {product_table} p WHERE p.date_updated >= %s", [moment]
         )
         written = {row[0] for row in cursor.fetchall()}
-        cursor.execute(
-            f"SELECT DISTINCT COALESCE(p.parent_id, p.id) FROM {stock_table} s "
-            f"JOIN {product_table} p ON p.id = s.product_id WHERE s.date_updated >= %s",
-            [moment],
-        )
-        stocked = {row[0] for row in cursor.fetchall()} - written
+        if stock_written is None:
+            cursor.execute(
+                f"SELECT DISTINCT COALESCE(p.parent_id, p.id) FROM {stock_table} s "
+                f"JOIN {product_table} p ON p.id = s.product_id WHERE s.date_updated >= %s",
+                [moment],
+            )
+            stocked = {row[0] for row in cursor.fetchall()}
+        else:
+            stocked = listed_ids(set(stock_written) - written)
+        stocked -= written
     ids = sorted(written)
     for start in range(0, len(ids), BATCH_SIZE):
         _refresh_batch(ids[start : start + BATCH_SIZE])
