@@ -6,14 +6,15 @@ Who calls what:
 
 * the 1C import, once per file and inside its transaction, through the
   ``integration_1c.signals.catalogue_changed`` signal (receiver in ``receivers.py``):
-  :func:`refresh_changed_since` refreshes every product the file wrote — the products,
-  variants and stock records whose ``date_updated`` is at or after the file's start —
-  in batches, set-based (a few queries per batch of :data:`BATCH_SIZE` products,
-  whatever the catalogue's size) — products whose stock records alone were written (an
-  offers file) only in what stock decides: price, availability, warehouses — then drops
-  the rows of products that are no longer listed (hidden by a full package). Every
-  committed refresh renews the version of the cached listing counts and cards
-  (``caching``);
+  :func:`refresh_changed_since` refreshes every product the file wrote — the products
+  and variants whose ``date_updated`` is at or after the file's start, and those whose
+  stock records the import recorded writing — in batches, set-based (a few queries per
+  batch of :data:`BATCH_SIZE` products, whatever the catalogue's size) — products whose
+  stock records alone were written (an offers file) only in what stock decides: price,
+  availability, warehouses — then, after a full package, drops the rows of products that
+  are no longer listed (hidden for not being listed). A package of changes reads no
+  listing row it did not write. Every committed refresh renews the version of the
+  cached listing counts and cards (``caching``);
 * saves made one by one (the dashboard, a manager in the admin, placed orders) through
   Django's model signals: :func:`refresh_products` for that product;
 * ``manage.py rebuild_search_index``: :func:`rebuild_all`.
