@@ -73,6 +73,9 @@ DEFAULTS = {
     # The worker importing a file renews its lease on it; a lease not renewed for this
     # many seconds means the worker died, and the next mode=import answers failure.
     "ONEC_WORKER_LEASE_SECONDS": 120,
+    # A successful exchange login (HTTP Basic) is remembered this many seconds, so that
+    # 1C's two logins per exchange do not each pay the password hasher (0: always check).
+    "ONEC_LOGIN_CACHE_SECONDS": 15 * 60,
     # A file no worker picked up within this many seconds is answered failure.
     "ONEC_QUEUE_TIMEOUT_SECONDS": 30 * 60,
     # Uploads: a POST may exceed the announced file_limit by this many bytes (headers

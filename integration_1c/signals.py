@@ -7,10 +7,13 @@ catalogue (the storefront's listing rows, ``shop.apps.search``) refresh it in th
 transaction, so a shopper never sees a half-applied file, and a file that fails leaves
 them as they were. Arguments:
 
-* ``since`` — the moment the file's import started: the products, variants and stock
-  records the file wrote carry a ``date_updated`` at or after it (the bulk writes stamp
-  every row they insert or change), so a receiver finds them with an indexed query and
-  the import keeps no list of ids in memory;
+* ``since`` — the moment the file's import started: the products and variants the file
+  wrote carry a ``date_updated`` at or after it (the bulk writes stamp every row they
+  insert or change), so a receiver finds them with an indexed query;
+* ``stock_written`` — the ids of the products (variants as themselves, duplicates
+  possible) whose stock records the file wrote, deleted or zeroed. Stock records are
+  stamped too, but not indexed by the stamp: an index on it made every stock update
+  rewrite all the table's indexes (``shop.apps.partner.models.StockRecord``);
 * ``kind`` — the file's kind (``classifier``, ``catalogue``, ``offers``, ``offers_changes``);
 * ``full`` — True for a full package (СодержитТолькоИзменения="false").
 """

@@ -10,19 +10,38 @@ password); the lockouts are listed in the admin («Блокировки вход
 deleting one lifts it. A wrong password, an unknown user, an inactive user and a user
 without the exchange permission get the same answer: the exchange URL must not tell
 whether a shopper's password is right.
+
+A successful login is remembered for conf ``ONEC_LOGIN_CACHE_SECONDS``: 1C logs in twice
+at the start of every exchange, every few minutes, and each check of the password costs
+PBKDF2's million rounds (0.3–0.6 s of CPU) — more than a 100-offer package costs to
+apply. The cache holds, under an HMAC of the user name and password made with
+``SECRET_KEY`` (never the password, and nothing a reader of the cache can test
+passwords against without the key), the user's id, the backend and an HMAC of the
+stored password hash. Only the very same name and password find it; a password changed
+since no longer matches the stored hash; activity and the exchange permission are read
+from the database at every login, and the lockout is checked before the cache.
 """
 
 import base64
 import binascii
 
+import logging
+
 from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.signals import user_login_failed
+from django.core.cache import cache
+from django.utils.crypto import constant_time_compare, salted_hmac
+
+from integration_1c import conf
 
 from .answers import ExchangeFailure
 
+logger = logging.getLogger(__name__)
+
 PERMISSION = "integration_1c.exchange_1c"
+LOGIN_CACHE_PREFIX = "onec:login:"
 
 #: Where the Basic header may arrive. Apache with PHP-style rewrites and some proxies
 #: strip ``Authorization`` and pass it on under another name; REMOTE_USER is never
@@ -96,6 +115,9 @@ def check_credentials(request, username, password):
             "Проверьте пароль в настройках обмена 1С. Администратор может снять блокировку в админке сайта"
             " («Блокировки входа»).",
         )
+    user = remembered_login(username, password)
+    if user is not None:
+        return user
     user = authenticate(request, username=username, password=password)
     if user is None or not can_exchange(user):
         if user is not None:
@@ -103,6 +125,56 @@ def check_credentials(request, username, password):
             # counted and answered the same.
             user_login_failed.send(sender=__name__, credentials=axes_credentials, request=request)
         raise ExchangeFailure(*REFUSED)
+    remember_login(user, username, password)
+    return user
+
+
+def _login_key(username, password):
+    digest = salted_hmac("integration_1c.login", f"{username}\x00{password}", algorithm="sha256").hexdigest()
+    return LOGIN_CACHE_PREFIX + digest
+
+
+def _stored_hash_mark(user):
+    """Changes whenever the user's password does (its stored hash, salt included)."""
+    return salted_hmac("integration_1c.login-hash", f"{user.pk}\x00{user.password}", algorithm="sha256").hexdigest()
+
+
+def _login_cache_seconds():
+    try:
+        return float(conf.get("ONEC_LOGIN_CACHE_SECONDS") or 0)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def remember_login(user, username, password):
+    """Remember a login that passed the password check (best effort: a cache that is down just forgets)."""
+    seconds = _login_cache_seconds()
+    backend = getattr(user, "backend", None)
+    if seconds <= 0 or backend not in settings.AUTHENTICATION_BACKENDS:
+        return
+    entry = {"user": user.pk, "backend": backend, "hash": _stored_hash_mark(user)}
+    try:
+        cache.set(_login_key(username, password), entry, seconds)
+    except Exception:  # noqa: BLE001 - the next login checks the password again
+        logger.warning("1C exchange: could not remember a login in the cache", exc_info=True)
+
+
+def remembered_login(username, password):
+    """The exchange user of a login remembered by :func:`remember_login`, still valid; else None."""
+    if _login_cache_seconds() <= 0:
+        return None
+    try:
+        entry = cache.get(_login_key(username, password))
+    except Exception:  # noqa: BLE001 - the password is checked instead
+        return None
+    if not isinstance(entry, dict) or entry.get("backend") not in settings.AUTHENTICATION_BACKENDS:
+        return None
+    user = get_user_model()._default_manager.filter(pk=entry.get("user")).first()
+    if user is None or not constant_time_compare(_stored_hash_mark(user), entry.get("hash") or ""):
+        return None
+    if not can_exchange(user):
+        return None
+    user.backend = entry["backend"]
     return user
 
 

@@ -142,10 +142,15 @@ def upsert(model, rows, *, unique, update, returning=()):
     arrays = []
     for attname in given:
         field = fields[attname]
-        if type(field) in PLAIN_FIELDS:
-            values = [row[attname] for row in rows]  # no per-value prep needed
-        else:
-            values = [field.get_db_prep_save(row[attname], connection) for row in rows]
+        values = [row[attname] for row in rows]
+        if type(field) not in PLAIN_FIELDS:  # plain values go as they are
+            first = values[0]
+            if all(value is first for value in values):
+                # One value for every row (the moment a batch of products was touched):
+                # prepared once, not 10,000 times over.
+                values = [field.get_db_prep_save(first, connection)] * len(values)
+            else:
+                values = [field.get_db_prep_save(value, connection) for value in values]
         arrays.append(array_literal(values))
     scalars = [fields[attname].get_db_prep_save(extra[attname], connection) for attname in extra]
     quote = connection.ops.quote_name

@@ -39,6 +39,7 @@ from integration_1c.models import Catalogue, CategoryExchange, ProductExchange
 from . import attributes as attrs
 from .attributes import FIXED_ATTRIBUTES, FULL_NAME_REQUISITE, write_values
 from .bulk import delete_where_in, upsert
+from .stock import stock_written
 
 logger = logging.getLogger(__name__)
 
@@ -358,6 +359,7 @@ class ProductWriter:
             standalone = [row["id"] for row in known.values() if row["structure"] != Product.PARENT]
             if standalone:
                 StockRecord.objects.filter(product_id__in=standalone).delete()
+                stock_written(standalone)
                 Product.objects.filter(id__in=standalone).update(structure=Product.PARENT)
             ids.update({code: row["id"] for code, row in known.items()})
         self._write_items(
@@ -420,6 +422,7 @@ class ProductWriter:
         if new_parents:
             # Oscar keeps no stock on a parent: its variants carry it.
             StockRecord.objects.filter(product_id__in=new_parents).delete()
+            stock_written(new_parents)
         written = upsert(Product, rows, unique=["code"], update=self.PRODUCT_FIELDS, returning=["code", "id"])
         ids = dict(written)
         ids.update(unchanged)
@@ -752,6 +755,7 @@ def zero_stock_of(products, *, counted_before=None):
             continue
         zeroed += len(set(Product.objects.filter(id__in=sellable).values_list("parent_id", "id")))
         records.update(num_in_stock=0)
+        stock.stock_written(sellable)
         stock.recompute_sales_stock(sorted(sellable), counted_before=counted_before)
     return zeroed
 

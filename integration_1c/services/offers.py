@@ -25,6 +25,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
 from django.db import connection
+from django.utils import timezone
 from oscar.core.loading import get_model
 
 from integration_1c import conf
@@ -279,14 +280,21 @@ class OfferWriter:
         self._write_stock(targets, selling_prices)
 
     def _write_activity(self, targets):
-        """CML2_ACTIVE of offers: false hides the offer (its variant, or the product itself)."""
+        """
+        CML2_ACTIVE of offers: false hides the offer (its variant, or the product itself).
+        A product shown or hidden is stamped (``date_updated``) like every other write of
+        the import: the listing refresh finds what a file changed by that stamp, and a
+        package of changes does not sweep the whole listing for rows to drop.
+        """
         shown = {True: [], False: []}
         for offer, product in targets:
             if offer.active is not None:
                 shown[is_public(offer)].append(product["id"])
         for public, ids in shown.items():
             if ids:
-                Product.objects.filter(id__in=ids).exclude(is_public=public).update(is_public=public)
+                Product.objects.filter(id__in=ids).exclude(is_public=public).update(
+                    is_public=public, date_updated=timezone.now()
+                )
 
     # -- variants ------------------------------------------------------------------------
 
@@ -294,6 +302,7 @@ class OfferWriter:
         """A product that got variants becomes a parent and loses its own stock records."""
         Product.objects.filter(id__in=product_ids).update(structure=Product.PARENT)
         StockRecord.objects.filter(product_id__in=product_ids).delete()
+        stock.stock_written(product_ids)
 
     def _write_variants(self, variants, products):
         """Upsert child products for ``p#c`` offers; returns (offer, child row) pairs."""
@@ -505,6 +514,7 @@ class OfferWriter:
             )
         changed = [row for row in rows if row.pop("_changed")]
         upsert(StockRecord, changed, unique=["partner", "partner_sku"], update=self.STOCK_FIELDS)
+        stock.stock_written(row["product_id"] for row in changed)
         if changed and sales_ids:
             stock.sync_stock_alerts(sales_ids)
 
@@ -579,6 +589,7 @@ class OfferWriter:
             # These two statements read every stock record: a scan is the right plan.
             cursor.execute(f"SELECT DISTINCT s.product_id {where}", params)
             product_ids = [row[0] for row in cursor.fetchall()]
+            stock.stock_written(product_ids)
             if product_ids:
                 cursor.execute(
                     f"UPDATE {stock_table} SET num_in_stock = 0 WHERE id IN (SELECT s.id {where})",

@@ -35,6 +35,10 @@ line; a checkout that comes later waits for the import to commit and adds its
 allocation on top of the recomputed figure.
 """
 
+import threading
+from array import array
+from contextlib import contextmanager
+
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, Sum
 from django.utils import timezone
@@ -49,6 +53,34 @@ StockAlert = get_model("partner", "StockAlert")
 Line = get_model("order", "Line")
 
 STOCK_KINDS = ("offers", "offers_changes")
+
+_recording = threading.local()
+
+
+@contextmanager
+def recording_writes():
+    """
+    Collect the ids of the products (variants as themselves) whose stock records are
+    written, deleted or zeroed in this thread while the block runs: the importer hands
+    them to the listing refresh, which needs no index on the records' ``date_updated``
+    to find them (an index that made every stock update rewrite all the table's indexes,
+    see ``shop.apps.partner.models.StockRecord``). Ids are kept in a compact array
+    (duplicates and all) until the block ends: a full import writes the stock of every
+    product, and a set of 170,000 ids would cost the worker 13 MB for the whole import.
+    """
+    previous = getattr(_recording, "ids", None)
+    _recording.ids = ids = array("q")
+    try:
+        yield ids
+    finally:
+        _recording.ids = previous
+
+
+def stock_written(product_ids):
+    """Every writer of stock records calls this with the products it wrote (see above)."""
+    ids = getattr(_recording, "ids", None)
+    if ids is not None:
+        ids.extend(set(product_ids))
 
 
 def sales_partner():
@@ -227,6 +259,7 @@ def recompute_sales_stock(product_ids, *, counted_before=None):
                 }
             )
     upsert(StockRecord, changed, unique=["partner", "partner_sku"], update=["num_in_stock", "num_allocated"])
+    stock_written(row["product_id"] for row in changed)
     if changed:
         sync_stock_alerts([row["pk"] for row in sales_rows])
     return len(changed)

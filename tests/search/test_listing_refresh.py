@@ -40,12 +40,111 @@ def test_a_full_exchange_then_changes_give_the_rows_a_rebuild_gives(tmp_path, mo
     assert after_full[1] and any(listing[7] for listing in after_full[1])
     assert rebuilt() == after_full
 
-    stock_batches = []
-    light = indexing._refresh_stock_batch
+    stock_batches, sweeps = [], []
+    light, sweep = indexing._refresh_stock_batch, indexing.drop_unlisted
     monkeypatch.setattr(indexing, "_refresh_stock_batch", lambda ids: (stock_batches.append(ids), light(ids)))
+    monkeypatch.setattr(indexing, "drop_unlisted", lambda: (sweeps.append(True), sweep())[1])
     changes = generate_offer_changes(tmp_path / "changes", base_seed=7, offers=15, change_seed=3, generated_at=WHEN, **MODEL)
     apply(changes)
     after_changes = listing_rows()
     assert stock_batches, "a changes-only package takes the stock-only refresh"
+    assert not sweeps, "a changes-only package refreshes what it wrote, it reads no other listing row"
     assert after_changes != after_full  # the package changed prices or stock
     assert rebuilt() == after_changes
+
+
+def test_a_changes_package_that_hides_and_shows_offers_gives_the_rows_a_rebuild_gives(tmp_path, monkeypatch):
+    """
+    CML2_ACTIVE in a package of changes, with the same price and stock (no stock record
+    is written): the product leaves the listing and comes back, with no sweep of the
+    whole listing (only a full package sweeps).
+    """
+    from tests.fidelity import cml
+
+    def offers(active_cap, active_red):
+        flag = lambda value: cml.property_values(("CML2_ACTIVE", value))  # noqa: E731
+        return cml.document(
+            cml.offers(
+                cml.offer("tshirt#red-m", 1500, 3, name="Футболка (Красный, M)", extra=flag(active_red)),
+                cml.offer("tshirt#blue-m", 1500, 3, name="Футболка (Синий, M)"),
+                cml.offer("cap", 900, 2, name="Кепка", extra=flag(active_cap)),
+                full=False,
+            )
+        )
+
+    def apply_bytes(name, data):
+        path = tmp_path / name
+        path.write_bytes(data)
+        importer.apply_path(path)
+
+    apply_bytes("import.xml", cml.ut10_catalogue(with_product=True))
+    apply_bytes("offers.xml", offers("true", "true"))
+    listed = {row[0] for row in listing_rows()[1]}
+    assert rebuilt() == listing_rows()
+
+    swept = []
+    monkeypatch.setattr(indexing, "drop_unlisted", lambda: swept.append(True))
+    apply_bytes("offers.xml", offers("false", "false"))
+    hidden = listing_rows()
+    assert swept == []
+    assert {row[0] for row in hidden[1]} < listed  # the cap left the listing
+    monkeypatch.undo()
+    assert rebuilt() == hidden
+
+    monkeypatch.setattr(indexing, "drop_unlisted", lambda: swept.append(True))
+    apply_bytes("offers.xml", offers("true", "true"))
+    shown = listing_rows()
+    assert swept == []
+    assert {row[0] for row in shown[1]} == listed
+    monkeypatch.undo()
+    assert rebuilt() == shown
+
+
+def test_a_full_package_that_leaves_a_product_out_drops_its_row(tmp_path):
+    """Products a full package hides for not listing them are found by the sweep of every row."""
+    from tests.fidelity import cml
+
+    def apply_bytes(name, data):
+        path = tmp_path / name
+        path.write_bytes(data)
+        importer.apply_path(path)
+
+    apply_bytes("import.xml", cml.document(cml.catalogue(cml.product("kettle", "Чайник"), cml.product("iron", "Утюг"))))
+    apply_bytes("offers.xml", cml.document(cml.offers(cml.offer("kettle", 900, 2), cml.offer("iron", 1900, 1))))
+    assert len(listing_rows()[1]) == 2
+
+    apply_bytes("import.xml", cml.document(cml.catalogue(cml.product("kettle", "Чайник"))))
+    rows = listing_rows()
+    assert [row[1] for row in rows[1]] == ["Чайник"]
+    assert rebuilt() == rows
+
+
+@pytest.mark.parametrize("what", ["offers", "catalogue"])
+def test_stock_a_full_package_zeroes_reaches_the_listing_rows(tmp_path, settings, what):
+    """
+    Stock zeroed in bulk — the offers a full offers package leaves out, or the products a
+    full catalogue leaves out under ``ONEC_FULL_PACKAGE_MISSING=zero`` — is found by the
+    listing refresh through the products the import recorded (no index on the records'
+    stamp), and gives the rows a rebuild gives.
+    """
+    from tests.fidelity import cml
+
+    settings.ONEC_FULL_PACKAGE_MISSING = "zero"
+
+    def apply_bytes(name, data):
+        path = tmp_path / name
+        path.write_bytes(data)
+        importer.apply_path(path)
+
+    both = (cml.product("kettle", "Чайник"), cml.product("iron", "Утюг"))
+    apply_bytes("import.xml", cml.document(cml.catalogue(*both)))
+    apply_bytes("offers.xml", cml.document(cml.offers(cml.offer("kettle", 900, 2), cml.offer("iron", 1900, 1))))
+    assert [row[3] for row in listing_rows()[1]] == [True, True]
+
+    if what == "offers":
+        apply_bytes("offers.xml", cml.document(cml.offers(cml.offer("kettle", 900, 2))))
+    else:
+        apply_bytes("import.xml", cml.document(cml.catalogue(both[0])))
+    rows = listing_rows()
+    assert sorted((row[1], row[3]) for row in rows[1]) == [("Утюг", False), ("Чайник", True)]
+    assert rebuilt() == rows

@@ -8,7 +8,7 @@ shop's decision, so the import never touches these fields.
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from oscar.apps.partner.abstract_models import AbstractPartner
+from oscar.apps.partner.abstract_models import AbstractPartner, AbstractStockRecord
 
 
 class PickupPointQuerySet(models.QuerySet):
@@ -38,6 +38,23 @@ class Partner(AbstractPartner):
     objects = PickupPointQuerySet.as_manager()
 
     class Meta(AbstractPartner.Meta):
+        app_label = "partner"
+
+
+class StockRecord(AbstractStockRecord):
+    """
+    Oscar's stock record without an index on ``date_updated``: every stock write changes
+    that column, so with the index no update of a record could stay on its page (a HOT
+    update), and each one wrote a new entry into all five indexes of a half-million-row
+    table — half of what a 1C package of changes spent writing stock. Nothing looks
+    records up by that date any more: the import tells the listing refresh which products'
+    stock it wrote (``integration_1c.services.stock.recording_writes``). The table keeps
+    a tenth of every page free for such updates (migration 0009, PostgreSQL).
+    """
+
+    date_updated = models.DateTimeField(_("Date updated"), auto_now=True)
+
+    class Meta(AbstractStockRecord.Meta):
         app_label = "partner"
 
 

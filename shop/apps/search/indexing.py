@@ -6,14 +6,15 @@ Who calls what:
 
 * the 1C import, once per file and inside its transaction, through the
   ``integration_1c.signals.catalogue_changed`` signal (receiver in ``receivers.py``):
-  :func:`refresh_changed_since` refreshes every product the file wrote — the products,
-  variants and stock records whose ``date_updated`` is at or after the file's start —
-  in batches, set-based (a few queries per batch of :data:`BATCH_SIZE` products,
-  whatever the catalogue's size) — products whose stock records alone were written (an
-  offers file) only in what stock decides: price, availability, warehouses — then drops
-  the rows of products that are no longer listed (hidden by a full package). Every
-  committed refresh renews the version of the cached listing counts and cards
-  (``caching``);
+  :func:`refresh_changed_since` refreshes every product the file wrote — the products
+  and variants whose ``date_updated`` is at or after the file's start, and those whose
+  stock records the import recorded writing — in batches, set-based (a few queries per
+  batch of :data:`BATCH_SIZE` products, whatever the catalogue's size) — products whose
+  stock records alone were written (an offers file) only in what stock decides: price,
+  availability, warehouses — then, after a full package, drops the rows of products that
+  are no longer listed (hidden for not being listed). A package of changes reads no
+  listing row it did not write. Every committed refresh renews the version of the
+  cached listing counts and cards (``caching``);
 * saves made one by one (the dashboard, a manager in the admin, placed orders) through
   Django's model signals: :func:`refresh_products` for that product;
 * ``manage.py rebuild_search_index``: :func:`rebuild_all`.
@@ -146,10 +147,20 @@ def refresh_products(product_ids):
         caching.changed()
 
 
-def refresh_changed_since(moment):
+def refresh_changed_since(moment, *, full=True, stock_written=None):
     """
-    Refresh every listed product that has a product, variant or stock record written at or
-    after ``moment`` (an import's start), then drop rows of products no longer listed.
+    Refresh every listed product that has a product or variant written at or after
+    ``moment`` (an import's start), or whose stock records (or its variants') were
+    written: ``stock_written``, the product ids the import recorded
+    (``integration_1c.services.stock.recording_writes``); without them, the records
+    stamped since ``moment`` — a scan of every stock record, which has no index on its
+    stamp. After a ``full`` package, also drop the rows of every product no longer
+    listed: the products such a package hid for not listing them
+    (``apply_missing_products``) are hidden in one UPDATE without a new ``date_updated``,
+    so only a sweep of all the rows finds them. A package of changes hides only through
+    rows it stamps (products, variants, ``CML2_ACTIVE``), which the refresh of what was
+    written drops already; the sweep, which reads every listing row, is left out there so
+    that 100 changed offers cost the same on a catalogue of 1,000 or 100,000 products.
     Returns how many listed products were refreshed.
     """
     product_table = connection.ops.quote_name(Product._meta.db_table)
@@ -159,12 +170,16 @@ def refresh_changed_since(moment):
             f"SELECT DISTINCT COALESCE(p.parent_id, p.id) FROM {product_table} p WHERE p.date_updated >= %s", [moment]
         )
         written = {row[0] for row in cursor.fetchall()}
-        cursor.execute(
-            f"SELECT DISTINCT COALESCE(p.parent_id, p.id) FROM {stock_table} s "
-            f"JOIN {product_table} p ON p.id = s.product_id WHERE s.date_updated >= %s",
-            [moment],
-        )
-        stocked = {row[0] for row in cursor.fetchall()} - written
+        if stock_written is None:
+            cursor.execute(
+                f"SELECT DISTINCT COALESCE(p.parent_id, p.id) FROM {stock_table} s "
+                f"JOIN {product_table} p ON p.id = s.product_id WHERE s.date_updated >= %s",
+                [moment],
+            )
+            stocked = {row[0] for row in cursor.fetchall()}
+        else:
+            stocked = listed_ids(set(stock_written) - written)
+        stocked -= written
     ids = sorted(written)
     for start in range(0, len(ids), BATCH_SIZE):
         _refresh_batch(ids[start : start + BATCH_SIZE])
@@ -173,7 +188,8 @@ def refresh_changed_since(moment):
     stock_only = sorted(stocked)
     for start in range(0, len(stock_only), BATCH_SIZE):
         _refresh_stock_batch(stock_only[start : start + BATCH_SIZE])
-    drop_unlisted()
+    if full:
+        drop_unlisted()
     caching.changed()
     return len(ids) + len(stock_only)
 
@@ -239,21 +255,10 @@ def _refresh_stock_batch(ids):
     params = {"ids": list(ids), "sales": sales_partner_id()}
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL jit = off")
-        cursor.execute(
-            "SELECT ids.id FROM unnest(%(ids)s::int[]) AS ids(id) "
-            "WHERE NOT EXISTS (SELECT 1 FROM search_productlisting l WHERE l.product_id = ids.id)",
-            params,
-        )
-        missing = [row[0] for row in cursor.fetchall()]
+        # One statement: the update, and the ids it could not refresh (no longer listed,
+        # or without a row yet), which the whole refresh then drops or makes.
         cursor.execute(_REFRESH_STOCK_SQL, params)
-        # Rows of products that are no longer listed are dropped by the whole refresh.
-        cursor.execute(
-            "SELECT ids.id FROM unnest(%(ids)s::int[]) AS ids(id) "
-            "JOIN catalogue_product p ON p.id = ids.id "
-            "WHERE NOT p.is_public OR p.parent_id IS NOT NULL OR p.structure = 'child'",
-            params,
-        )
-        missing += [row[0] for row in cursor.fetchall()]
+        missing = [row[0] for row in cursor.fetchall()]
     if missing:
         _refresh_batch(sorted(set(missing)))
 
@@ -614,7 +619,8 @@ WHERE (type = 'option' AND option IS NOT NULL AND code <> ALL(%(not_text)s))
 
 
 #: The stock-only refresh of a batch: price, availability and the warehouse facets
-#: (``w…``) of existing listing rows, the other facets kept as they are.
+#: (``w…``) of existing listing rows, the other facets kept as they are. It returns the
+#: ids it did not refresh: products no longer listed, or listed without a row yet.
 _REFRESH_STOCK_SQL = f"""
 WITH {_LISTED_SQL},
 warehouses AS (
@@ -633,11 +639,16 @@ computed AS (
     JOIN LATERAL (SELECT * FROM search_productlisting o WHERE o.product_id = l.id OFFSET 0) o ON true
     LEFT JOIN sales sa ON sa.owner = l.id
     LEFT JOIN warehouses w ON w.owner = l.id
+),
+written AS (
+    UPDATE search_productlisting t SET price = c.price, in_stock = c.in_stock, facets = c.facets
+    FROM computed c
+    WHERE t.product_id = c.product_id
+      AND (t.price, t.in_stock, t.facets) IS DISTINCT FROM (c.price, c.in_stock, c.facets)
+    RETURNING 1
 )
-UPDATE search_productlisting t SET price = c.price, in_stock = c.in_stock, facets = c.facets
-FROM computed c
-WHERE t.product_id = c.product_id
-  AND (t.price, t.in_stock, t.facets) IS DISTINCT FROM (c.price, c.in_stock, c.facets)
+SELECT ids.id FROM unnest(%(ids)s::int[]) AS ids(id)
+WHERE NOT EXISTS (SELECT 1 FROM computed c WHERE c.product_id = ids.id)
 """
 
 

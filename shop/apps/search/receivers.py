@@ -10,9 +10,9 @@ a placed order changes availability and popularity.
 from . import indexing
 
 
-def catalogue_changed(sender, since, **kwargs):
-    """A 1C file was applied: refresh what it wrote, in its transaction."""
-    indexing.refresh_changed_since(since)
+def catalogue_changed(sender, since, full=True, stock_written=None, **kwargs):
+    """A 1C file was applied: refresh what it wrote, in its transaction (a full package: and sweep)."""
+    indexing.refresh_changed_since(since, full=full, stock_written=stock_written)
 
 
 def product_saved(sender, instance, **kwargs):
