@@ -1,7 +1,7 @@
 """
 Signals the 1C exchange sends to the rest of the shop.
 
-``catalogue_changed`` is sent once per catalogue or offers file, inside the file's
+``catalogue_changed`` is sent once per catalogue or offers file (and by ``mode=deactivate``), inside the file's
 transaction, after everything was written: receivers that keep data derived from the
 catalogue (the storefront's listing rows, ``shop.apps.search``) refresh it in the same
 transaction, so a shopper never sees a half-applied file, and a file that fails leaves
@@ -14,7 +14,8 @@ them as they were. Arguments:
   possible) whose stock records the file wrote, deleted or zeroed. Stock records are
   stamped too, but not indexed by the stamp: an index on it made every stock update
   rewrite all the table's indexes (``shop.apps.partner.models.StockRecord``);
-* ``kind`` — the file's kind (``classifier``, ``catalogue``, ``offers``, ``offers_changes``);
+* ``kind`` — the file's kind (``classifier``, ``catalogue``, ``offers``, ``offers_changes``), or
+  ``deactivate`` when ``mode=deactivate`` hid what a full package did not list;
 * ``full`` — True for a full package (СодержитТолькоИзменения="false").
 """
 

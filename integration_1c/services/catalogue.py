@@ -25,7 +25,7 @@ import os
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from oscar.checks import use_productcategory_materialised_view
@@ -789,8 +789,28 @@ def deactivate_untouched(since):
     groups of their classifiers that were not listed are hidden. A run that sent only
     offers, prices or rests imported no full catalogue: nothing is hidden.
 
+    The storefront's listing rows follow in the same transaction (``catalogue_changed``,
+    as after a file): the products hidden here are hidden by one UPDATE and their stock
+    zeroed by another, which no model signal reports.
+
     Returns (products hidden or zeroed, groups hidden).
     """
+    from integration_1c.signals import catalogue_changed
+
+    from . import stock
+
+    started = timezone.now()
+    with transaction.atomic():
+        with stock.recording_writes() as stock_written:
+            products, groups = _deactivate_untouched(since)
+        if products or groups:
+            catalogue_changed.send(
+                sender=deactivate_untouched, since=started, kind="deactivate", full=True, stock_written=stock_written
+            )
+    return products, groups
+
+
+def _deactivate_untouched(since):
     catalogues = list(
         Catalogue.objects.filter(full_import_started_at__gte=since).values_list("code", "classifier_code")
     )

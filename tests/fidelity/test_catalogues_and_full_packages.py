@@ -198,3 +198,29 @@ def test_deactivate_only_in_catalogues_a_full_package_of_the_run_imported(tmp_pa
     deactivate_untouched(since)
 
     assert (public("a1"), public("a2"), public("b1"), public("b2")) == (True, False, True, True)
+
+
+@pytest.mark.parametrize("policy", ["hide", "zero"])
+def test_deactivate_takes_what_it_hid_or_zeroed_off_the_storefront(tmp_path, policy):
+    """The listing rows follow ``mode=deactivate`` at once: no hidden product stays listed, no zeroed one for sale."""
+    from shop.apps.search.models import ProductListing
+
+    apply_bytes(tmp_path, "a.xml", catalogue_file("A", "a1", "a2", "a3"))
+    apply_bytes(tmp_path, "offers.xml", offers_file("A", "a1", "a2", "a3"))
+    listed = dict(ProductListing.objects.values_list("product__code", "in_stock"))
+    assert listed == {"a1": True, "a2": True, "a3": True}
+    age_everything()
+    since = timezone.now()
+    with override_settings(ONEC_FULL_PACKAGE_MISSING="keep"):
+        apply_bytes(tmp_path, "a.xml", catalogue_file("A", "a1"))
+    apply_bytes(tmp_path, "prices.xml", offers_file("A", "a2", full=False))
+
+    with override_settings(ONEC_FULL_PACKAGE_MISSING=policy):
+        products, _ = deactivate_untouched(since)
+
+    assert products == 1
+    listed = dict(ProductListing.objects.values_list("product__code", "in_stock"))
+    if policy == "hide":
+        assert listed == {"a1": True, "a2": True}
+    else:
+        assert listed == {"a1": True, "a2": True, "a3": False}
