@@ -106,3 +106,44 @@ def _counting(function, calls):
         return function(self, source, **opts)
 
     return counted
+
+
+def test_a_page_of_cards_asks_the_store_once_whatever_its_size(client):
+    """Whether the cards' thumbnails exist is read for the whole page at once (one query, whatever the count)."""
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    category = CategoryFactory(name="Лампы")
+
+    def store_queries():
+        cache.clear()
+        with thumbnails._lock:
+            thumbnails._memory.clear()
+        with CaptureQueriesContext(connection) as captured:
+            pictures = card_pictures(client, category.get_absolute_url())
+        return sum("thumbnail_kvstore" in query["sql"] for query in captured), pictures
+
+    ProductFactory(title="Лампа 1", categories=[category], with_image=True)
+    few, pictures = store_queries()
+    for n in range(2, 8):
+        ProductFactory(title=f"Лампа {n}", categories=[category], with_image=True)
+    many, pictures = store_queries()
+    assert few == many == 1
+    assert len(pictures) == 7 and all(picture.startswith("/thumbnail/") for picture in pictures)
+
+    # Once made, the page links to the files, still with one look-up.
+    for picture in pictures:
+        assert client.get(picture).status_code == 302
+    again, pictures = store_queries()
+    assert again == 1 and all(picture.startswith("/media/cache/") for picture in pictures)
+
+
+def test_the_card_template_uses_the_card_thumbnail_geometry():
+    from pathlib import Path
+
+    from django.conf import settings
+
+    template = (Path(settings.BASE_DIR) / "templates/oscar/catalogue/partials/product.html").read_text()
+    size, upscale = thumbnails.CARD_THUMBNAIL["size"], thumbnails.CARD_THUMBNAIL["upscale"]
+    assert f'oscar_thumbnail image.original "{size}" upscale={upscale}' in template

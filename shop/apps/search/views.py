@@ -26,6 +26,8 @@ from oscar.apps.search.signals import user_search
 from oscar.core.loading import get_class, get_model
 from oscar.templatetags.currency_filters import currency
 
+from shop import thumbnails
+
 from . import caching, selectors
 from .filters import ListingFilters
 
@@ -167,6 +169,10 @@ class ProductListView(TemplateView):
 
         def render():
             drawn["products"] = selectors.products_for(ids)
+            # Whether the cards' thumbnails exist, asked of sorl's store once for the page.
+            thumbnails.prepare(
+                [thumbnails.card_picture(product) for product in drawn["products"]], **thumbnails.CARD_THUMBNAIL
+            )
             return render_to_string(
                 "search/partials/cards.html",
                 {"products": drawn["products"], "csrf_token": self.CSRF_PLACEHOLDER},
