@@ -1,12 +1,15 @@
 """
-sorl-thumbnail's key-value store with a small in-process memory in front of it.
+Product pictures' thumbnails, drawn without making a page wait.
 
-Every product card asks sorl for its thumbnail, and sorl asks its store twice per
-card (the source image and the thumbnail) — two cache round trips per card, a page of
-24 cards costs some 50 of them. What the store holds for an image name does not change
-once the thumbnail exists (a new picture from 1C gets a new name), so each web process
-remembers the answers it read for a few minutes; deletions made in this process are
-forgotten at once, other processes see them when their memory expires.
+* :class:`Thumbnailer` (``OSCAR_THUMBNAILER``) links a thumbnail not made yet to
+  :func:`thumbnail_view`, which makes it when the browser asks; :func:`prepare` reads
+  whether a whole page's thumbnails exist at once.
+* :class:`KVStore` (``THUMBNAIL_KVSTORE``) is sorl-thumbnail's cached database store
+  with a small in-process memory in front of it. sorl asks its store twice per card
+  (the source image and the thumbnail); what the store holds for an image name does not
+  change once the thumbnail exists (a new picture from 1C gets a new name), so each web
+  process remembers the answers it read for a few minutes; deletions made in this
+  process are forgotten at once, other processes see them when their memory expires.
 """
 
 import threading
@@ -14,7 +17,6 @@ import time
 from collections import OrderedDict
 
 from django.core import signing
-
 from oscar.core.thumbnails import SorlThumbnail
 from sorl.thumbnail.kvstores.cached_db_kvstore import KVStore as CachedDBKVStore
 
@@ -146,11 +148,11 @@ def prepare(sources, **opts):
     :class:`Thumbnailer` remembers it; what is not, as "not made yet" for a few seconds.
     """
     from sorl.thumbnail import default
+    from sorl.thumbnail.conf import settings as sorl_settings
+    from sorl.thumbnail.images import deserialize_image_file
     from sorl.thumbnail.kvstores.base import add_prefix
     from sorl.thumbnail.kvstores.cached_db_kvstore import EMPTY_VALUE
     from sorl.thumbnail.models import KVStore as KVStoreModel
-    from sorl.thumbnail.conf import settings as sorl_settings
-    from sorl.thumbnail.images import deserialize_image_file
 
     kvstore = default.kvstore
     if not isinstance(kvstore, CachedDBKVStore):

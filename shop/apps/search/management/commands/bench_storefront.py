@@ -38,9 +38,9 @@ from oscar.core.loading import get_model
 
 from integration_1c.management.commands.bench_exchange import vacuum_database
 from shop.apps.search import indexing, selectors
-from shop.memory import freeze_after_first_request
 from shop.apps.search.filters import ListingFilters
 from shop.apps.search.models import FilterSetting, ProductDocument, ProductListing
+from shop.memory import freeze_after_first_request
 
 Category = get_model("catalogue", "Category")
 
