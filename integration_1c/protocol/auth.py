@@ -24,7 +24,6 @@ from the database at every login, and the lockout is checked before the cache.
 
 import base64
 import binascii
-
 import logging
 
 from axes.handlers.proxy import AxesProxyHandler

@@ -255,48 +255,6 @@ def by_relevancy(found, rows=None):
     return [pk for pk in found.ordered if pk in passing]
 
 
-class _PagedIds:
-
-    """
-    The ids of ``rows`` in an order given in SQL (:meth:`statement`), a sliceable
-    sequence for the paginator: ``[start:stop]`` is one query with LIMIT and OFFSET.
-    """
-
-    #: The columns of ``rows`` the order reads.
-    columns = ("popularity", "date_created")
-
-    def __init__(self, rows):
-        self.rows = rows
-
-    def statement(self, sql, params):
-        """The SELECT of the ordered ids over ``sql`` (the rows' query) and its parameters."""
-        raise NotImplementedError
-
-    def __getitem__(self, index):
-        if not isinstance(index, slice):
-            return self[index : index + 1][0]
-        start, stop = index.start or 0, index.stop
-        try:
-            sql, params = self.rows.order_by().values("product_id", *self.columns).query.sql_with_params()
-        except EmptyResultSet:
-            return []
-        statement, params = self.statement(sql, list(params))
-        if stop is not None:
-            statement += " LIMIT %s"
-            params.append(max(stop - start, 0))
-        statement += " OFFSET %s"
-        params.append(start)
-        with connection.cursor() as cursor:
-            cursor.execute(statement, params)
-            return [row[0] for row in cursor.fetchall()]
-
-    def __len__(self):
-        return self.rows.count()
-
-    def count(self):
-        return len(self)
-
-
 def _matching_documents(words, prefix=False, titles_only=False):
     """
     Search documents having every word (the last as a prefix when asked; in the title
@@ -722,15 +680,38 @@ def narrowed_page_ids(rows, sort_by):
     return _SortedIds(rows, *_ORDER_SQL[sort_by])
 
 
-class _SortedIds(_PagedIds):
-    """``rows``' ids sorted by ``order`` over ``columns``, behind an optimisation fence."""
+class _SortedIds:
+    """
+    ``rows``' ids sorted by ``order`` over ``columns``, behind an optimisation fence: a
+    sliceable sequence for the paginator, ``[start:stop]`` is one query with LIMIT and OFFSET.
+    """
 
     def __init__(self, rows, columns, order):
-        super().__init__(rows)
-        self.columns, self.order = columns, order
+        self.rows, self.columns, self.order = rows, columns, order
 
-    def statement(self, sql, params):
-        return f"SELECT s.product_id FROM ({sql} OFFSET 0) s ORDER BY {self.order}", params
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            return self[index : index + 1][0]
+        start, stop = index.start or 0, index.stop
+        try:
+            sql, params = self.rows.order_by().values("product_id", *self.columns).query.sql_with_params()
+        except EmptyResultSet:
+            return []
+        statement, params = f"SELECT s.product_id FROM ({sql} OFFSET 0) s ORDER BY {self.order}", list(params)
+        if stop is not None:
+            statement += " LIMIT %s"
+            params.append(max(stop - start, 0))
+        statement += " OFFSET %s"
+        params.append(start)
+        with connection.cursor() as cursor:
+            cursor.execute(statement, params)
+            return [row[0] for row in cursor.fetchall()]
+
+    def __len__(self):
+        return self.rows.count()
+
+    def count(self):
+        return len(self)
 
 
 def products_for(product_ids):
