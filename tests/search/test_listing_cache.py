@@ -102,3 +102,33 @@ def test_a_cached_search_finds_what_an_exchange_added(client, catalogue):
     ProductFactory(title="Дрель аккумуляторная Makita", categories=[catalogue["drills"]], stock=(Decimal("45990"), 1))
     html, _ = page(client, "/search/", q="дрели")
     assert "Дрель аккумуляторная Makita" in titles(html)
+
+
+def test_a_card_drawn_on_one_page_is_not_drawn_again_on_another(client, catalogue, monkeypatch):
+    """Cards are cached one by one too: a search showing the category's drills reads none of them again."""
+    from shop.apps.search import selectors, views
+
+    from .test_search_behaviour import titles
+
+    drawn = []
+    products_for = selectors.products_for
+
+    def counting(ids):
+        drawn.append(list(ids))
+        return products_for(ids)
+
+    monkeypatch.setattr(views.selectors, "products_for", counting)
+    category, _ = page(client, catalogue["drills"].get_absolute_url())
+    drills = {catalogue["bosch"].pk, catalogue["bosch_pro"].pk, catalogue["makita"].pk}
+    assert set(drawn[0]) == drills
+    search, _ = page(client, "/search/", q="дрели")
+    assert set(titles(search)) >= {"Дрель ударная Bosch", "Набор бит для шуруповёрта"}
+    # The search's page reads as one drawn at once: the same cards, the same order, one token each.
+    assert titles(search).index("Набор бит для шуруповёрта") == len(titles(search)) - 1
+    assert not set(drawn[1]) & drills  # only the products the category page did not show
+
+    def card(html):  # the Makita card, without this response's CSRF token
+        found = re.search(r'<li[^>]*data-product="%d".*?</li>' % catalogue["makita"].pk, html, re.S).group(0)
+        return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", found)
+
+    assert card(category) == card(search)

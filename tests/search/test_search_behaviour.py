@@ -88,6 +88,57 @@ def test_near_misses_when_nothing_matches_exactly(client, catalogue):
     assert found(client, "холодильник") == []
 
 
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("дрэль", {"Дрель ударная Bosch", "Дрель Bosch Professional", "Дрель безударная Makita"}),  # a letter changed
+        ("дрэли", {"Дрель ударная Bosch", "Дрель Bosch Professional", "Дрель безударная Makita"}),  # in another form
+        ("куртак", {"Куртка зимняя"}),  # two letters swapped
+        ("лмпа", {"Лампа светодиодная E27", "Лампа настольная"}),  # a letter missed
+        ("дрэль makitta", {"Дрель безударная Makita"}),  # every word corrected
+        ("светодиодня лампа", {"Лампа светодиодная E27"}),  # one word right, one wrong
+    ],
+)
+def test_near_misses_of_short_words_and_of_several(client, catalogue, query, expected):
+    assert set(found(client, query)) == expected
+
+
+@pytest.mark.parametrize("query", ["дрзлм", "куртка холодильник", "кт", "дрель 123456789"])
+def test_no_near_miss_beyond_the_edits_a_word_may_hold(client, catalogue, query):
+    """Too far from any title word (or too short to correct): nothing, rather than anything."""
+    assert found(client, query) == []
+
+
+def test_a_near_miss_page_says_what_it_searched_for(client, catalogue):
+    html = get(client, reverse("search:search"), q="дрэль")
+    assert 'data-corrected-query="дрель"' in html
+    assert "По запросу «дрэль» ничего не нашлось." in html
+    assert "Показаны результаты по запросу «дрель»." in html
+    assert "data-corrected-query" not in get(client, reverse("search:search"), q="дрель")
+
+
+def test_typos_allowed_grow_with_the_word():
+    assert [selectors.typos_allowed("x" * n) for n in (2, 3, 5, 6, 12)] == [0, 1, 1, 2, 2]
+
+
+def test_near_misses_read_the_title_words_the_refresh_keeps(client, catalogue):
+    """A renamed product's new words are found with a typo at once; ``rebuild_all`` forgets the old ones."""
+    from shop.apps.search.models import SearchWord
+
+    assert {"дрель", "ударная", "bosch", "шуруповерта", "e27"} <= set(SearchWord.objects.values_list("word", flat=True))
+    bosch = catalogue["bosch"]
+    bosch.title = "Перфоратор ударный Bosch GBH-2287"
+    bosch.save()
+    indexing.flush_pending()
+    assert found(client, "перфоратр") == ["Перфоратор ударный Bosch GBH-2287"]
+    assert not SearchWord.objects.filter(word__in=["-2287", "2287"]).exists()  # a model number is no word
+    assert SearchWord.objects.filter(word="ударная").exists()  # still there: Bosch was its only title
+    indexing.rebuild_all()
+    words = set(SearchWord.objects.values_list("word", flat=True))
+    assert "ударная" not in words and "перфоратор" in words and "дрель" in words
+    assert not any(word.isdigit() or len(word) < 3 for word in words)
+
+
 def test_empty_query_finds_nothing(client, catalogue):
     assert found(client, "") == []
 

@@ -77,6 +77,37 @@ def cached_fragment(kind, parts, compute):
     return cached(kind, repr(parts), (), compute)
 
 
+def cached_fragments(kind, parts_by_key, compute):
+    """
+    ``{key: value}`` for every key of ``parts_by_key`` (key -> a tuple of the parts that
+    make its cache key): what the cache holds for the current version in one read, the
+    rest from ``compute(missing keys)`` (a dict), stored in one write. A product card
+    drawn on one page is then drawn again on no other until the listing rows change.
+    """
+    if connection.in_atomic_block or not parts_by_key:
+        return compute(list(parts_by_key))
+    try:
+        version = _version()
+        keys = {
+            key: f"search:{kind}:{version}:{hashlib.sha1(repr(parts).encode()).hexdigest()}"
+            for key, parts in parts_by_key.items()
+        }
+        stored = cache.get_many(list(keys.values()))
+    except Exception:
+        logger.warning("The listing cache is unavailable; drawing directly", exc_info=True)
+        return compute(list(parts_by_key))
+    found = {key: stored[cache_key] for key, cache_key in keys.items() if cache_key in stored}
+    missing = [key for key in parts_by_key if key not in found]
+    if missing:
+        made = compute(missing)
+        found.update(made)
+        try:
+            cache.set_many({keys[key]: value for key, value in made.items()}, TIMEOUT)
+        except Exception:
+            logger.warning("Could not store listing fragments in the cache", exc_info=True)
+    return found
+
+
 def cached(kind, sql, params, compute):
     """
     ``compute()``'s result for the statement ``sql`` with ``params``, from the cache

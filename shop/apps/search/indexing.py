@@ -37,7 +37,7 @@ from integration_1c.services.bulk import delete_where_in, upsert
 from . import caching
 from shop.apps.partner.selectors import sales_partner_id
 
-from .models import FilterSetting, ProductDocument, ProductFacet, ProductListing
+from .models import FilterSetting, ProductDocument, ProductFacet, ProductListing, SearchWord
 
 Product = get_model("catalogue", "Product")
 ProductAttribute = get_model("catalogue", "ProductAttribute")
@@ -81,6 +81,32 @@ def stems(text):
     """The stems of ``text``'s words, space-separated and framed by spaces (`` дрел ударн ``)."""
     words = [stem(word) for word in _WORD.findall(text or "")]
     return f" {' '.join(words)} " if words else ""
+
+
+#: The words of a title kept for near misses (:class:`~.models.SearchWord`): no shorter
+#: ones (a correction of «на» is noise), no numbers.
+SEARCH_WORD_LENGTH = (3, 64)
+
+
+def title_words(title):
+    """
+    The words of a title as :class:`~.models.SearchWord` keeps them: folded as search
+    folds them (lower case, ё as е), of :data:`SEARCH_WORD_LENGTH`, no numbers. The
+    PostgreSQL refresh takes the same from the ``simple`` text-search parser.
+    """
+    shortest, longest = SEARCH_WORD_LENGTH
+    return {
+        word
+        for word in _WORD.findall((title or "").lower().replace("ё", "е"))
+        if shortest <= len(word) <= longest and not word.isdigit()
+    }
+
+
+def add_search_words(titles):
+    """Keep the words of ``titles`` for near misses (words already kept are left alone)."""
+    words = set().union(*(title_words(title) for title in titles)) if titles else set()
+    if words:
+        SearchWord.objects.bulk_create([SearchWord(word=word) for word in sorted(words)], ignore_conflicts=True)
 
 
 def uses_stems():
@@ -221,8 +247,26 @@ def rebuild_all(progress=None):
     orphans = {pk for pk in ProductListing.objects.values_list("product_id", flat=True) if pk not in listed}
     orphans |= {pk for pk in ProductDocument.objects.values_list("product_id", flat=True) if pk not in listed}
     _delete_rows(orphans)
+    rebuild_search_words()
     caching.changed()
     return len(ids)
+
+
+def rebuild_search_words():
+    """The near-miss words again from the titles there are, without the words of titles gone."""
+    with transaction.atomic():
+        SearchWord.objects.all().delete()
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "INSERT INTO search_searchword (word) SELECT DISTINCT w FROM search_productdocument d "
+                    "CROSS JOIN LATERAL unnest(tsvector_to_array("
+                    "to_tsvector('simple'::regconfig, replace(lower(d.title), 'ё', 'е')))) AS w "
+                    "WHERE char_length(w) BETWEEN %s AND %s AND btrim(w, '0123456789+-.,/') <> '' ON CONFLICT DO NOTHING",
+                    list(SEARCH_WORD_LENGTH),
+                )
+        else:
+            add_search_words(list(ProductDocument.objects.values_list("title", flat=True)))
 
 
 def _delete_rows(product_ids):
@@ -400,6 +444,7 @@ def _refresh_batch_python(ids):
             }
         )
     delete_where_in(ProductFacet, "product_id", listed)
+    add_search_words([document["title"] for document in documents])
     upsert(ProductDocument, documents, unique=["product"], update=["title", "text", "title_stems", "text_stems"])
     upsert(
         ProductListing,
@@ -552,6 +597,16 @@ written_documents AS (
     ) old ON true
     WHERE old.product_id IS NULL OR (old.title, old.text) IS DISTINCT FROM (c.title, c.text)
     ON CONFLICT (product_id) DO UPDATE SET title = EXCLUDED.title, text = EXCLUDED.text
+    RETURNING d.title
+),
+written_words AS (
+    INSERT INTO search_searchword (word)
+    SELECT DISTINCT w FROM written_documents d
+    CROSS JOIN LATERAL unnest(
+        tsvector_to_array(to_tsvector('simple'::regconfig, replace(lower(d.title), 'ё', 'е')))
+    ) AS w
+    WHERE char_length(w) BETWEEN %(word_shortest)s AND %(word_longest)s AND btrim(w, '0123456789+-.,/') <> ''
+    ON CONFLICT DO NOTHING
     RETURNING 1
 ),
 listings AS (
@@ -664,6 +719,8 @@ def _refresh_batch_sql(ids):
         "not_text": list(IDENTIFIER_ATTRIBUTES + NOT_SEARCH_TEXT),
         "identifiers": list(IDENTIFIER_ATTRIBUTES),
         "characteristic": CHARACTERISTIC_PREFIX.replace("_", "\\_") + "%",
+        "word_shortest": SEARCH_WORD_LENGTH[0],
+        "word_longest": SEARCH_WORD_LENGTH[1],
     }
     product_table = connection.ops.quote_name(Product._meta.db_table)
     with transaction.atomic(), connection.cursor() as cursor:

@@ -15,12 +15,13 @@ arrays on PostgreSQL), never through a list of ids sent from Python: a top categ
 20,000 products costs the same few statements as a leaf.
 """
 
+import functools
+import operator
 import re
-from difflib import SequenceMatcher
 from typing import NamedTuple
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import (
     BooleanField,
     Case,
@@ -42,6 +43,7 @@ from django.db.models.functions import Coalesce
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower, Replace
 from oscar.core.loading import get_model
+from rapidfuzz.distance import OSA
 
 from integration_1c import conf
 from integration_1c.services.bulk import array_literal
@@ -50,7 +52,7 @@ from shop.apps.partner.prefetch import prefetch_for_strategy
 
 from . import caching, indexing
 from .filters import Facet, FacetValue
-from .models import FilterSetting, ProductDocument, ProductFacet, ProductListing
+from .models import FilterSetting, ProductDocument, ProductFacet, ProductListing, SearchWord
 
 Product = get_model("catalogue", "Product")
 Category = get_model("catalogue", "Category")
@@ -66,8 +68,6 @@ PRICE_HIGH_TO_LOW = "price-desc"
 PRICE_LOW_TO_HIGH = "price-asc"
 TITLE_A_TO_Z = "title-asc"
 
-#: How close a title word must be to a query word to count as a near miss (pg_trgm word_similarity).
-NEAR_MISS_THRESHOLD = 0.45
 #: Suggestions shown under the search box.
 SUGGESTIONS = 8
 
@@ -153,11 +153,16 @@ def identifier_hits(query):
 
 
 class Match(NamedTuple):
-    """A search's listing rows, their ids best first (see :func:`match`) and the identifier hits."""
+    """
+    A search's listing rows, their ids best first (see :func:`match`), the identifier
+    hits, and — when nothing matched the words as typed — the corrected query that was
+    searched instead («кабль» -> «кабель»), else "".
+    """
 
     rows: object
     ordered: list
     hits: list
+    corrected: str = ""
 
 
 def match(rows, query):
@@ -176,25 +181,31 @@ def match(rows, query):
     """
     words = query_words(query)
     key = (tuple(words), (query or "").strip().lower())
-    hits, ordered, near = caching.cached_fragment("match", key, lambda: _match(query, words))
+    hits, ordered, fixes = caching.cached_fragment("match", key, lambda: _match(query, words))
     if not ordered:
         return Match(rows.none(), [], [])
-    matched = near_misses(words) if near else _matching_documents(words)
+    matched = near_misses(words, fixes) if fixes else _matching_documents(words)
     rank = matched.filter(product_id=OuterRef("product_id")).values("_rank")[:1]
     found = rows.filter(product_id__in_array=ordered).annotate(
         _rank=Coalesce(Subquery(rank, output_field=FloatField()), Value(0.0)),
         _id_hit=_id_hit(hits),
     )
-    return Match(found, ordered, hits)
+    corrected = " ".join(fixes[word][0] for word in words) if fixes else ""
+    return Match(found, ordered, hits, corrected if corrected != " ".join(words) else "")
 
 
 def _match(query, words):
-    """``(identifier hits, the listed matches' ids best first, whether these are near misses)`` of a query."""
+    """
+    ``(identifier hits, the listed matches' ids best first, the corrections searched
+    for when the words as typed found nothing, else None)`` of a query.
+    """
     hits = identifier_hits(query)
     ordered = _ranked_ids(_matching_documents(words), hits) if words else _ranked_ids(None, hits)
     if words and not ordered:
-        return hits, _ranked_ids(near_misses(words), hits), True
-    return hits, ordered, False
+        fixes = corrections(list(dict.fromkeys(words)))
+        near = _ranked_ids(near_misses(words, fixes), hits)
+        return hits, near, fixes if near else None
+    return hits, ordered, None
 
 
 def _ranked_ids(documents, hits):
@@ -319,33 +330,113 @@ def _search_stems(documents, words, prefix=False, titles_only=False):
     return documents.filter(words_match).annotate(_rank=title_score)
 
 
-def near_misses(words):
-    """Search documents whose title has a word close to the query's words (trigrams on PostgreSQL)."""
-    text = " ".join(words)
-    documents = ProductDocument.objects.all()
+#: How many corrections of one word a near-miss search tries.
+CORRECTIONS = 3
+#: Words a correction may come from, per misspelt word, nearest by trigrams first.
+CORRECTION_CANDIDATES = 40
+
+
+def typos_allowed(word):
+    """
+    Edits (a letter missed, added, changed, or two swapped) a word of this length may
+    hold and still be meant as a title word, as search engines count them: none below 3
+    letters, 1 up to 5, 2 beyond.
+    """
+    if len(word) < 3:
+        return 0
+    return 1 if len(word) <= 5 else 2
+
+
+def _typos(word, other):
+    """Edits between two words, or between their stems («дрэли»/«дрель»: дрэл/дрел, one)."""
+    return min(OSA.distance(word, other), OSA.distance(indexing.stem(word), indexing.stem(other)))
+
+
+def _candidate_words(words):
+    """Title words (:class:`~.models.SearchWord`) that may be what each of ``words`` meant."""
+    candidates = {word: set() for word in words}
     if connection.vendor == "postgresql":
-        similarity = RawSQL("word_similarity(%s, lower(title))", [text], output_field=FloatField())
-        close = RawSQL("%s <%% lower(title)", [text], output_field=BooleanField())
-        return (
-            documents.annotate(_close=close)
-            .filter(_close=True)
-            .annotate(_rank=similarity)
-            .filter(_rank__gte=NEAR_MISS_THRESHOLD)
+        # A misspelt short word shares few trigrams with the word meant («дрэли» and
+        # «дрель» share two of ten): the trigram index is asked for looser matches than
+        # pg_trgm's default, and the edits decide (:func:`corrections`).
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('pg_trgm.similarity_threshold', %s, true)", [str(CORRECTION_SIMILARITY)])
+            cursor.execute(
+                "SELECT q.word, w.word FROM unnest(%s::text[]) AS q(word) CROSS JOIN LATERAL ("
+                "SELECT s.word FROM search_searchword s WHERE s.word %% q.word "
+                "ORDER BY similarity(s.word, q.word) DESC, s.word LIMIT %s) w",
+                [list(words), CORRECTION_CANDIDATES],
+            )
+            for word, other in cursor.fetchall():
+                candidates[word].add(other)
+        return candidates
+    # The embedded demo's few thousand words: compared in Python, by length first.
+    shortest = min(len(word) for word in words) - 2
+    longest = max(len(word) for word in words) + 2
+    lengths = {"word__regex": rf"^.{{{max(shortest, 1)},{longest}}}$"}
+    for other in SearchWord.objects.filter(**lengths).values_list("word", flat=True).iterator():
+        for word in words:
+            if abs(len(word) - len(other)) <= 2:
+                candidates[word].add(other)
+    return candidates
+
+
+#: The trigram similarity (pg_trgm) from which a title word is compared with a misspelt one.
+CORRECTION_SIMILARITY = 0.2
+
+
+def corrections(words):
+    """
+    For each of ``words``, the title words a shopper may have meant, nearest first: the
+    word itself when titles have it, else the words within :func:`typos_allowed` edits
+    of it (or of its stem), at most :data:`CORRECTIONS`. A word with none is left out
+    of the result: nothing in the titles is close to it.
+    """
+    found = {}
+    for word, others in _candidate_words(words).items():
+        allowed = typos_allowed(word)
+        if word in others:
+            found[word] = [word]
+            continue
+        close = sorted(
+            (typos, abs(len(other) - len(word)), other)
+            for other in others
+            if (typos := _typos(word, other)) <= allowed
         )
-    # The embedded demo has a few hundred products: compare in Python.
-    scores = {}
-    for pk, title in documents.values_list("product_id", "title")[:5000]:
-        title_words = query_words(title)
-        score = min(
-            (max((SequenceMatcher(None, word, other).ratio() for other in title_words), default=0) for word in words),
-            default=0,
+        if close:
+            found[word] = [other for _, _, other in close[:CORRECTIONS]]
+    return found
+
+
+def near_misses(words, found=None):
+    """
+    Search documents whose title has, for every word of the query, one of its
+    :func:`corrections` (``found``, looked up when not given): a near miss, «кабль»
+    finds «Кабель», ranked like a search of the corrected words; none when a word has
+    no correction.
+    """
+    words = list(dict.fromkeys(word for word in words if word))
+    documents = ProductDocument.objects.all()
+    nothing = documents.none().annotate(_rank=Value(0.0, output_field=FloatField()))
+    if not words:
+        return nothing
+    if found is None:
+        found = corrections(words)
+    if any(word not in found for word in words):
+        return nothing
+    alternatives = [found[word] for word in words]
+    if connection.vendor == "postgresql":
+        tsquery = "to_tsquery('russian'::regconfig, %s)"
+        params = [" & ".join("(" + " | ".join(f"{word}:A" for word in options) + ")" for options in alternatives)]
+        match = RawSQL(f"search_vector @@ {tsquery}", params, output_field=BooleanField())
+        rank = RawSQL(f"ts_rank(search_vector, {tsquery})", params, output_field=FloatField())
+        return documents.annotate(_match=match).filter(_match=True).annotate(_rank=rank)
+    in_titles = Q()
+    for options in alternatives:
+        in_titles &= functools.reduce(
+            operator.or_, (Q(title_stems__contains=" " + indexing.stem(word)) for word in options)
         )
-        if score >= 0.75:
-            scores[pk] = score
-    whens = [When(product_id=pk, then=Value(score)) for pk, score in scores.items()]
-    return documents.filter(product_id__in=list(scores)).annotate(
-        _rank=Case(*whens, default=Value(0.0), output_field=FloatField()) if whens else Value(0.0)
-    )
+    return documents.filter(in_titles).annotate(_rank=Value(1.0, output_field=FloatField()))
 
 
 def suggestions(query, limit=SUGGESTIONS):

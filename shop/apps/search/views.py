@@ -148,17 +148,18 @@ class ProductListView(TemplateView):
     def cards(self, ids):
         """
         ``(html, products)``: the page's product cards, from the cache when these products
-        were drawn for this kind of shopper since the listing rows last changed
-        (``products`` is then None: they need not be read at all). Cards show prices,
-        old prices and availability, which change only with the listing rows (every
-        exchange, order and stock save refreshes them) or with the settings and the
-        customer's price type that are part of the key; the add-to-basket forms carry a
-        placeholder that becomes this request's CSRF token.
+        were drawn for this kind of shopper since the listing rows last changed — the
+        whole page in one entry, else card by card, so that a product drawn on a category
+        page is not drawn again for a search — and ``products``, the products that had to
+        be read and drawn (None when none had). Cards show prices, old prices and
+        availability, which change only with the listing rows (every exchange, order and
+        stock save refreshes them) or with the settings and the customer's price type
+        that are part of the key; the add-to-basket forms carry a placeholder that
+        becomes this request's CSRF token.
         """
         strategy = self.request.strategy
         price_type = getattr(strategy, "customer_price_type", None)
-        parts = (
-            tuple(ids),
+        shopper = (
             get_language(),
             price_type[0] if price_type else None,
             getattr(strategy, "old_price_type_id", None),
@@ -167,21 +168,32 @@ class ProductListView(TemplateView):
         )
         drawn = {}
 
-        def render():
-            drawn["products"] = selectors.products_for(ids)
+        def draw(missing):
+            products = selectors.products_for(missing)
+            drawn["products"] = drawn.get("products", []) + products
             # Whether the cards' thumbnails exist, asked of sorl's store once for the page.
-            thumbnails.prepare(
-                [thumbnails.card_picture(product) for product in drawn["products"]], **thumbnails.CARD_THUMBNAIL
-            )
-            return render_to_string(
+            thumbnails.prepare([thumbnails.card_picture(product) for product in products], **thumbnails.CARD_THUMBNAIL)
+            html = render_to_string(
                 "search/partials/cards.html",
-                {"products": drawn["products"], "csrf_token": self.CSRF_PLACEHOLDER},
+                {"products": products, "csrf_token": self.CSRF_PLACEHOLDER},
                 request=self.request,
             )
+            # One render for all the missing cards, cut into one piece a product.
+            pieces = html.split(self.CARD_END)[:-1]
+            if len(pieces) != len(products):  # an overridden card template without the end mark
+                raise ValueError(f"search/partials/cards.html drew {len(pieces)} cards for {len(products)} products")
+            return {product.pk: piece for product, piece in zip(products, pieces)}
 
-        html = caching.cached_fragment("cards", parts, render)
+        def page():
+            cards = caching.cached_fragments("card", {pk: (pk, *shopper) for pk in ids}, draw)
+            return "".join(cards.get(pk, "") for pk in ids)
+
+        html = caching.cached_fragment("cards", (tuple(ids), *shopper), page)
         token = get_token(self.request)
         return mark_safe(html.replace(self.CSRF_PLACEHOLDER, token)), drawn.get("products")
+
+    #: What ends each card in ``search/partials/cards.html`` (where the page is cut into cards).
+    CARD_END = "<!--/card-->"
 
 
 class CatalogueView(ProductListView):
@@ -274,6 +286,7 @@ class SearchView(ProductListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["query"] = self.form.query()
+        context["corrected_query"] = self.match.corrected
         context["results"] = context["products"]
         return context
 

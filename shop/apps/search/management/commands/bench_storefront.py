@@ -127,16 +127,21 @@ class Command(BaseCommand):
         )
         roots = list(selectors.top_categories())
         every_category = (roots + categories) or [None]
-        titles = list(
-            ProductDocument.objects.order_by("?").values_list("title", flat=True)[: max(count, 50)]
-        )
-        identifiers = list(
-            identifier
-            for identifiers in ProductListing.objects.order_by("?").values_list("identifiers", flat=True)[
-                : max(count // 10, 5)
-            ]
-            for identifier in identifiers[:1]
-        )
+        # Drawn with the seed (not the database's random order): the same catalogue and
+        # seed give the same requests, so that two runs compare like with like.
+        listed = list(ProductListing.objects.order_by("product_id").values_list("product_id", flat=True))
+        chosen = sorted(rng.sample(listed, min(len(listed), max(count, 50))))
+        by_id = dict(ProductDocument.objects.filter(product_id__in=chosen).values_list("product_id", "title"))
+        titles = [by_id[pk] for pk in chosen if pk in by_id]
+        rng.shuffle(titles)
+        with_identifiers = sorted(rng.sample(listed, min(len(listed), max(count // 10, 5))))
+        identifiers = [
+            values[0]
+            for values in ProductListing.objects.filter(product_id__in=with_identifiers)
+            .order_by("product_id")
+            .values_list("identifiers", flat=True)
+            if values
+        ]
         plan = {"category": [], "search": [], "filtered": [], "suggest": []}
         for index in range(count):
             category = every_category[index % len(every_category)]
