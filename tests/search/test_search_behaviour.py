@@ -114,6 +114,7 @@ def test_a_near_miss_page_says_what_it_searched_for(client, catalogue):
     assert 'data-corrected-query="дрель"' in html
     assert "По запросу «дрэль» ничего не нашлось." in html
     assert "Показаны результаты по запросу «дрель»." in html
+    assert re.search(r'<input[^>]*name="q"[^>]*value="дрэль"', html)  # the box keeps what was typed, to fix it there
     assert "data-corrected-query" not in get(client, reverse("search:search"), q="дрель")
 
 
