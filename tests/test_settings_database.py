@@ -66,3 +66,14 @@ def test_identity_from_the_admin_on_every_page(client, settings):
     assert response.context["shop_identity"].name == "Инструменты Алматы"
     assert response.context["shop_identity"].phone_href == "tel:+77273550011"
     assert str(response.context["shop_name"]) == "Инструменты Алматы"
+
+
+def test_postgresql_connections_cost_random_reads_as_ssd_and_memory_do():
+    """``DATABASE_RANDOM_PAGE_COST`` (default 1.1): a search's filter counts read its rows by key, not the whole listing."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL setting")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW random_page_cost")
+        assert float(cursor.fetchone()[0]) == 1.1
