@@ -112,14 +112,12 @@ def discount_percent(price):
 @register.simple_tag
 def related_products(product, limit=8):
     """
-    Products to show under a product: those a manager recommended first, then others of
-    the product's own category (1C's group), newest first, ready to render as cards.
+    The ids of the products to show under a product: those a manager recommended first,
+    then others of the product's own category (1C's group), newest first (drawn by
+    :func:`product_cards`).
     """
-    from oscar.core.loading import get_model
-
     from shop.apps.search import selectors
 
-    Product = get_model("catalogue", "Product")
     base = product.parent if product.is_child else product
     chosen = list(
         base.recommended_products.filter(is_public=True, parent__isnull=True).values_list("pk", flat=True)[:limit]
@@ -127,24 +125,29 @@ def related_products(product, limit=8):
     if len(chosen) < limit:
         category = base.get_categories().order_by("-depth").first()
         if category is not None:
-            chosen += list(
-                selectors.browsable_products()
-                .filter(categories=category)
-                .exclude(pk__in=[base.pk, *chosen])
-                .order_by("-date_created", "-pk")
-                .values_list("pk", flat=True)[: limit - len(chosen)]
-            )
-    if not chosen:
-        return []
-    by_pk = {p.pk: p for p in selectors.for_listing(Product.objects.filter(pk__in=chosen))}
-    return [by_pk[pk] for pk in chosen if pk in by_pk]
+            chosen += selectors.newest_in_category(category, limit - len(chosen), exclude=[base.pk, *chosen])
+    return chosen
+
+
+@register.simple_tag(takes_context=True)
+def product_cards(context, products):
+    """
+    The cards of ``products`` (products or their ids) four a row, from the cards' cache
+    (:mod:`shop.apps.search.cards`): a product page's related products cost one cache
+    read once drawn anywhere.
+    """
+    from shop.apps.search import cards
+
+    ids = [getattr(product, "pk", product) for product in products]
+    html, _ = cards.draw(context["request"], ids, cell=cards.ROW_OF_FOUR)
+    return html
 
 
 @register.simple_tag
 def in_stock_products(limit=8, exclude=()):
     """
-    Products a shopper can buy right now, the best-selling first, ready to render as
-    cards; ``exclude``: products already on the page.
+    The ids of products a shopper can buy right now, the best-selling first (drawn by
+    :func:`product_cards`); ``exclude``: products (or ids) already on the page.
     """
     from shop.apps.search import selectors
 

@@ -448,3 +448,16 @@ def test_every_sort_pages_a_category_without_repeats_or_gaps(client, catalogue):
     assert cheapest == ["Дрель 00", "Дрель 01"]
     by_name = titles(get(client, url, sort_by="title-asc"))
     assert by_name == sorted(by_name, key=str.lower)
+
+
+def test_related_products_are_the_newest_listed_of_the_category_itself(catalogue):
+    """A product page's related products: its own category's, newest first, not itself, nothing hidden."""
+    drills, bosch = catalogue["drills"], catalogue["bosch"]
+    assert selectors.newest_in_category(drills, 8, exclude=[bosch.pk]) == [
+        catalogue["makita"].pk,
+        catalogue["bosch_pro"].pk,
+    ]
+    assert selectors.newest_in_category(drills, 1) == [catalogue["makita"].pk]
+    # «Инструменты» files the bits and the hidden secateurs; the drills are filed below it.
+    tools = selectors.newest_in_category(catalogue["tools"], 8)
+    assert [ProductListing.objects.get(product_id=pk).title for pk in tools] == ["Набор бит для шуруповёрта"]

@@ -827,17 +827,27 @@ def for_listing(products):
 
 
 def newest_products(limit):
-    """The ``limit`` most recently added listed products, ready to render as cards."""
-    ids = list(sort_documents(listings(), NEWEST).values_list("product_id", flat=True)[:limit])
-    return products_for(ids)
+    """The ids of the ``limit`` most recently added listed products (drawn as cards by :mod:`.cards`)."""
+    return list(sort_documents(listings(), NEWEST).values_list("product_id", flat=True)[:limit])
+
+
+def newest_in_category(category, limit, exclude=()):
+    """
+    The ids of the ``limit`` newest listed products filed in ``category`` itself (not
+    below it), but ``exclude``: a product page's related products. Read from the listing
+    rows' GIN-indexed category lists and sorted behind the fence of
+    :func:`narrowed_page_ids`: through Oscar's tables the planner walked the date index of
+    every product to find a category's newest (33 ms on 100,000 products).
+    """
+    rows = listings().filter(categories__overlaps=[category.pk]).exclude(product_id__in=list(exclude))
+    return list(narrowed_page_ids(rows, NEWEST)[:limit])
 
 
 def in_stock_products(limit, exclude=()):
     """
     The ``limit`` listed products a shopper can buy right now (the sales stock record,
     or a variant's, has some available), the best-selling first, then the newest: an
-    index walk over the listing rows, ready to render as cards.
+    index walk over the listing rows; their ids (drawn as cards by :mod:`.cards`).
     """
     rows = listings().filter(in_stock=True).exclude(product_id__in=list(exclude))
-    ids = list(sort_documents(rows, POPULAR).values_list("product_id", flat=True)[:limit])
-    return products_for(ids)
+    return list(sort_documents(rows, POPULAR).values_list("product_id", flat=True)[:limit])

@@ -13,12 +13,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.http import Http404, HttpResponsePermanentRedirect, JsonResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import TemplateView
@@ -26,9 +22,7 @@ from oscar.apps.search.signals import user_search
 from oscar.core.loading import get_class, get_model
 from oscar.templatetags.currency_filters import currency
 
-from shop import thumbnails
-
-from . import caching, selectors
+from . import caching, cards, selectors
 from .filters import ListingFilters
 
 SearchForm = get_class("search.forms", "SearchForm")
@@ -143,57 +137,11 @@ class ProductListView(TemplateView):
         return self.base_url()
 
     #: What the cards' form carries instead of a shopper's CSRF token while cached.
-    CSRF_PLACEHOLDER = "csrf-token-of-the-request"
+    CSRF_PLACEHOLDER = cards.CSRF_PLACEHOLDER
 
     def cards(self, ids):
-        """
-        ``(html, products)``: the page's product cards, from the cache when these products
-        were drawn for this kind of shopper since the listing rows last changed — the
-        whole page in one entry, else card by card, so that a product drawn on a category
-        page is not drawn again for a search — and ``products``, the products that had to
-        be read and drawn (None when none had). Cards show prices, old prices and
-        availability, which change only with the listing rows (every exchange, order and
-        stock save refreshes them) or with the settings and the customer's price type
-        that are part of the key; the add-to-basket forms carry a placeholder that
-        becomes this request's CSRF token.
-        """
-        strategy = self.request.strategy
-        price_type = getattr(strategy, "customer_price_type", None)
-        shopper = (
-            get_language(),
-            price_type[0] if price_type else None,
-            getattr(strategy, "old_price_type_id", None),
-            getattr(strategy, "sales_partner_id", None),
-            getattr(strategy, "low_stock_threshold", None),
-        )
-        drawn = {}
-
-        def draw(missing):
-            products = selectors.products_for(missing)
-            drawn["products"] = drawn.get("products", []) + products
-            # Whether the cards' thumbnails exist, asked of sorl's store once for the page.
-            thumbnails.prepare([thumbnails.card_picture(product) for product in products], **thumbnails.CARD_THUMBNAIL)
-            html = render_to_string(
-                "search/partials/cards.html",
-                {"products": products, "csrf_token": self.CSRF_PLACEHOLDER},
-                request=self.request,
-            )
-            # One render for all the missing cards, cut into one piece a product.
-            pieces = html.split(self.CARD_END)[:-1]
-            if len(pieces) != len(products):  # an overridden card template without the end mark
-                raise ValueError(f"search/partials/cards.html drew {len(pieces)} cards for {len(products)} products")
-            return {product.pk: piece for product, piece in zip(products, pieces)}
-
-        def page():
-            cards = caching.cached_fragments("card", {pk: (pk, *shopper) for pk in ids}, draw)
-            return "".join(cards.get(pk, "") for pk in ids)
-
-        html = caching.cached_fragment("cards", (tuple(ids), *shopper), page)
-        token = get_token(self.request)
-        return mark_safe(html.replace(self.CSRF_PLACEHOLDER, token)), drawn.get("products")
-
-    #: What ends each card in ``search/partials/cards.html`` (where the page is cut into cards).
-    CARD_END = "<!--/card-->"
+        """``(html, products)``: the page's product cards (:func:`.cards.draw`)."""
+        return cards.draw(self.request, ids)
 
 
 class CatalogueView(ProductListView):
