@@ -286,3 +286,24 @@ def test_listing_count_groups_thousands_in_russian(count, expected):
     with translation.override("ru"):
         html = render_to_string("search/partials/toolbar.html", {"paginator": paginator})
     assert re.search(r'class="listing-count"[^>]*>\s*%s\s*<' % re.escape(expected), html), html
+
+
+def test_recently_viewed_products_are_cards_of_the_cards_cache(client, catalogue):
+    """Under a product page, what the shopper saw before, in Russian, at a fixed number of queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    html_of(client, catalogue.hammer.get_absolute_url())
+    with CaptureQueriesContext(connection) as one_seen:
+        html = html_of(client, catalogue.drill.get_absolute_url())
+    viewed = html[html.index('id="recently_viewed"') :]
+    assert "Вы смотрели" in viewed and "Молоток слесарный" in viewed
+    html_of(client, catalogue.tshirt.get_absolute_url())  # a parent: its variants' stock on its card
+    with CaptureQueriesContext(connection) as two_seen:
+        html = html_of(client, catalogue.drill.get_absolute_url())
+    viewed = html[html.index('id="recently_viewed"') :]
+    assert "Футболка Steppe хлопок" in viewed and "Молоток слесарный" in viewed
+    assert "Дрель Bosch GSB 13 RE" not in viewed  # not the page's own product
+    # A second card costs no query of its own; a parent's card reads its variants' stock
+    # records in one more, whatever their number (Oscar's own drew each card with 3–6).
+    assert len(two_seen) <= len(one_seen) + 1, (len(one_seen), len(two_seen))

@@ -11,7 +11,8 @@ number of SQL queries of each:
   sorts and first pages a shopper uses;
 * search — words of real titles in other forms («дрели» for «Дрель»), articles, near misses;
 * filtered — a category narrowed by two properties (its most common values) and a price;
-* suggest — the search box's suggestions.
+* suggest — the search box's suggestions;
+* product — product pages, their related products' cards included.
 
 Then the same while ``import_1c_folder`` applies a full catalogue of ``--import-products``
 products in another process (generated once into ``--import-folder``). Figures are
@@ -43,6 +44,7 @@ from shop.apps.search.models import FilterSetting, ProductDocument, ProductListi
 from shop.memory import freeze_after_first_request
 
 Category = get_model("catalogue", "Category")
+Product = get_model("catalogue", "Product")
 
 SORTS = [None, None, "price-asc", "newest", "price-desc", "popular"]
 
@@ -142,7 +144,7 @@ class Command(BaseCommand):
             .values_list("identifiers", flat=True)
             if values
         ]
-        plan = {"category": [], "search": [], "filtered": [], "suggest": []}
+        plan = {"category": [], "search": [], "filtered": [], "suggest": [], "product": []}
         for index in range(count):
             category = every_category[index % len(every_category)]
             url = category.get_absolute_url() if category else reverse("catalogue:index")
@@ -158,6 +160,10 @@ class Command(BaseCommand):
             plan["search"].append((reverse("search:search"), {"q": self._search_words(rng, title, identifiers)}))
             plan["suggest"].append((reverse("search:suggest"), {"q": title.split()[0][: rng.randint(3, 6)]}))
 
+        # Product pages (with their related products) of products drawn with the seed.
+        for product in Product.objects.filter(pk__in=chosen[:count]).only("pk", "slug").order_by("pk"):
+            plan["product"].append((product.get_absolute_url(), {}))
+        rng.shuffle(plan["product"])
         filtered = self._filtered_pages(rng, categories + roots, count)
         plan["filtered"] = filtered or plan["category"]
         return plan
