@@ -205,6 +205,15 @@ def test_suggestions_as_you_type(client, catalogue):
     assert json.loads(client.get(reverse("search:suggest"), {"q": "д"}).content)["products"] == []
 
 
+def test_suggestions_offer_near_misses_when_nothing_starts_so(client, catalogue):
+    def offered(q):
+        return {item["title"] for item in json.loads(client.get(reverse("search:suggest"), {"q": q}).content)["products"]}
+
+    assert offered("дрэль") == {"Дрель ударная Bosch", "Дрель безударная Makita", "Дрель Bosch Professional"}
+    assert offered("куртак") == {"Куртка зимняя"}
+    assert offered("холодильник") == set()
+
+
 # -- filters and counts ------------------------------------------------------------------------
 
 

@@ -442,7 +442,9 @@ def near_misses(words, found=None):
 def suggestions(query, limit=SUGGESTIONS):
     """
     What the search box offers while a shopper types: products whose title words start
-    like the typed ones (the last word may be unfinished), best first, and matching categories.
+    like the typed ones (the last word may be unfinished), best first — or, when none
+    do, the near misses of the words typed so far («дрэль» offers the drills) — and
+    matching categories.
     """
     words = query_words(query)
     hits = identifier_hits(query)[:limit]
@@ -455,6 +457,10 @@ def suggestions(query, limit=SUGGESTIONS):
         .values_list("product_id", flat=True)[: limit * 2]
         if pk not in hits
     ]
+    if not hits and not best and words:
+        best = list(
+            near_misses(words).order_by("-_rank", "-product_id").values_list("product_id", flat=True)[: limit * 2]
+        )
     order = (hits + best)[: limit * 2]
     found = {row["product_id"]: row for row in listings().filter(product_id__in=order).values("product_id", "title", "price")}
     rows = [found[pk] for pk in order if pk in found][:limit]
