@@ -92,6 +92,16 @@ def kind_for_member(name):
     return "" if name.lower().endswith(".xml") else ATTACHMENT
 
 
+#: Members named so are pictures: they stay in the archive, read in place by the
+#: importer (``services.images.StorageImageSource``); everything else is unpacked.
+PICTURE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff")
+
+
+def leave_packed(name):
+    """Pictures are left in the archive: unpacking 118,000 of them took most of a repeat."""
+    return name.lower().endswith(PICTURE_SUFFIXES)
+
+
 # --- mode=init ------------------------------------------------------------------------
 
 
@@ -184,6 +194,8 @@ def _receive_chunk(session, name, request):
                 # attempt (a worker that lost its lease) can never touch the new upload.
                 folder.discard(name)
             exchange_file = ExchangeFile(session=session, name=name, kind=kind_for_upload(name))
+        # Sent on its own, a picture an archive had left packed is now the file on disk.
+        exchange_file.packed = None
         body = uploads.RequestBody(request, name, _chunk_limit(session, exchange_file, name))
         uploads.check_free_space(folder.storage, body.expected, int(conf.get("ONEC_MIN_FREE_DISK")), name)
         size = folder.append(name, body, exchange_file.chunks + 1)
@@ -460,7 +472,12 @@ def unpack_archive(file_id, max_inline_bytes=None, max_inline_members=None):
         with Lease(file_id, archive.attempt) if lease_until else _no_lease():
             folder.finish(archive.name)
             members = archives.extract(
-                folder, archive.name, archives.Limits.from_conf(), max_inline_bytes, max_inline_members
+                folder,
+                archive.name,
+                archives.Limits.from_conf(),
+                max_inline_bytes,
+                max_inline_members,
+                leave_packed=leave_packed,
             )
     except archives.UnpackLater:
         ExchangeFile.objects.filter(pk=file_id).update(state=ExchangeFile.QUEUED, started_at=None, lease_until=None)
@@ -493,10 +510,10 @@ def _register_members(session, members):
 def _register_batch(session, members):
     now = timezone.now()
     existing = {}
-    for exchange_file in session.files.filter(name__in=[name for name, _size in members]).order_by("pk"):
+    for exchange_file in session.files.filter(name__in=[name for name, _size, _packed in members]).order_by("pk"):
         existing[exchange_file.name] = exchange_file  # the latest row of a name wins
     new, changed = [], []
-    for name, size in members:
+    for name, size, packed in members:
         exchange_file = existing.get(name)
         if exchange_file is None:
             exchange_file = ExchangeFile(session=session, name=name)
@@ -505,12 +522,13 @@ def _register_batch(session, members):
             changed.append(exchange_file)
         _reset(exchange_file, kind_for_member(name))
         exchange_file.size = size
+        exchange_file.packed = packed.as_json() if packed is not None else None
         exchange_file.uploaded_at = now
     ExchangeFile.objects.bulk_create(new, batch_size=1000)
     fields = [
         "kind", "state", "size", "chunks", "processed", "created", "updated", "hidden", "skipped",
         "warnings", "error", "task_id", "started_at", "finished_at", "uploaded_at", "lease_until",
-        "catalogue_code",
+        "catalogue_code", "packed",
     ]  # fmt: skip
     ExchangeFile.objects.bulk_update(changed, fields, batch_size=1000)
 

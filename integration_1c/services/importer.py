@@ -364,7 +364,7 @@ def apply_file(exchange_file_id):
         counted_before=session.started_at,
         # A full package sent as several files, with a fresh login for each, is one run.
         listed_since=run_started_at(session),
-        images=StorageImageSource(storage, folder),
+        images=StorageImageSource(storage, folder, session_id=session.pk),
         progress=ImportProgress(exchange_file, counter_key=key),
     )
     error = ""
