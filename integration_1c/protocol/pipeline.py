@@ -33,13 +33,14 @@ once, so the client's progress loop drives the exchange and no proxy times out.
 """
 
 import importlib
+import json
 import logging
 import threading
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, JSONField, Q
 from django.utils import timezone
 
 from integration_1c import conf
@@ -524,13 +525,45 @@ def _register_batch(session, members):
         exchange_file.size = size
         exchange_file.packed = packed.as_json() if packed is not None else None
         exchange_file.uploaded_at = now
-    ExchangeFile.objects.bulk_create(new, batch_size=1000)
+    _insert(new)
     fields = [
         "kind", "state", "size", "chunks", "processed", "created", "updated", "hidden", "skipped",
         "warnings", "error", "task_id", "started_at", "finished_at", "uploaded_at", "lease_until",
         "catalogue_code", "packed",
     ]  # fmt: skip
     ExchangeFile.objects.bulk_update(changed, fields, batch_size=1000)
+
+
+def _insert(exchange_files):
+    """
+    New journal rows, by ``COPY`` on PostgreSQL: an archive of 100,000 products has
+    118,000 pictures, and Django's ``bulk_create`` spent a fifth of a millisecond on
+    each (25 s of every exchange) preparing values that are the same for all but four
+    columns.
+    """
+    if not exchange_files:
+        return
+    if connection.vendor != "postgresql":
+        ExchangeFile.objects.bulk_create(exchange_files, batch_size=1000)
+        return
+    fields = [field for field in ExchangeFile._meta.concrete_fields if not field.primary_key]
+    json_fields = {field.attname for field in fields if isinstance(field, JSONField)}
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    table = connection.ops.quote_name(ExchangeFile._meta.db_table)
+    with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        for exchange_file in exchange_files:
+            copy.write_row(
+                [
+                    _copy_value(getattr(exchange_file, field.attname), field.attname in json_fields)
+                    for field in fields
+                ]
+            )
+
+
+def _copy_value(value, is_json):
+    if is_json:
+        return None if value is None else json.dumps(value, ensure_ascii=False)
+    return value
 
 
 def _finish(file_id, state, **fields):

@@ -260,3 +260,28 @@ def test_importing_the_archive_by_its_own_name_answers_once_it_is_unpacked(onec,
 
     assert text(onec.import_("v8.zip")) == "success"
     assert queue.sent == []
+
+
+def test_members_registered_by_copy_are_the_rows_bulk_create_writes(onec, monkeypatch):
+    """The journal rows of an archive's members are the same whichever way they are inserted."""
+    from django.db import connection
+
+    onec.send("v8.zip", make_zip({"import.xml": IMPORT_XML}))
+    session = ExchangeSession.objects.get(token=onec.sessid)
+    packed = archives.Packed("v8.zip", 10, 3, 2, 12345, zipfile.ZIP_DEFLATED)
+    members = [("import.xml", 60, None), ("import_files/5c/a.jpg", 2, packed), ("import_files/5c/b.txt", 1, None)]
+
+    def registered():
+        rows = ExchangeFile.objects.exclude(kind=pipeline.ARCHIVE).order_by("name").values()
+        rows = [{key: value for key, value in row.items() if key not in ("id", "uploaded_at")} for row in rows]
+        ExchangeFile.objects.exclude(kind=pipeline.ARCHIVE).delete()
+        return rows
+
+    pipeline._register_members(session, members)
+    copied = registered()
+    with monkeypatch.context() as patch:
+        patch.setattr(connection, "vendor", "other")  # Django's bulk_create
+        pipeline._register_members(session, members)
+    assert copied == registered()
+    assert [row["packed"] for row in copied] == [None, packed.as_json(), None]
+    assert [row["kind"] for row in copied] == ["", pipeline.ATTACHMENT, pipeline.ATTACHMENT]
