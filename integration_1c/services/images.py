@@ -21,13 +21,10 @@ file in place instead of making a second one.
 """
 
 import hashlib
-import io
 import logging
 import os
 import posixpath
 import shutil
-from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from django.core.exceptions import SuspiciousFileOperation
@@ -211,14 +208,6 @@ def picture_format(fileobj):
     return found if found in PICTURE_FORMATS and width > 0 and height > 0 else None
 
 
-def _size_of(fileobj):
-    """Bytes from the file's position to its end (it is left where it was)."""
-    here = fileobj.tell()
-    end = fileobj.seek(0, os.SEEK_END)
-    fileobj.seek(here)
-    return end - here
-
-
 def picture_name(key, path, found_format):
     """The media name of image ``key``: derived from it, spread over sub-folders."""
     spread = hashlib.sha1(key.encode("utf-8")).hexdigest()
@@ -234,32 +223,16 @@ class PicturePlacer:
     file system, else a copy (``shutil.copyfile`` between local folders, the storage's
     ``save`` for any other). A name that already holds a file is left as it is: names
     are derived from the image code, so it holds this picture.
-
-    On a local disk the copies are written by a thread of their own while the import
-    goes on (``background``): creating a file, its folder and renaming it into place
-    are system calls that wait for the file system, not for Python, and a first
-    exchange of 100,000 products creates 118,000 of them. :meth:`wait` returns once
-    every file handed over is in place (or raises what went wrong); the importer calls
-    it before its transaction commits, and before a rollback removes what was stored.
     """
 
-    #: Bytes of pictures handed to the writer thread and not written yet, at most.
-    MAX_PENDING_BYTES = 32 * 1024 * 1024
-    #: A picture bigger than this is copied at once rather than held in memory.
-    MAX_BACKGROUND_FILE = 4 * 1024 * 1024
-
-    def __init__(self, storage=None, background=True):
+    def __init__(self, storage=None):
         self.storage = storage or default_storage
         #: Files on a disk of this machine (``path()`` alone does not say it: the
         #: in-memory storage has one too).
         self.local = isinstance(self.storage, FileSystemStorage)
         #: Cleared after the first link the file systems refuse (another device, no links).
         self.link = self.local
-        self.background = background and self.local
         self._folders = set()
-        self._writer = None
-        self._pending = deque()  # (future, bytes held)
-        self._pending_bytes = 0
         self.linked = self.copied = 0
 
     def place(self, name, fileobj, local_path=None):
@@ -271,11 +244,12 @@ class PicturePlacer:
             return self.storage.save(name, File(fileobj, name=posixpath.basename(name))), True
         target = self.storage.path(name)
         folder = os.path.dirname(target)
-        new_folder = folder not in self._folders
+        if folder not in self._folders:
+            os.makedirs(folder, exist_ok=True)
+            self._folders.add(folder)
         if os.path.exists(target):
             return name, False
         if self.link and local_path:
-            self._make_folder(folder, new_folder)
             try:
                 os.link(local_path, target)
             except FileExistsError:
@@ -286,66 +260,9 @@ class PicturePlacer:
             else:
                 self.linked += 1
                 return name, True
-        if self.background and (local_path or _size_of(fileobj) <= self.MAX_BACKGROUND_FILE):
-            data = None
-            if not local_path:
-                data = fileobj.read()
-                fileobj.seek(0)
-            self._hand_over(folder, new_folder, target, local_path, data)
-        else:
-            self._make_folder(folder, new_folder)
-            self._copy(fileobj, local_path, target)
+        self._copy(fileobj, local_path, target)
         self.copied += 1
         return name, True
-
-    def wait(self):
-        """Every picture handed to the writer thread is in place; raises the first failure."""
-        try:
-            while self._pending:
-                future, size = self._pending.popleft()
-                self._pending_bytes -= size
-                future.result()
-        finally:
-            self._close_writer()
-
-    def abandon(self):
-        """Wait for the writer thread without raising (the import failed anyway)."""
-        try:
-            self.wait()
-        except Exception:  # the error that failed the import is the one to report
-            logger.info("A picture could not be written while the import failed", exc_info=True)
-        self._pending.clear()
-        self._pending_bytes = 0
-        self._close_writer()
-
-    def _close_writer(self):
-        if self._writer is not None and not self._pending:
-            self._writer.shutdown(wait=True)
-            self._writer = None
-
-    def _make_folder(self, folder, new_folder):
-        if new_folder:
-            os.makedirs(folder, exist_ok=True)
-            self._folders.add(folder)
-
-    def _hand_over(self, folder, new_folder, target, local_path, data):
-        size = len(data) if data is not None else 0
-        while self._pending and self._pending_bytes + size > self.MAX_PENDING_BYTES:
-            future, held = self._pending.popleft()
-            self._pending_bytes -= held
-            future.result()
-        if self._writer is None:
-            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="onec-pictures")
-        if new_folder:
-            self._folders.add(folder)  # one writer thread: its jobs run in order
-        future = self._writer.submit(self._write_in_background, folder if new_folder else None, target, local_path, data)
-        self._pending.append((future, size))
-        self._pending_bytes += size
-
-    def _write_in_background(self, new_folder, target, local_path, data):
-        if new_folder is not None:
-            os.makedirs(new_folder, exist_ok=True)
-        self._copy(io.BytesIO(data) if data is not None else None, local_path, target)
 
     def _copy(self, fileobj, local_path, target):
         partial = f"{target}.part"
@@ -376,12 +293,6 @@ class ImageWriter:
         self.report = ctx.report
         self.source = source
         self.placer = placer or PicturePlacer()
-        # A failed import removes the pictures it stored: the writer thread must be done first.
-        ctx.on_rollback(self.placer.abandon)
-
-    def finish(self):
-        """Every picture of the file is in place (before the transaction commits)."""
-        self.placer.wait()
 
     def write(self, records, ids):
         with_images = {record.id: record for record in records}

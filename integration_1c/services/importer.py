@@ -148,8 +148,6 @@ class RecordApplier:
                 self._pending_type = type(record)
             self._pending.append(record)
         self.flush()
-        if self._products is not None and self._products.images is not None:
-            self._products.images.finish()
         self.finish(document)
         return document
 

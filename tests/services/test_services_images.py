@@ -257,29 +257,17 @@ def test_a_picture_left_by_a_crashed_import_is_taken_as_it_is(upload):
     assert media_files() == [name]
 
 
-@pytest.mark.parametrize("links", [True, False], ids=["linked", "copied-in-background"])
-def test_a_failed_import_removes_the_pictures_it_placed_and_keeps_the_upload(upload, links, monkeypatch):
-    import errno
-    import os
-
+def test_a_failed_import_removes_the_pictures_it_placed_and_keeps_the_upload(upload):
     from integration_1c.services.context import ImportContext, ImportFailed
     from integration_1c.services.importer import RecordApplier
     from integration_1c.services.report import ImportReport
     from django.db import transaction
 
-    if not links:
-
-        def refuse(source, target):
-            raise OSError(errno.EXDEV, "Invalid cross-device link")
-
-        monkeypatch.setattr(os, "link", refuse)
     ctx = ImportContext(ImportReport(source="import.xml"), images=DirectoryImageSource(upload))
 
     class Broken(RecordApplier):
-        def flush(self):
-            super().flush()
-            if self._products is not None:
-                raise ImportFailed("boom")  # the writer thread may still hold the picture
+        def finish(self, document):
+            raise ImportFailed("boom")
 
     with pytest.raises(ImportFailed):
         try:
@@ -291,50 +279,3 @@ def test_a_failed_import_removes_the_pictures_it_placed_and_keeps_the_upload(upl
 
     assert media_files() == []
     assert (upload / "import_files" / "ab" / "front.png").read_bytes()[:4] == b"\x89PNG"
-
-
-def test_pictures_written_in_the_background_are_in_place_when_the_import_ends(upload, monkeypatch):
-    """The writer thread copies while the import goes on; the file is complete before the commit."""
-    import errno
-    import os
-
-    from integration_1c.services import images as images_module
-
-    def refuse(source, target):
-        raise OSError(errno.EXDEV, "Invalid cross-device link")
-
-    monkeypatch.setattr(os, "link", refuse)
-    handed_over = []
-    original = images_module.PicturePlacer._hand_over
-
-    def spy(self, *args):
-        handed_over.append(args[2])
-        return original(self, *args)
-
-    monkeypatch.setattr(images_module.PicturePlacer, "_hand_over", spy)
-    apply(shoe("import_files/ab/front.png", "import_files/ab/side.png"), images=DirectoryImageSource(upload))
-
-    assert len(handed_over) == 2
-    for image in ProductImage.objects.all():
-        stored = Path(django_settings.MEDIA_ROOT) / image.original.name
-        assert stored.read_bytes()[:4] == b"\x89PNG"
-    assert not list(Path(django_settings.MEDIA_ROOT).rglob("*.part"))
-
-
-def test_a_picture_the_writer_thread_cannot_write_fails_the_import(upload, monkeypatch):
-    import errno
-    import os
-
-    from integration_1c.services import images as images_module
-
-    def refuse(source, target):
-        raise OSError(errno.EXDEV, "Invalid cross-device link")
-
-    def disk_full(self, fileobj, local_path, target):
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(os, "link", refuse)
-    monkeypatch.setattr(images_module.PicturePlacer, "_copy", disk_full)
-    with pytest.raises(OSError):
-        apply(shoe("import_files/ab/front.png"), images=DirectoryImageSource(upload))
-    assert media_files() == []
