@@ -285,3 +285,42 @@ def test_members_registered_by_copy_are_the_rows_bulk_create_writes(onec, monkey
     assert copied == registered()
     assert [row["packed"] for row in copied] == [None, packed.as_json(), None]
     assert [row["kind"] for row in copied] == ["", pipeline.ATTACHMENT, pipeline.ATTACHMENT]
+
+
+def _packed_picture(data, name="import_files/a.jpg"):
+    folder = uploads.UploadFolder("catalog/packed")
+    folder.write("v8.zip", io.BytesIO(data))
+    limits = archives.Limits(max_total=10**9, max_members=10, max_ratio=10**6)
+    [(member, size, packed)] = archives.extract(folder, "v8.zip", limits, leave_packed=lambda name: True)
+    assert member == name and not folder.exists(name)
+    return folder, size, packed
+
+
+def test_a_picture_left_packed_reads_back_as_it_was_zipped():
+    content = bytes(range(256)) * 400
+    folder, size, packed = _packed_picture(make_zip({"import_files/a.jpg": content}))
+
+    assert (size, packed.fingerprint) == (len(content), (len(content), zipfile.crc32(content)))
+    with folder.open("v8.zip") as raw:
+        assert archives.read_packed(raw, packed).read() == content
+
+
+def test_a_packed_member_that_lies_about_its_size_is_never_inflated_past_it():
+    lying = _lie_about_sizes(make_zip({"import_files/a.jpg": b"x" * 100_000}), 1_000)
+    folder, size, packed = _packed_picture(lying)
+
+    assert size == 1_000
+    with folder.open("v8.zip") as raw, pytest.raises(archives.DamagedMember, match="more than its size"):
+        archives.read_packed(raw, packed)
+
+
+def test_a_packed_member_whose_bytes_changed_is_refused():
+    content = b"picture" * 1000
+    folder, _size, packed = _packed_picture(make_zip({"import_files/a.jpg": content}))
+    other = archives.Packed(**{**packed.as_json(), "crc": packed.crc ^ 1})
+
+    with folder.open("v8.zip") as raw, pytest.raises(archives.DamagedMember, match="CRC-32"):
+        archives.read_packed(raw, other)
+    moved = archives.Packed(**{**packed.as_json(), "offset": packed.offset + 1})
+    with folder.open("v8.zip") as raw, pytest.raises(archives.DamagedMember, match="local header"):
+        archives.read_packed(raw, moved)
