@@ -169,7 +169,7 @@ class Limits:
         )
 
 
-@dataclass
+@dataclass(slots=True)
 class Member:
     info: zipfile.ZipInfo
     name: str
@@ -244,7 +244,16 @@ def inspect(archive, archive_name, limits):
     return plan
 
 
-def extract(folder, archive_name, limits, max_inline_bytes=None, max_inline_members=None, leave_packed=None):
+def extract(
+    folder,
+    archive_name,
+    limits,
+    max_inline_bytes=None,
+    max_inline_members=None,
+    leave_packed=None,
+    register=None,
+    batch=2000,
+):
     """
     Unpack ``archive_name`` of an :class:`~.uploads.UploadFolder` into the same folder;
     return ``[(member name, size, Packed or None)]``. Raise :class:`ArchiveRejected`
@@ -254,9 +263,16 @@ def extract(folder, archive_name, limits, max_inline_bytes=None, max_inline_memb
     Members whose name ``leave_packed(name)`` accepts are not written when the folder is
     on a local disk and their compression is one :func:`read_packed` reads: their
     :class:`Packed` place is returned instead.
+
+    With ``register``, the members are handed to it ``batch`` at a time as they are done
+    (a name repeated in the archive may come again in a later batch: its last copy is
+    the one that counts) and the number of members is returned: 118,000 pictures held
+    in one list until the end were a fifth of the worker's memory.
     """
     written = []  # names, in order, so that a refusal can remove them
-    sizes = {}  # a name repeated in the archive is written twice: the last copy stays
+    on_disk = set()
+    pending = {}  # a name repeated in the archive is written twice: the last copy stays
+    names = set()
     packable = leave_packed if leave_packed is not None and folder.local else None
     try:
         with folder.open(archive_name, "rb") as raw, zipfile.ZipFile(raw) as archive:
@@ -266,19 +282,36 @@ def extract(folder, archive_name, limits, max_inline_bytes=None, max_inline_memb
             ):
                 raise UnpackLater(archive_name)
             budget = _Budget(plan, limits)
-            for member in plan.members:
+            members, plan.members = plan.members, []
+            # Members are opened by their ZipInfo, never by name: the directory's entries
+            # go as the members are done instead of staying to the end.
+            archive.NameToInfo.clear()
+            del archive.filelist[:]
+            for index, member in enumerate(members):
+                members[index] = None  # done with: its directory entry may go
                 info = member.info
                 if packable is not None and info.compress_type in PACKABLE_METHODS and packable(member.name):
-                    if member.name in sizes and sizes[member.name][1] is None:
+                    if member.name in on_disk:
                         folder.discard(member.name)  # an earlier copy of the name was written
-                    sizes[member.name] = (
+                        on_disk.discard(member.name)
+                    entry = (
                         info.file_size,
                         Packed(archive_name, info.header_offset, info.compress_size, info.file_size, info.CRC, info.compress_type),
                     )
-                    continue
-                written.append(member.name)
-                with archive.open(info) as source:
-                    sizes[member.name] = (folder.write(member.name, _CheckedReader(source, member, budget)), None)
+                else:
+                    written.append(member.name)
+                    on_disk.add(member.name)
+                    with archive.open(info) as source:
+                        entry = (folder.write(member.name, _CheckedReader(source, member, budget)), None)
+                pending.pop(member.name, None)
+                pending[member.name] = entry
+                names.add(member.name)
+                if register is not None and len(pending) >= batch:
+                    register([(name, size, packed) for name, (size, packed) in pending.items()])
+                    pending = {}
+            if register is not None and pending:
+                register([(name, size, packed) for name, (size, packed) in pending.items()])
+                pending = {}
     except (ArchiveRejected, UnpackLater):
         _remove(folder, written)
         raise
@@ -289,7 +322,12 @@ def extract(folder, archive_name, limits, max_inline_bytes=None, max_inline_memb
         _remove(folder, written)
         where = f" «{written[-1]}»" if written else ""
         raise ArchiveRejected(archive_name, f"не удалось записать{where}: {exc}") from exc
-    return [(name, size, packed) for name, (size, packed) in sizes.items()]
+    except BaseException:
+        _remove(folder, written)  # ``register`` failed: its rows roll back with the caller's transaction
+        raise
+    if register is not None:
+        return len(names)
+    return [(name, size, packed) for name, (size, packed) in pending.items()]
 
 
 def _remove(folder, names):

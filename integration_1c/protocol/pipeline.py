@@ -472,14 +472,20 @@ def unpack_archive(file_id, max_inline_bytes=None, max_inline_members=None):
     try:
         with Lease(file_id, archive.attempt) if lease_until else _no_lease():
             folder.finish(archive.name)
-            members = archives.extract(
-                folder,
-                archive.name,
-                archives.Limits.from_conf(),
-                max_inline_bytes,
-                max_inline_members,
-                leave_packed=leave_packed,
-            )
+            # The members' rows are written as they are unpacked, in one transaction
+            # with the archive's DONE: a refused archive registers nothing.
+            with transaction.atomic():
+                count = archives.extract(
+                    folder,
+                    archive.name,
+                    archives.Limits.from_conf(),
+                    max_inline_bytes,
+                    max_inline_members,
+                    leave_packed=leave_packed,
+                    register=lambda batch: _register_batch(archive.session, batch),
+                    batch=REGISTER_BATCH,
+                )
+                _finish(file_id, ExchangeFile.DONE, processed=count)
     except archives.UnpackLater:
         ExchangeFile.objects.filter(pk=file_id).update(state=ExchangeFile.QUEUED, started_at=None, lease_until=None)
         return False
@@ -491,9 +497,6 @@ def unpack_archive(file_id, max_inline_bytes=None, max_inline_members=None):
         logger.exception("1C exchange: unpacking %s failed", archive.name)
         _finish(file_id, ExchangeFile.FAILED, error=f"Не удалось распаковать архив «{archive.name}»: {exc}")
         return True
-    with transaction.atomic():
-        _register_members(archive.session, members)
-        _finish(file_id, ExchangeFile.DONE, processed=len(members))
     return True
 
 

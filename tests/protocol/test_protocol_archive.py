@@ -324,3 +324,40 @@ def test_a_packed_member_whose_bytes_changed_is_refused():
     moved = archives.Packed(**{**packed.as_json(), "offset": packed.offset + 1})
     with folder.open("v8.zip") as raw, pytest.raises(archives.DamagedMember, match="local header"):
         archives.read_packed(raw, moved)
+
+
+def test_members_are_registered_as_they_are_unpacked_the_last_copy_of_a_name_counts(onec, importer, queue, monkeypatch):
+    import warnings
+
+    monkeypatch.setattr(pipeline, "REGISTER_BATCH", 1)
+    buffer = io.BytesIO()
+    with warnings.catch_warnings(), zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        warnings.simplefilter("ignore")  # zipfile warns about the repeated name
+        archive.writestr("import_files/a.jpg", b"first")
+        archive.writestr("import.xml", IMPORT_XML)
+        archive.writestr("import_files/a.jpg", b"second copy")
+    onec.send("v8.zip", buffer.getvalue())
+
+    assert text(onec.import_("import.xml")).startswith("progress\n")
+
+    [picture] = ExchangeFile.objects.filter(name="import_files/a.jpg")
+    assert picture.size == len(b"second copy")
+    assert picture.packed["crc"] == zipfile.crc32(b"second copy")
+    assert ExchangeFile.objects.get(name="v8.zip").processed == 2
+
+
+def test_an_archive_refused_half_way_registers_none_of_its_members(onec, settings, monkeypatch, tmp_path):
+    monkeypatch.setattr(pipeline, "REGISTER_BATCH", 1)
+    settings.ONEC_MAX_UNZIPPED_SIZE = 100_000
+    data = bytearray(make_zip({"import_files/a.jpg": b"\xff\xd8", "offers.xml": b"<a/>" * 200_000}))
+    local = data.find(b"PK\x03\x04", data.find(b"PK\x03\x04") + 1)  # the second member lies
+    struct.pack_into("<I", data, local + 22, 1_000)
+    central = data.find(b"PK\x01\x02", data.find(b"PK\x01\x02") + 1)
+    struct.pack_into("<I", data, central + 24, 1_000)
+    onec.send("v8.zip", bytes(data))
+
+    answer = text(onec.import_("offers.xml"))
+
+    assert answer.startswith("failure\nАрхив «v8.zip» отклонён")
+    assert list(ExchangeFile.objects.values_list("name", flat=True)) == ["v8.zip"]
+    assert files_on_disk(tmp_path) == [f"exchange/{folder_of(onec).folder}/v8.zip"]
