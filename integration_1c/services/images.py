@@ -86,6 +86,7 @@ class StorageImageSource:
         self.folder = (folder or "").strip("/")
         self.session_id = session_id
         self._packed = {}
+        self._archives = {}  # archive name -> open file, for one batch
 
     def _name(self, path):
         relative = _clean_relative(path)
@@ -95,7 +96,7 @@ class StorageImageSource:
 
     def prepare(self, paths):
         """Which of these pictures (a batch's) are left packed in an archive: one query."""
-        self._packed = {}
+        self.close()
         if self.session_id is None:
             return
         names = {_clean_relative(path) for path in paths} - {None}
@@ -107,6 +108,13 @@ class StorageImageSource:
             .values_list("name", "packed")
         ):
             self._packed[name] = Packed.from_json(packed) if packed else None  # the latest row of a name wins
+
+    def close(self):
+        """Close the archives the last batch read pictures from."""
+        self._packed = {}
+        archives, self._archives = self._archives, {}
+        for raw in archives.values():
+            raw.close()
 
     def _packed_member(self, path):
         relative = _clean_relative(path)
@@ -137,8 +145,10 @@ class StorageImageSource:
         """The member read from its archive; None (the picture is missing) when it cannot be."""
         archive = f"{self.folder}/{packed.archive}" if self.folder else packed.archive
         try:
-            with self.storage.open(archive, "rb") as raw:
-                return read_packed(raw, packed)
+            raw = self._archives.get(archive)
+            if raw is None:  # one open file for a batch's pictures, not one for each
+                raw = self._archives[archive] = self.storage.open(archive, "rb")
+            return read_packed(raw, packed)
         except (SuspiciousFileOperation, OSError, DamagedMember) as exc:
             logger.warning("Picture in %s at %s could not be read: %s", archive, packed.offset, exc)
             return None

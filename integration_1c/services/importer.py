@@ -380,6 +380,8 @@ def apply_file(exchange_file_id):
         except Exception as exc:
             _log_error(exc, exchange_file.name)
             error = describe_error(exc, exchange_file.name)
+        finally:
+            ctx.images.close()
     ExchangeFile.objects.filter(pk=exchange_file.pk).update(
         state=ExchangeFile.FAILED if error else ExchangeFile.DONE,
         kind=report.kind or exchange_file.kind,

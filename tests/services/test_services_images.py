@@ -180,6 +180,7 @@ def test_packed_pictures_are_read_from_the_archive_and_known_again_by_size_and_c
     monkeypatch.setattr(images_module, "read_packed", never)
     apply(shoe("import_files/x/side.png", "import_files/x/front.png"), images=source)
 
+    source.close()
     again = sorted(ProductImage.objects.values_list("code", "display_order", "original"))
     assert [(code, original) for code, _order, original in again] == [(code, original) for code, _o, original in first]
     assert [order for _code, order, _original in again] != [order for _code, order, _original in first]
@@ -190,6 +191,7 @@ def test_a_packed_picture_that_cannot_be_read_warns_and_keeps_what_the_product_h
     source = _packed_session({"import_files/x/new.png": png("green")}, damage=b"not a zip any more")
 
     report = apply(shoe("import_files/x/new.png"), images=source)
+    source.close()
 
     assert any("картинка import_files/x/new.png не найдена" in warning for warning in report.warnings)
     assert ProductImage.objects.count() == 1
