@@ -83,7 +83,8 @@ class ExchangeFile(models.Model):
         (FAILED, pgettext_lazy("exchange file state", "Failed")),
     ]
 
-    session = models.ForeignKey(ExchangeSession, on_delete=models.CASCADE, related_name="files")
+    #: Indexed together with the name (Meta.indexes), which serves the session's files too.
+    session = models.ForeignKey(ExchangeSession, on_delete=models.CASCADE, related_name="files", db_index=False)
     name = models.CharField(_("File name"), max_length=255)
     size = models.BigIntegerField(_("Size, bytes"), default=0)
     chunks = models.PositiveIntegerField(_("Chunks"), default=0)
@@ -121,7 +122,10 @@ class ExchangeFile(models.Model):
     class Meta:
         ordering = ["uploaded_at", "pk"]
         #: Files are found by name within their session: an archive's 118,000 members
-        #: when they are registered, and a batch's pictures when they are read.
+        #: when they are registered, and a batch's pictures when they are read. The
+        #: session alone has no index of its own: with statistics that lag behind the
+        #: rows an archive just added, PostgreSQL chose it and read every member of the
+        #: session for each batch.
         indexes = [models.Index(fields=["session", "name"], name="onec_file_session_name")]
         verbose_name = _("Exchange file")
         verbose_name_plural = _("Exchange files")
