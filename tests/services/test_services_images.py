@@ -344,3 +344,25 @@ def test_a_failed_import_removes_the_pictures_it_placed_and_keeps_the_upload(upl
 
     assert media_files() == []
     assert (upload / "import_files" / "ab" / "front.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_copied_pictures_get_the_storage_s_file_mode(upload, monkeypatch, umask):
+    import errno
+    import os
+
+    from integration_1c.services import images as images_module
+
+    def refuse(source, target):
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "link", refuse)
+    monkeypatch.setattr(images_module, "_CREATED_MODE", 0o666 & ~umask)
+    previous = os.umask(umask)
+    try:
+        apply(shoe("import_files/ab/front.png"), images=DirectoryImageSource(upload))
+    finally:
+        os.umask(previous)
+
+    stored = Path(django_settings.MEDIA_ROOT) / ProductImage.objects.get().original.name
+    assert stored.stat().st_mode & 0o777 == django_settings.FILE_UPLOAD_PERMISSIONS
