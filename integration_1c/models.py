@@ -83,7 +83,8 @@ class ExchangeFile(models.Model):
         (FAILED, pgettext_lazy("exchange file state", "Failed")),
     ]
 
-    session = models.ForeignKey(ExchangeSession, on_delete=models.CASCADE, related_name="files")
+    #: Indexed together with the name (Meta.indexes), which serves the session's files too.
+    session = models.ForeignKey(ExchangeSession, on_delete=models.CASCADE, related_name="files", db_index=False)
     name = models.CharField(_("File name"), max_length=255)
     size = models.BigIntegerField(_("Size, bytes"), default=0)
     chunks = models.PositiveIntegerField(_("Chunks"), default=0)
@@ -111,12 +112,21 @@ class ExchangeFile(models.Model):
     #: the import's time window (see ``selectors.file_products``).
     hidden_products = models.JSONField(_("Hidden products"), default=list, blank=True)
     error = models.TextField(_("Error"), blank=True)
+    #: A picture left in its archive (``protocol.archives.Packed.as_json``): where its
+    #: bytes are, and their size and CRC-32. Empty for a file on disk.
+    packed = models.JSONField(_("Place in the archive"), null=True, blank=True)
     uploaded_at = models.DateTimeField(_("Uploaded"), default=timezone.now)
     started_at = models.DateTimeField(_("Import started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("Import finished"), null=True, blank=True)
 
     class Meta:
         ordering = ["uploaded_at", "pk"]
+        #: Files are found by name within their session: an archive's 118,000 members
+        #: when they are registered, and a batch's pictures when they are read. The
+        #: session alone has no index of its own: with statistics that lag behind the
+        #: rows an archive just added, PostgreSQL chose it and read every member of the
+        #: session for each batch.
+        indexes = [models.Index(fields=["session", "name"], name="onec_file_session_name")]
         verbose_name = _("Exchange file")
         verbose_name_plural = _("Exchange files")
 
@@ -367,3 +377,30 @@ class SettingChange(models.Model):
 
     def __str__(self):
         return f"{self.key} {timezone.localtime(self.changed_at):%d.%m.%Y %H:%M}"
+
+
+class ImageFingerprint(models.Model):
+    """
+    The size and CRC-32 of the archive member a 1C picture was last read from. A full
+    exchange sends every picture again; when the archive's directory gives the same
+    size and CRC-32 for the same product's picture, the importer knows the content
+    (and so the image code) without inflating or hashing it. The content hash stays the
+    image's identity (``ProductImage.code``); this is only a way to skip recomputing it.
+
+    No database constraint: images are also deleted in bulk (``_raw_delete``) and a row
+    left over names an id PostgreSQL never hands out again.
+    """
+
+    image = models.OneToOneField(
+        "catalogue.ProductImage",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        db_constraint=False,
+        related_name="onec_fingerprint",
+    )
+    size = models.BigIntegerField()
+    crc = models.BigIntegerField()
+
+    class Meta:
+        verbose_name = _("Picture fingerprint")
+        verbose_name_plural = _("Picture fingerprints")

@@ -33,13 +33,14 @@ once, so the client's progress loop drives the exchange and no proxy times out.
 """
 
 import importlib
+import json
 import logging
 import threading
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, JSONField, Q
 from django.utils import timezone
 
 from integration_1c import conf
@@ -90,6 +91,16 @@ def kind_for_upload(name):
 def kind_for_member(name):
     """Archive members: XML is imported, everything else (even a nested zip) is an attachment."""
     return "" if name.lower().endswith(".xml") else ATTACHMENT
+
+
+#: Members named so are pictures: they stay in the archive, read in place by the
+#: importer (``services.images.StorageImageSource``); everything else is unpacked.
+PICTURE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff")
+
+
+def leave_packed(name):
+    """Pictures are left in the archive: unpacking 118,000 of them took most of a repeat."""
+    return name.lower().endswith(PICTURE_SUFFIXES)
 
 
 # --- mode=init ------------------------------------------------------------------------
@@ -184,6 +195,8 @@ def _receive_chunk(session, name, request):
                 # attempt (a worker that lost its lease) can never touch the new upload.
                 folder.discard(name)
             exchange_file = ExchangeFile(session=session, name=name, kind=kind_for_upload(name))
+        # Sent on its own, a picture an archive had left packed is now the file on disk.
+        exchange_file.packed = None
         body = uploads.RequestBody(request, name, _chunk_limit(session, exchange_file, name))
         uploads.check_free_space(folder.storage, body.expected, int(conf.get("ONEC_MIN_FREE_DISK")), name)
         size = folder.append(name, body, exchange_file.chunks + 1)
@@ -459,9 +472,20 @@ def unpack_archive(file_id, max_inline_bytes=None, max_inline_members=None):
     try:
         with Lease(file_id, archive.attempt) if lease_until else _no_lease():
             folder.finish(archive.name)
-            members = archives.extract(
-                folder, archive.name, archives.Limits.from_conf(), max_inline_bytes, max_inline_members
-            )
+            # The members' rows are written as they are unpacked, in one transaction
+            # with the archive's DONE: a refused archive registers nothing.
+            with transaction.atomic():
+                count = archives.extract(
+                    folder,
+                    archive.name,
+                    archives.Limits.from_conf(),
+                    max_inline_bytes,
+                    max_inline_members,
+                    leave_packed=leave_packed,
+                    register=lambda batch: _register_batch(archive.session, batch),
+                    batch=REGISTER_BATCH,
+                )
+                _finish(file_id, ExchangeFile.DONE, processed=count)
     except archives.UnpackLater:
         ExchangeFile.objects.filter(pk=file_id).update(state=ExchangeFile.QUEUED, started_at=None, lease_until=None)
         return False
@@ -473,9 +497,6 @@ def unpack_archive(file_id, max_inline_bytes=None, max_inline_members=None):
         logger.exception("1C exchange: unpacking %s failed", archive.name)
         _finish(file_id, ExchangeFile.FAILED, error=f"Не удалось распаковать архив «{archive.name}»: {exc}")
         return True
-    with transaction.atomic():
-        _register_members(archive.session, members)
-        _finish(file_id, ExchangeFile.DONE, processed=len(members))
     return True
 
 
@@ -493,10 +514,10 @@ def _register_members(session, members):
 def _register_batch(session, members):
     now = timezone.now()
     existing = {}
-    for exchange_file in session.files.filter(name__in=[name for name, _size in members]).order_by("pk"):
+    for exchange_file in session.files.filter(name__in=[name for name, _size, _packed in members]).order_by("pk"):
         existing[exchange_file.name] = exchange_file  # the latest row of a name wins
     new, changed = [], []
-    for name, size in members:
+    for name, size, packed in members:
         exchange_file = existing.get(name)
         if exchange_file is None:
             exchange_file = ExchangeFile(session=session, name=name)
@@ -505,14 +526,47 @@ def _register_batch(session, members):
             changed.append(exchange_file)
         _reset(exchange_file, kind_for_member(name))
         exchange_file.size = size
+        exchange_file.packed = packed.as_json() if packed is not None else None
         exchange_file.uploaded_at = now
-    ExchangeFile.objects.bulk_create(new, batch_size=1000)
+    _insert(new)
     fields = [
         "kind", "state", "size", "chunks", "processed", "created", "updated", "hidden", "skipped",
         "warnings", "error", "task_id", "started_at", "finished_at", "uploaded_at", "lease_until",
-        "catalogue_code",
+        "catalogue_code", "packed",
     ]  # fmt: skip
     ExchangeFile.objects.bulk_update(changed, fields, batch_size=1000)
+
+
+def _insert(exchange_files):
+    """
+    New journal rows, by ``COPY`` on PostgreSQL: an archive of 100,000 products has
+    118,000 pictures, and Django's ``bulk_create`` spent a fifth of a millisecond on
+    each (25 s of every exchange) preparing values that are the same for all but four
+    columns.
+    """
+    if not exchange_files:
+        return
+    if connection.vendor != "postgresql":
+        ExchangeFile.objects.bulk_create(exchange_files, batch_size=1000)
+        return
+    fields = [field for field in ExchangeFile._meta.concrete_fields if not field.primary_key]
+    json_fields = {field.attname for field in fields if isinstance(field, JSONField)}
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    table = connection.ops.quote_name(ExchangeFile._meta.db_table)
+    with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        for exchange_file in exchange_files:
+            copy.write_row(
+                [
+                    _copy_value(getattr(exchange_file, field.attname), field.attname in json_fields)
+                    for field in fields
+                ]
+            )
+
+
+def _copy_value(value, is_json):
+    if is_json:
+        return None if value is None else json.dumps(value, ensure_ascii=False)
+    return value
 
 
 def _finish(file_id, state, **fields):

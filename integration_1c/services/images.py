@@ -34,11 +34,36 @@ from oscar.core.loading import get_model
 from oscar.core.thumbnails import get_thumbnailer
 from PIL import Image, UnidentifiedImageError
 
+from integration_1c.models import ExchangeFile, ImageFingerprint
+from integration_1c.protocol.archives import DamagedMember, Packed, read_packed
+
+from .bulk import upsert
+
 ProductImage = get_model("catalogue", "ProductImage")
 
 logger = logging.getLogger(__name__)
 
 _CHUNK = 1024 * 1024
+
+
+def _created_mode():
+    """
+    The mode a new file gets here (0o666 less the umask), or None when it cannot be
+    told: no chmod is needed when it is the storage's. Read from ``/proc`` rather than
+    by setting the umask, which would change it for every thread of the process.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+#: Read once: a first exchange creates 118,000 pictures, and each chmod is a system call.
+_CREATED_MODE = _created_mode()
 
 #: Where 1C pictures go inside the media storage.
 PICTURE_FOLDER = "images/products/1c"
@@ -72,11 +97,18 @@ def _clean_relative(path):
 
 
 class StorageImageSource:
-    """Pictures uploaded in an exchange: ``<folder>/<path>`` in the ``exchange`` storage."""
+    """
+    Pictures uploaded in an exchange: ``<folder>/<path>`` in the ``exchange`` storage,
+    or, for the files of session ``session_id`` an archive left packed, the member in
+    that archive (:meth:`prepare` learns which, for a batch at a time).
+    """
 
-    def __init__(self, storage, folder):
+    def __init__(self, storage, folder, session_id=None):
         self.storage = storage
         self.folder = (folder or "").strip("/")
+        self.session_id = session_id
+        self._packed = {}
+        self._archives = {}  # archive name -> open file, for one batch
 
     def _name(self, path):
         relative = _clean_relative(path)
@@ -84,10 +116,44 @@ class StorageImageSource:
             return None
         return f"{self.folder}/{relative}" if self.folder else relative
 
+    def prepare(self, paths):
+        """Which of these pictures (a batch's) are left packed in an archive: one query."""
+        self.close()
+        if self.session_id is None:
+            return
+        names = {_clean_relative(path) for path in paths} - {None}
+        if not names:
+            return
+        for name, packed in (
+            ExchangeFile.objects.filter(session_id=self.session_id, name__in=names)
+            .order_by("pk")
+            .values_list("name", "packed")
+        ):
+            self._packed[name] = Packed.from_json(packed) if packed else None  # the latest row of a name wins
+
+    def close(self):
+        """Close the archives the last batch read pictures from."""
+        self._packed = {}
+        archives, self._archives = self._archives, {}
+        for raw in archives.values():
+            raw.close()
+
+    def _packed_member(self, path):
+        relative = _clean_relative(path)
+        return self._packed.get(relative) if relative is not None else None
+
+    def fingerprint(self, path):
+        """``(size, CRC-32)`` of a picture left packed, as its archive's directory says; else None."""
+        packed = self._packed_member(path)
+        return packed.fingerprint if packed is not None else None
+
     def open(self, path):
         name = self._name(path)
         if name is None:
             return None
+        packed = self._packed_member(path)
+        if packed is not None:
+            return self._open_packed(packed)
         try:
             # On disk a missing file raises at once (one look-up, not two); object stores
             # may open lazily and fail only when read, so they are asked first.
@@ -97,10 +163,22 @@ class StorageImageSource:
         except (SuspiciousFileOperation, OSError):
             return None
 
+    def _open_packed(self, packed):
+        """The member read from its archive; None (the picture is missing) when it cannot be."""
+        archive = f"{self.folder}/{packed.archive}" if self.folder else packed.archive
+        try:
+            raw = self._archives.get(archive)
+            if raw is None:  # one open file for a batch's pictures, not one for each
+                raw = self._archives[archive] = self.storage.open(archive, "rb")
+            return read_packed(raw, packed)
+        except (SuspiciousFileOperation, OSError, DamagedMember) as exc:
+            logger.warning("Picture in %s at %s could not be read: %s", archive, packed.offset, exc)
+            return None
+
     def local_path(self, path):
         """The file on disk behind ``path`` (a picture to link), or None for a non-local storage."""
         name = self._name(path)
-        if name is None or not isinstance(self.storage, FileSystemStorage):
+        if name is None or not isinstance(self.storage, FileSystemStorage) or self._packed_member(path):
             return None
         try:
             return self.storage.path(name)
@@ -228,7 +306,7 @@ class PicturePlacer:
                     shutil.copyfileobj(fileobj, out, _CHUNK)
                 fileobj.seek(0)
             mode = getattr(self.storage, "file_permissions_mode", None)
-            if mode is not None:
+            if mode is not None and mode != _CREATED_MODE:
                 os.chmod(partial, mode)
             os.replace(partial, target)
         except BaseException:
@@ -251,22 +329,41 @@ class ImageWriter:
     def write(self, records, ids):
         with_images = {record.id: record for record in records}
         product_ids = [ids[code] for code in with_images]
-        existing = {}
+        existing, known = {}, {}
         for row in (
             ProductImage.objects.order_by()
             .filter(product_id__in_array=product_ids, code__isnull=False)
-            .values("id", "product_id", "code", "caption", "display_order", "original")
+            .values(
+                "id", "product_id", "code", "caption", "display_order", "original",
+                "onec_fingerprint__size", "onec_fingerprint__crc",
+            )  # fmt: skip
         ):
             existing.setdefault(row["product_id"], {})[row["code"]] = row
+            if row["onec_fingerprint__size"] is not None:
+                fingerprint = (row["onec_fingerprint__size"], row["onec_fingerprint__crc"])
+                known.setdefault(row["product_id"], {})[fingerprint] = row["code"]
         if not existing and not any(record.images for record in records):
             return
+        fingerprint_of = getattr(self.source, "fingerprint", None)
+        if hasattr(self.source, "prepare"):
+            self.source.prepare([image.path for record in records for image in record.images])
         new_images, changed, stale = [], [], []
+        #: image code -> (size, CRC-32) to record: new images, and known ones read from an archive.
+        fingerprints = {}
         for code, record in with_images.items():
             product_id = ids[code]
             current = existing.get(product_id, {})
             prefix = f"{code}|"
             wanted, complete = {}, True
             for image in record.images:
+                fingerprint = fingerprint_of(image.path) if fingerprint_of is not None else None
+                key = known.get(product_id, {}).get(fingerprint) if fingerprint is not None else None
+                if key is not None:
+                    # The archive's directory says it is this image's content: nothing to read.
+                    if key not in wanted:
+                        self._keep(current[key], image, len(wanted), changed)
+                        wanted[key] = image
+                    continue
                 fileobj = self.source.open(image.path) if self.source is not None else None
                 if fileobj is None:
                     complete = False
@@ -292,12 +389,14 @@ class ImageWriter:
                     order = len(wanted)
                     wanted[key] = image
                     caption = (image.caption or "")[:200]
+                    if fingerprint is not None:
+                        fingerprints[key] = fingerprint
                     if row is None:
                         new_images.append(
                             self._store(product_id, key, image.path, fileobj, found, caption, order)
                         )
-                    elif row["caption"] != caption or row["display_order"] != order:
-                        changed.append(ProductImage(id=row["id"], caption=caption, display_order=order))
+                    else:
+                        self._keep(row, image, order, changed)
             if complete:
                 stale.extend(
                     row for key, row in current.items() if key.startswith(prefix) and key not in wanted
@@ -307,11 +406,34 @@ class ImageWriter:
         if changed:
             ProductImage.objects.bulk_update(changed, ["caption", "display_order"])
         if stale:
-            ProductImage.objects.filter(id__in=[row["id"] for row in stale])._raw_delete(
-                ProductImage.objects.db
-            )
+            stale_ids = [row["id"] for row in stale]
+            ImageFingerprint.objects.filter(image_id__in=stale_ids)._raw_delete(ImageFingerprint.objects.db)
+            ProductImage.objects.filter(id__in=stale_ids)._raw_delete(ProductImage.objects.db)
             names = [row["original"] for row in stale if row["original"]]
             self.ctx.after_commit(lambda: delete_files(names))
+        if fingerprints:
+            self._record_fingerprints(fingerprints, new_images, existing)
+
+    @staticmethod
+    def _keep(row, image, order, changed):
+        """A known image listed again: only its caption and place may have changed."""
+        caption = (image.caption or "")[:200]
+        if row["caption"] != caption or row["display_order"] != order:
+            changed.append(ProductImage(id=row["id"], caption=caption, display_order=order))
+
+    @staticmethod
+    def _record_fingerprints(fingerprints, new_images, existing):
+        """Remember the size and CRC-32 of the members these images were just read from."""
+        ids = {image.code: image.id for image in new_images}
+        for current in existing.values():
+            for key, row in current.items():
+                ids.setdefault(key, row["id"])
+        rows = [
+            {"image_id": ids[key], "size": size, "crc": crc}
+            for key, (size, crc) in fingerprints.items()
+            if ids.get(key) is not None
+        ]
+        upsert(ImageFingerprint, rows, unique=["image"], update=["size", "crc"])
 
     def _store(self, product_id, key, path, fileobj, found, caption, order):
         """Place the picture in media storage now; remove it again if the import rolls back."""

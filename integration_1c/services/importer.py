@@ -364,7 +364,7 @@ def apply_file(exchange_file_id):
         counted_before=session.started_at,
         # A full package sent as several files, with a fresh login for each, is one run.
         listed_since=run_started_at(session),
-        images=StorageImageSource(storage, folder),
+        images=StorageImageSource(storage, folder, session_id=session.pk),
         progress=ImportProgress(exchange_file, counter_key=key),
     )
     error = ""
@@ -380,6 +380,8 @@ def apply_file(exchange_file_id):
         except Exception as exc:
             _log_error(exc, exchange_file.name)
             error = describe_error(exc, exchange_file.name)
+        finally:
+            ctx.images.close()
     ExchangeFile.objects.filter(pk=exchange_file.pk).update(
         state=ExchangeFile.FAILED if error else ExchangeFile.DONE,
         kind=report.kind or exchange_file.kind,

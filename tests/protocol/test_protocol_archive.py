@@ -61,7 +61,14 @@ def test_the_archive_is_unpacked_on_the_first_import_not_after_its_chunks(onec, 
         files["import.xml"].state == ExchangeFile.QUEUED
         and files["offers.xml"].state == ExchangeFile.UPLOADING
     )
-    assert folder.open("import_files/5c/a.jpg").read() == b"\xff\xd8"
+    picture = files["import_files/5c/a.jpg"]
+    if folder.local:  # pictures stay packed on a local disk and are read in place
+        assert not folder.exists("import_files/5c/a.jpg") and picture.packed is not None
+        with folder.open("v8_1065_3a.zip") as raw:
+            assert archives.read_packed(raw, archives.Packed.from_json(picture.packed)).read() == b"\xff\xd8"
+    else:
+        assert picture.packed is None
+        assert folder.open("import_files/5c/a.jpg").read() == b"\xff\xd8"
 
     queue.run()
     assert text(onec.import_("import.xml")) == "success"
@@ -253,3 +260,104 @@ def test_importing_the_archive_by_its_own_name_answers_once_it_is_unpacked(onec,
 
     assert text(onec.import_("v8.zip")) == "success"
     assert queue.sent == []
+
+
+def test_members_registered_by_copy_are_the_rows_bulk_create_writes(onec, monkeypatch):
+    """The journal rows of an archive's members are the same whichever way they are inserted."""
+    from django.db import connection
+
+    onec.send("v8.zip", make_zip({"import.xml": IMPORT_XML}))
+    session = ExchangeSession.objects.get(token=onec.sessid)
+    packed = archives.Packed("v8.zip", 10, 3, 2, 12345, zipfile.ZIP_DEFLATED)
+    members = [("import.xml", 60, None), ("import_files/5c/a.jpg", 2, packed), ("import_files/5c/b.txt", 1, None)]
+
+    def registered():
+        rows = ExchangeFile.objects.exclude(kind=pipeline.ARCHIVE).order_by("name").values()
+        rows = [{key: value for key, value in row.items() if key not in ("id", "uploaded_at")} for row in rows]
+        ExchangeFile.objects.exclude(kind=pipeline.ARCHIVE).delete()
+        return rows
+
+    pipeline._register_members(session, members)
+    copied = registered()
+    with monkeypatch.context() as patch:
+        patch.setattr(connection, "vendor", "other")  # Django's bulk_create
+        pipeline._register_members(session, members)
+    assert copied == registered()
+    assert [row["packed"] for row in copied] == [None, packed.as_json(), None]
+    assert [row["kind"] for row in copied] == ["", pipeline.ATTACHMENT, pipeline.ATTACHMENT]
+
+
+def _packed_picture(data, name="import_files/a.jpg"):
+    folder = uploads.UploadFolder("catalog/packed")
+    folder.write("v8.zip", io.BytesIO(data))
+    limits = archives.Limits(max_total=10**9, max_members=10, max_ratio=10**6)
+    [(member, size, packed)] = archives.extract(folder, "v8.zip", limits, leave_packed=lambda name: True)
+    assert member == name and not folder.exists(name)
+    return folder, size, packed
+
+
+def test_a_picture_left_packed_reads_back_as_it_was_zipped():
+    content = bytes(range(256)) * 400
+    folder, size, packed = _packed_picture(make_zip({"import_files/a.jpg": content}))
+
+    assert (size, packed.fingerprint) == (len(content), (len(content), zipfile.crc32(content)))
+    with folder.open("v8.zip") as raw:
+        assert archives.read_packed(raw, packed).read() == content
+
+
+def test_a_packed_member_that_lies_about_its_size_is_never_inflated_past_it():
+    lying = _lie_about_sizes(make_zip({"import_files/a.jpg": b"x" * 100_000}), 1_000)
+    folder, size, packed = _packed_picture(lying)
+
+    assert size == 1_000
+    with folder.open("v8.zip") as raw, pytest.raises(archives.DamagedMember, match="more than its size"):
+        archives.read_packed(raw, packed)
+
+
+def test_a_packed_member_whose_bytes_changed_is_refused():
+    content = b"picture" * 1000
+    folder, _size, packed = _packed_picture(make_zip({"import_files/a.jpg": content}))
+    other = archives.Packed(**{**packed.as_json(), "crc": packed.crc ^ 1})
+
+    with folder.open("v8.zip") as raw, pytest.raises(archives.DamagedMember, match="CRC-32"):
+        archives.read_packed(raw, other)
+    moved = archives.Packed(**{**packed.as_json(), "offset": packed.offset + 1})
+    with folder.open("v8.zip") as raw, pytest.raises(archives.DamagedMember, match="local header"):
+        archives.read_packed(raw, moved)
+
+
+def test_members_are_registered_as_they_are_unpacked_the_last_copy_of_a_name_counts(onec, importer, queue, monkeypatch):
+    import warnings
+
+    monkeypatch.setattr(pipeline, "REGISTER_BATCH", 1)
+    buffer = io.BytesIO()
+    with warnings.catch_warnings(), zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        warnings.simplefilter("ignore")  # zipfile warns about the repeated name
+        archive.writestr("import_files/a.jpg", b"first")
+        archive.writestr("import.xml", IMPORT_XML)
+        archive.writestr("import_files/a.jpg", b"second copy")
+    onec.send("v8.zip", buffer.getvalue())
+
+    assert text(onec.import_("import.xml")).startswith("progress\n")
+
+    [picture] = ExchangeFile.objects.filter(name="import_files/a.jpg")
+    assert picture.size == len(b"second copy")
+    assert picture.packed["crc"] == zipfile.crc32(b"second copy")
+    assert ExchangeFile.objects.get(name="v8.zip").processed == 2
+
+
+def test_an_archive_refused_half_way_registers_none_of_its_members(onec, settings, monkeypatch, tmp_path):
+    monkeypatch.setattr(pipeline, "REGISTER_BATCH", 1)
+    settings.ONEC_MAX_UNZIPPED_SIZE = 100_000
+    data = bytearray(make_zip({"import_files/a.jpg": b"\xff\xd8", "offers.xml": b"<a/>" * 200_000}))
+    local = data.find(b"PK\x03\x04", data.find(b"PK\x03\x04") + 1)  # the second member lies
+    struct.pack_into("<I", data, local + 22, 1_000)
+    central = data.find(b"PK\x01\x02", data.find(b"PK\x01\x02") + 1)
+    struct.pack_into("<I", data, central + 24, 1_000)
+    onec.send("v8.zip", bytes(data))
+
+    answer = text(onec.import_("offers.xml"))
+
+    assert answer.startswith("failure\nАрхив «v8.zip» отклонён")
+    assert list(ExchangeFile.objects.values_list("name", flat=True)) == ["v8.zip"]
+    assert files_on_disk(tmp_path) == [f"exchange/{folder_of(onec).folder}/v8.zip"]

@@ -132,6 +132,71 @@ def test_pictures_from_the_exchange_storage():
     assert ProductImage.objects.count() == 1
 
 
+def _packed_session(pictures, *, damage=None):
+    """A session whose archive holds ``pictures`` (name -> bytes), left packed as the unpacking leaves them."""
+    import zipfile
+
+    from django.contrib.auth import get_user_model
+
+    from integration_1c.models import ExchangeSession
+    from integration_1c.protocol import archives, pipeline, uploads
+
+    user = get_user_model().objects.create(username="onec-packed")
+    session = ExchangeSession.objects.create(
+        user=user, exchange_type="catalog", token="packed", folder="catalog/packed-session"
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in pictures.items():
+            archive.writestr(name, content)
+    folder = uploads.UploadFolder(session.folder)
+    folder.write("v8.zip", io.BytesIO(buffer.getvalue()))
+    limits = archives.Limits(max_total=10**9, max_members=100, max_ratio=10**6)
+    members = archives.extract(folder, "v8.zip", limits, leave_packed=pipeline.leave_packed)
+    if damage is not None:  # the archive replaced under the import
+        folder.write("v8.zip", io.BytesIO(damage))
+    pipeline._register_members(session, members)
+    return StorageImageSource(folder.storage, session.folder, session_id=session.pk)
+
+
+def png(colour):
+    buffer = io.BytesIO()
+    PILImage.new("RGB", (2, 2), colour).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_packed_pictures_are_read_from_the_archive_and_known_again_by_size_and_crc(monkeypatch):
+    from integration_1c.models import ImageFingerprint
+    from integration_1c.services import images as images_module
+
+    source = _packed_session({"import_files/x/front.png": png("red"), "import_files/x/side.png": png("blue")})
+    apply(shoe("import_files/x/front.png", "import_files/x/side.png"), images=source)
+    first = sorted(ProductImage.objects.values_list("code", "display_order", "original"))
+    assert len(first) == 2 and ImageFingerprint.objects.count() == 2
+
+    def never(*args):
+        raise AssertionError("a known picture was read again")
+
+    monkeypatch.setattr(images_module, "read_packed", never)
+    apply(shoe("import_files/x/side.png", "import_files/x/front.png"), images=source)
+
+    source.close()
+    again = sorted(ProductImage.objects.values_list("code", "display_order", "original"))
+    assert [(code, original) for code, _order, original in again] == [(code, original) for code, _o, original in first]
+    assert [order for _code, order, _original in again] != [order for _code, order, _original in first]
+
+
+def test_a_packed_picture_that_cannot_be_read_warns_and_keeps_what_the_product_has(upload):
+    apply(shoe("import_files/ab/front.png"), images=DirectoryImageSource(upload))
+    source = _packed_session({"import_files/x/new.png": png("green")}, damage=b"not a zip any more")
+
+    report = apply(shoe("import_files/x/new.png"), images=source)
+    source.close()
+
+    assert any("картинка import_files/x/new.png не найдена" in warning for warning in report.warnings)
+    assert ProductImage.objects.count() == 1
+
+
 # --- content check, placement (issue 9: only pictures; issue 13: link, spread, leave alone) ---
 
 
@@ -279,3 +344,25 @@ def test_a_failed_import_removes_the_pictures_it_placed_and_keeps_the_upload(upl
 
     assert media_files() == []
     assert (upload / "import_files" / "ab" / "front.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_copied_pictures_get_the_storage_s_file_mode(upload, monkeypatch, umask):
+    import errno
+    import os
+
+    from integration_1c.services import images as images_module
+
+    def refuse(source, target):
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "link", refuse)
+    monkeypatch.setattr(images_module, "_CREATED_MODE", 0o666 & ~umask)
+    previous = os.umask(umask)
+    try:
+        apply(shoe("import_files/ab/front.png"), images=DirectoryImageSource(upload))
+    finally:
+        os.umask(previous)
+
+    stored = Path(django_settings.MEDIA_ROOT) / ProductImage.objects.get().original.name
+    assert stored.stat().st_mode & 0o777 == django_settings.FILE_UPLOAD_PERMISSIONS
