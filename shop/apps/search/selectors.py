@@ -334,6 +334,8 @@ def _search_stems(documents, words, prefix=False, titles_only=False):
 CORRECTIONS = 3
 #: Words a correction may come from, per misspelt word, nearest by trigrams first.
 CORRECTION_CANDIDATES = 40
+#: The trigram similarity (pg_trgm) from which a title word is compared with a misspelt one.
+CORRECTION_SIMILARITY = 0.2
 
 
 def typos_allowed(word):
@@ -379,10 +381,6 @@ def _candidate_words(words):
             if abs(len(word) - len(other)) <= 2:
                 candidates[word].add(other)
     return candidates
-
-
-#: The trigram similarity (pg_trgm) from which a title word is compared with a misspelt one.
-CORRECTION_SIMILARITY = 0.2
 
 
 def corrections(words):
