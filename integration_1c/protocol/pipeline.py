@@ -505,13 +505,8 @@ def unpack_archive(file_id, max_inline_bytes=None, max_inline_members=None):
 REGISTER_BATCH = 2000
 
 
-def _register_members(session, members):
-    """One ExchangeFile per member, new or reset (the archive may repeat an earlier upload)."""
-    for start in range(0, len(members), REGISTER_BATCH):
-        _register_batch(session, members[start : start + REGISTER_BATCH])
-
-
 def _register_batch(session, members):
+    """One ExchangeFile per member, new or reset (the archive may repeat an earlier upload)."""
     now = timezone.now()
     existing = {}
     for exchange_file in session.files.filter(name__in=[name for name, _size, _packed in members]).order_by("pk"):

@@ -209,6 +209,17 @@ class DirectoryImageSource:
         full = self._full(path)
         return str(full) if full is not None else None
 
+    # A folder on disk holds no archive: nothing to learn about a batch, to close, or to
+    # recognise by the archive's directory (see StorageImageSource).
+    def prepare(self, paths):
+        pass
+
+    def fingerprint(self, path):
+        return None
+
+    def close(self):
+        pass
+
 
 def content_hash(fileobj):
     digest = hashlib.sha1()
@@ -344,8 +355,7 @@ class ImageWriter:
                 known.setdefault(row["product_id"], {})[fingerprint] = row["code"]
         if not existing and not any(record.images for record in records):
             return
-        fingerprint_of = getattr(self.source, "fingerprint", None)
-        if hasattr(self.source, "prepare"):
+        if self.source is not None:
             self.source.prepare([image.path for record in records for image in record.images])
         new_images, changed, stale = [], [], []
         #: image code -> (size, CRC-32) to record: new images, and known ones read from an archive.
@@ -356,7 +366,7 @@ class ImageWriter:
             prefix = f"{code}|"
             wanted, complete = {}, True
             for image in record.images:
-                fingerprint = fingerprint_of(image.path) if fingerprint_of is not None else None
+                fingerprint = self.source.fingerprint(image.path) if self.source is not None else None
                 key = known.get(product_id, {}).get(fingerprint) if fingerprint is not None else None
                 if key is not None:
                     # The archive's directory says it is this image's content: nothing to read.

@@ -139,8 +139,7 @@ def product_cards(context, products):
     from shop.apps.search import cards
 
     ids = [getattr(product, "pk", product) for product in products]
-    html, _ = cards.draw(context["request"], ids, cell=cards.ROW_OF_FOUR)
-    return html
+    return cards.draw(context["request"], ids, cell=cards.ROW_OF_FOUR)
 
 
 @register.simple_tag

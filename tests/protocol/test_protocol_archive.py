@@ -277,11 +277,11 @@ def test_members_registered_by_copy_are_the_rows_bulk_create_writes(onec, monkey
         ExchangeFile.objects.exclude(kind=pipeline.ARCHIVE).delete()
         return rows
 
-    pipeline._register_members(session, members)
+    pipeline._register_batch(session, members)
     copied = registered()
     with monkeypatch.context() as patch:
         patch.setattr(connection, "vendor", "other")  # Django's bulk_create
-        pipeline._register_members(session, members)
+        pipeline._register_batch(session, members)
     assert copied == registered()
     assert [row["packed"] for row in copied] == [None, packed.as_json(), None]
     assert [row["kind"] for row in copied] == ["", pipeline.ATTACHMENT, pipeline.ATTACHMENT]

@@ -155,7 +155,7 @@ def _packed_session(pictures, *, damage=None):
     members = archives.extract(folder, "v8.zip", limits, leave_packed=pipeline.leave_packed)
     if damage is not None:  # the archive replaced under the import
         folder.write("v8.zip", io.BytesIO(damage))
-    pipeline._register_members(session, members)
+    pipeline._register_batch(session, members)
     return StorageImageSource(folder.storage, session.folder, session_id=session.pk)
 
 

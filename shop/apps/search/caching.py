@@ -88,10 +88,7 @@ def cached_fragments(kind, parts_by_key, compute):
         return compute(list(parts_by_key))
     try:
         version = _version()
-        keys = {
-            key: f"search:{kind}:{version}:{hashlib.sha1(repr(parts).encode()).hexdigest()}"
-            for key, parts in parts_by_key.items()
-        }
+        keys = {key: _key(kind, version, repr(parts)) for key, parts in parts_by_key.items()}
         stored = cache.get_many(list(keys.values()))
     except Exception:
         logger.warning("The listing cache is unavailable; drawing directly", exc_info=True)
@@ -116,8 +113,7 @@ def cached(kind, sql, params, compute):
     if connection.in_atomic_block:
         return compute()
     try:
-        digest = hashlib.sha1(f"{sql}\x00{params!r}".encode()).hexdigest()
-        key = f"search:{kind}:{_version()}:{digest}"
+        key = _key(kind, _version(), f"{sql}\x00{params!r}")
         value = cache.get(key)
     except Exception:
         logger.warning("The listing cache is unavailable; counting directly", exc_info=True)
@@ -129,3 +125,8 @@ def cached(kind, sql, params, compute):
         except Exception:
             logger.warning("Could not store listing counts in the cache", exc_info=True)
     return value
+
+
+def _key(kind, version, text):
+    """The cache key of ``text`` (a statement, or a fragment's parts) for the listing version."""
+    return f"search:{kind}:{version}:{hashlib.sha1(text.encode()).hexdigest()}"

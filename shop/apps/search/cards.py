@@ -44,16 +44,11 @@ def shopper_key(request):
 
 
 def draw(request, ids, cell=LISTING):
-    """
-    ``(html, products)``: the cards of the products ``ids``, in that order, and the
-    products that had to be read and drawn (None when the cache had every card).
-    """
+    """The cards of the products ``ids``, in that order, as safe HTML."""
     shopper = (cell, *shopper_key(request))
-    drawn = {}
 
     def draw_missing(missing):
         products = selectors.products_for(missing)
-        drawn["products"] = drawn.get("products", []) + products
         # Whether the cards' thumbnails exist, asked of sorl's store once for them all.
         thumbnails.prepare([thumbnails.card_picture(product) for product in products], **thumbnails.CARD_THUMBNAIL)
         html = render_to_string(
@@ -72,4 +67,4 @@ def draw(request, ids, cell=LISTING):
         return "".join(cards.get(pk, "") for pk in ids)
 
     html = caching.cached_fragment("cards", (tuple(ids), *shopper), page)
-    return mark_safe(html.replace(CSRF_PLACEHOLDER, get_token(request))), drawn.get("products")
+    return mark_safe(html.replace(CSRF_PLACEHOLDER, get_token(request)))

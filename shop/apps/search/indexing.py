@@ -102,6 +102,18 @@ def title_words(title):
     }
 
 
+#: The same words, from the ``title`` column of ``{titles}`` (a table or a CTE), by PostgreSQL.
+_TITLE_WORDS_SQL = (
+    "SELECT DISTINCT w FROM {titles} d CROSS JOIN LATERAL unnest(tsvector_to_array("
+    "to_tsvector('simple'::regconfig, replace(lower(d.title), 'ё', 'е')))) AS w "
+    "WHERE char_length(w) BETWEEN %(word_shortest)s AND %(word_longest)s AND btrim(w, '0123456789+-.,/') <> ''"
+)
+
+
+def _title_word_params():
+    return {"word_shortest": SEARCH_WORD_LENGTH[0], "word_longest": SEARCH_WORD_LENGTH[1]}
+
+
 def add_search_words(titles):
     """Keep the words of ``titles`` for near misses (words already kept are left alone)."""
     words = set().union(*(title_words(title) for title in titles)) if titles else set()
@@ -259,11 +271,10 @@ def rebuild_search_words():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute(
-                    "INSERT INTO search_searchword (word) SELECT DISTINCT w FROM search_productdocument d "
-                    "CROSS JOIN LATERAL unnest(tsvector_to_array("
-                    "to_tsvector('simple'::regconfig, replace(lower(d.title), 'ё', 'е')))) AS w "
-                    "WHERE char_length(w) BETWEEN %s AND %s AND btrim(w, '0123456789+-.,/') <> '' ON CONFLICT DO NOTHING",
-                    list(SEARCH_WORD_LENGTH),
+                    "INSERT INTO search_searchword (word) "
+                    + _TITLE_WORDS_SQL.format(titles="search_productdocument")
+                    + " ON CONFLICT DO NOTHING",
+                    _title_word_params(),
                 )
         else:
             add_search_words(list(ProductDocument.objects.values_list("title", flat=True)))
@@ -601,11 +612,7 @@ written_documents AS (
 ),
 written_words AS (
     INSERT INTO search_searchword (word)
-    SELECT DISTINCT w FROM written_documents d
-    CROSS JOIN LATERAL unnest(
-        tsvector_to_array(to_tsvector('simple'::regconfig, replace(lower(d.title), 'ё', 'е')))
-    ) AS w
-    WHERE char_length(w) BETWEEN %(word_shortest)s AND %(word_longest)s AND btrim(w, '0123456789+-.,/') <> ''
+    {_TITLE_WORDS_SQL.format(titles="written_documents")}
     ON CONFLICT DO NOTHING
     RETURNING 1
 ),
@@ -719,8 +726,7 @@ def _refresh_batch_sql(ids):
         "not_text": list(IDENTIFIER_ATTRIBUTES + NOT_SEARCH_TEXT),
         "identifiers": list(IDENTIFIER_ATTRIBUTES),
         "characteristic": CHARACTERISTIC_PREFIX.replace("_", "\\_") + "%",
-        "word_shortest": SEARCH_WORD_LENGTH[0],
-        "word_longest": SEARCH_WORD_LENGTH[1],
+        **_title_word_params(),
     }
     product_table = connection.ops.quote_name(Product._meta.db_table)
     with transaction.atomic(), connection.cursor() as cursor:

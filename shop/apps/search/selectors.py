@@ -309,7 +309,11 @@ def _id_hit(hits):
 
 
 def _search_postgresql(documents, words, prefix=False, titles_only=False):
-    tsquery, params = _tsquery(words, prefix, titles_only)
+    return _matching_tsquery(documents, *_tsquery(words, prefix, titles_only))
+
+
+def _matching_tsquery(documents, tsquery, params):
+    """``documents`` matching the ``tsquery`` SQL (with its ``params``), ranked by it as ``_rank``."""
     match = RawSQL(f"search_vector @@ {tsquery}", params, output_field=BooleanField())
     rank = RawSQL(f"ts_rank(search_vector, {tsquery})", params, output_field=FloatField())
     return documents.annotate(_match=match).filter(_match=True).annotate(_rank=rank)
@@ -373,10 +377,7 @@ def _candidate_words(words):
                 candidates[word].add(other)
         return candidates
     # The embedded demo's few thousand words: compared in Python, by length first.
-    shortest = min(len(word) for word in words) - 2
-    longest = max(len(word) for word in words) + 2
-    lengths = {"word__regex": rf"^.{{{max(shortest, 1)},{longest}}}$"}
-    for other in SearchWord.objects.filter(**lengths).values_list("word", flat=True).iterator():
+    for other in SearchWord.objects.values_list("word", flat=True).iterator():
         for word in words:
             if abs(len(word) - len(other)) <= 2:
                 candidates[word].add(other)
@@ -424,11 +425,8 @@ def near_misses(words, found=None):
         return nothing
     alternatives = [found[word] for word in words]
     if connection.vendor == "postgresql":
-        tsquery = "to_tsquery('russian'::regconfig, %s)"
-        params = [" & ".join("(" + " | ".join(f"{word}:A" for word in options) + ")" for options in alternatives)]
-        match = RawSQL(f"search_vector @@ {tsquery}", params, output_field=BooleanField())
-        rank = RawSQL(f"ts_rank(search_vector, {tsquery})", params, output_field=FloatField())
-        return documents.annotate(_match=match).filter(_match=True).annotate(_rank=rank)
+        either = " & ".join("(" + " | ".join(f"{word}:A" for word in options) + ")" for options in alternatives)
+        return _matching_tsquery(documents, "to_tsquery('russian'::regconfig, %s)", [either])
     in_titles = Q()
     for options in alternatives:
         in_titles &= functools.reduce(

@@ -111,8 +111,7 @@ class ProductListView(TemplateView):
             facets, totals = None, selectors.listing_totals(base, self.filters)
         paginator, page = self.paginate(self.ordered_ids(selectors.apply_filters(base, self.filters)), totals["count"])
         ids = list(page.object_list)
-        cards, products = self.cards(ids)
-        page.object_list = products if products is not None else ids
+        page.object_list = ids
         page_params = self.filters.querystring(**self.canonical_params(), sort_by=self.form.sort_param())
         context.update(
             form=self.form,
@@ -124,7 +123,7 @@ class ProductListView(TemplateView):
             is_paginated=paginator.num_pages > 1,
             page_range=list(paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)),
             products=page.object_list,
-            product_cards=cards,
+            product_cards=self.cards(ids),
             # The canonical page: its unfiltered first page (filtered pages are noindex).
             canonical_url=self.request.build_absolute_uri(self.canonical_path()),
             noindex=self.filters.active or page.number > 1 or self.searching,
@@ -140,7 +139,7 @@ class ProductListView(TemplateView):
     CSRF_PLACEHOLDER = cards.CSRF_PLACEHOLDER
 
     def cards(self, ids):
-        """``(html, products)``: the page's product cards (:func:`.cards.draw`)."""
+        """The page's product cards (:func:`.cards.draw`)."""
         return cards.draw(self.request, ids)
 
 
