@@ -120,6 +120,15 @@ class ImportContext:
         self._rollback_actions.clear()
         self._delete_stored_files()
 
+    def restart(self):
+        """
+        Start the file again after a failed attempt (:func:`.importer.apply_stream`): a
+        fresh report, nothing to undo. Call after :meth:`rolled_back`.
+        """
+        self.report.clear()
+        self._rollback_actions.clear()
+        self._stored_files = None
+
     def tick(self, records=0):
         """Count applied records and publish progress (once per batch)."""
         # With DEBUG on, Django keeps the last 9000 statements — with batch-sized

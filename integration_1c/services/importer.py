@@ -53,7 +53,7 @@ from integration_1c.signals import catalogue_changed
 
 from . import stock
 from .attributes import AttributeIndex
-from .bulk import prefer_indexes
+from .bulk import InsertConflict, copy_new_rows, prefer_indexes
 from .catalogue import (
     KEEP,
     CategoryWriter,
@@ -289,7 +289,24 @@ def apply_stream(fileobj, ctx):
     Apply an open CommerceML file in one transaction. Raises the reader's errors,
     :class:`ImportFailed` or a database error; on any error nothing stays written
     (and pictures already copied are removed again).
+
+    Rows the import finds missing are written by ``COPY`` (:func:`.bulk.insert_new`). If
+    one was written meanwhile by someone else (a manager saving the same product in the
+    dashboard), that transaction is lost: the file is applied once more, from the start,
+    with every row upserted.
     """
+    try:
+        with copy_new_rows():
+            return _apply_stream(fileobj, ctx)
+    except InsertConflict as conflict:
+        logger.info("1C import of %s applied again without COPY: %s", ctx.report.source, conflict)
+        ctx.restart()
+        fileobj.seek(0)
+        with copy_new_rows(False):
+            return _apply_stream(fileobj, ctx)
+
+
+def _apply_stream(fileobj, ctx):
     name = ctx.report.source
     try:
         with transaction.atomic():
