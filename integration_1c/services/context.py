@@ -53,6 +53,8 @@ class ImportContext:
     #: full-package rules act only within them (several 1C catalogues in one shop).
     catalogue_id: str = ""
     classifier_id: str = ""
+    #: The file on a local disk, when it is one (a process of its own may then read it).
+    path: str = ""
     #: Called with ``report.processed`` after every batch (progress for the journal).
     progress: Callable[[int], None] | None = None
     _rollback_actions: list = field(default_factory=list)

@@ -33,7 +33,7 @@ from oscar.core.loading import get_model
 from integration_1c.commerceml import records
 from integration_1c.commerceml.reader import iter_records
 from integration_1c.models import ProductExchange, ProductPrice
-from integration_1c.services import attributes, bulk, importer
+from integration_1c.services import attributes, bulk, importer, reading
 from integration_1c.services.stock import recompute_sales_stock
 from integration_1c.testing.generator import generate_exchange, generate_offer_changes
 
@@ -314,3 +314,27 @@ def test_copy_refuses_a_row_that_is_there_with_an_insert_conflict(package):
             bulk.insert_new(ProductAttributeValue, [row], unique=["attribute", "product"], update=["value_text"])
         transaction.set_rollback(True)
     assert isinstance(raised.value, IntegrityError)
+
+
+def test_records_read_by_a_process_give_the_catalogue_a_thread_gives(package, monkeypatch):
+    forked = []
+    monkeypatch.setattr(reading, "PROCESS_MIN_BYTES", 1)
+    monkeypatch.setattr(reading, "read_in_process", spy(reading.read_in_process, forked))
+    monkeypatch.setattr(importer, "read_in_process", reading.read_in_process)
+    import_package(package)
+    assert len(forked) == len(package.files)
+    by_process = catalogue()
+
+    empty_catalogue()
+    monkeypatch.setattr(reading, "PROCESS_MIN_BYTES", 10**12)
+    import_package(package)
+    assert len(forked) == len(package.files)  # every file read by a thread this time
+    assert catalogue() == by_process
+
+
+def spy(function, calls):
+    def called(*args, **kwargs):
+        calls.append(args)
+        return function(*args, **kwargs)
+
+    return called
