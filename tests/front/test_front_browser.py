@@ -3,8 +3,8 @@ The storefront in a real browser (Debian's chromium driven by Playwright), at de
 size (1280 px) and on a phone (390 px):
 
 * choosing a size, then a colour, moves the price, the old price, the availability and
-  the stock per warehouse to that variant without reloading the page, and the basket
-  receives exactly that variant;
+  the stock per warehouse to that variant without reloading the page, a colour out of
+  stock in the chosen size cannot be chosen, and the basket receives exactly that variant;
 * a walk through every page a shopper meets (home, category, product, basket, checkout
   start, login/registration, account pages, 404) finds no English interface text.
 """
@@ -57,18 +57,32 @@ def test_choosing_size_then_colour_updates_price_and_stock(live_server, live_cat
             expect(price).to_have_text(re.compile(r"4\D?990"))
             expect(old_price).to_have_text(re.compile(r"5\D?990"))
             expect(availability).to_have_text("Осталось всего 3 шт.")
-            expect(page.locator('input[name="axis_c_razmer"][value="XL"]')).to_be_disabled()
-            # S exists in black too, but not in stock: drawn struck through.
-            expect(page.locator('.variant-value:has(input[name="axis_c_tsvet"][value="Чёрный"])')).to_have_class(
-                re.compile("is-unavailable")
-            )
+            size = lambda value: page.locator(f'input[name="axis_c_razmer"][value="{value}"]')  # noqa: E731
+            colour = lambda value: page.locator(f'input[name="axis_c_tsvet"][value="{value}"]')  # noqa: E731
+            notice = page.locator('[data-variant="notice"]')
+            # XL is in stock in no colour: disabled. L is only in black, but sizes come
+            # first and can always be changed.
+            expect(size("XL")).to_be_disabled()
+            for value in ("S", "M", "L"):
+                expect(size(value)).to_be_enabled()
+            # S exists in black too, but not in stock: with S chosen, Чёрный is disabled,
+            # drawn unavailable and still readable.
+            expect(colour("Чёрный")).to_be_disabled()
+            black = page.locator('.variant-value:has(input[value="Чёрный"])')
+            expect(black).to_have_class(re.compile("is-unavailable"))
+            expect(page.locator('label[for]:text-is("Чёрный")')).to_be_visible()
+            page.locator('label[for]:text-is("Чёрный")').click(force=True)
+            expect(colour("Белый")).to_be_checked()
+            expect(price).to_have_text(re.compile(r"4\D?990"))
 
-            # Size M: M / Белый (the colour is kept): 5 290 ₸, only in Астана.
+            # Size M: M / Белый (the colour is kept, nothing to say): 5 290 ₸, only in Астана.
             page.locator('label[for]:text-is("M")').click()
             expect(price).to_have_text(re.compile(r"5\D?290"))
             expect(old_price).to_be_hidden()
             expect(availability).to_have_text("Осталось всего 2 шт.")
             expect(warehouses).to_have_text(["Алматы нет в наличии", "Астана 2 шт."])
+            expect(notice).to_be_hidden()
+            expect(colour("Чёрный")).to_be_enabled()
 
             # Then colour Чёрный: M / Чёрный: 5 490 ₸ instead of 6 990 ₸, −21 %, both warehouses.
             page.locator('label[for]:text-is("Чёрный")').click()
@@ -80,13 +94,18 @@ def test_choosing_size_then_colour_updates_price_and_stock(live_server, live_cat
             expect(page.locator(".variant-axis__chosen")).to_have_text(["M", "Чёрный"])
             expect(buy).to_be_enabled()
 
-            # Size S in black is out of stock: choosing S moves the colour back to white.
+            # Size S has no black: the colour moves to white, and the page says so.
             page.locator('label[for]:text-is("S")').click()
-            expect(page.locator('input[name="axis_c_tsvet"][value="Белый"]')).to_be_checked()
+            expect(colour("Белый")).to_be_checked()
+            expect(notice).to_have_text("Нет в наличии: S, Чёрный. Выбрано: S, Белый.")
+            expect(page.locator(".variant-axis__chosen")).to_have_text(["S", "Белый"])
             expect(price).to_have_text(re.compile(r"4\D?990"))
+            expect(colour("Чёрный")).to_be_disabled()
 
             page.locator('label[for]:text-is("L")').click()
-            expect(page.locator('input[name="axis_c_tsvet"][value="Чёрный"]')).to_be_checked()
+            expect(colour("Чёрный")).to_be_checked()
+            expect(colour("Белый")).to_be_disabled()
+            expect(notice).to_have_text("Нет в наличии: L, Белый. Выбрано: L, Чёрный.")
             expect(warehouses).to_have_text(["Алматы 7 шт.", "Астана нет в наличии"])
             buy.click()
             page.wait_for_url("**" + live_catalogue.tshirt.get_absolute_url() + "**")

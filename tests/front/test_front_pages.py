@@ -101,10 +101,14 @@ def test_one_selector_per_characteristic_in_natural_order(client, catalogue):
     colours = re.findall(r'name="axis_c_tsvet"[^>]*value="([^"]+)"', html)
     assert sizes == ["S", "M", "L", "XL"]
     assert colours == ["Белый", "Чёрный"]
-    # XL has no variant in stock: disabled; the others can be chosen.
-    xl = re.search(r'<input[^>]*name="axis_c_razmer"[^>]*value="XL"[^>]*>', html).group(0)
-    s = re.search(r'<input[^>]*name="axis_c_razmer"[^>]*value="S"[^>]*>', html).group(0)
-    assert "disabled" in xl and "disabled" not in s
+    # XL has no variant in stock: disabled; the other sizes can be chosen, L too although
+    # it has only black (the first selector can always be changed).
+    radios = re.findall(r'(<input[^>]*name="axis_c_\w+"[^>]*value="([^"]+)"[^>]*>)', html)
+    inputs = {value: tag for tag, value in radios}
+    assert [size for size in ["S", "M", "L", "XL"] if "disabled" in inputs[size]] == ["XL"]
+    s = inputs["S"]
+    # No black in S: with S chosen, Чёрный is disabled (not only struck through).
+    assert "disabled" in inputs["Чёрный"] and "disabled" not in inputs["Белый"]
     # The page opens on the smallest size in stock: S / Белый, and its price and stock.
     assert "checked" in s
     offer = html[html.index('id="variant_offer"') : html.index('id="add_to_basket_form"')]
