@@ -285,6 +285,47 @@ def test_phone_has_one_menu_button_and_products_above_the_fold(live_server, live
             browser.close()
 
 
+def visible_collapse_buttons(page):
+    """The buttons that fold something open (menus, filters) a shopper can see."""
+    return [
+        button.get_attribute("data-target")
+        for button in page.locator("button[data-toggle=collapse]").all()
+        if button.is_visible()
+    ]
+
+
+def log_in(page, base, email, password):
+    page.goto(base + "/accounts/login/")
+    page.locator("#id_login-username").fill(email)
+    page.locator("#id_login-password").fill(password)
+    page.locator("form#login_form button[type=submit]").click()
+    page.wait_for_load_state()
+
+
+def test_phone_account_pages_have_one_menu_button(live_server, live_catalogue, django_user_model):
+    """Only listings add a filters button; an account page shows its sections as they are."""
+    from playwright.sync_api import expect, sync_playwright
+
+    django_user_model.objects.create_user("aigerim", "aigerim@example.kz", "Parol-12345")
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        try:
+            page = new_page(browser, "phone")
+            log_in(page, live_server.url, "aigerim@example.kz", "Parol-12345")
+            for path in ["/accounts/profile/", "/accounts/orders/", "/accounts/addresses/"]:
+                page.goto(live_server.url + path)
+                assert visible_collapse_buttons(page) == ["#shop-menu"], path
+                sections = page.locator(".account-nav")
+                expect(sections.get_by_role("link", name="История заказов")).to_be_visible()
+                expect(sections.get_by_role("link", name="Профиль")).to_be_in_viewport()
+            # A listing keeps its filters button beside the menu.
+            page.goto(live_server.url + live_catalogue.clothes.get_absolute_url())
+            assert visible_collapse_buttons(page)[0] == "#shop-menu"
+            assert len(visible_collapse_buttons(page)) == 2
+        finally:
+            browser.close()
+
+
 @pytest.mark.parametrize("viewport", sorted(VIEWPORTS))
 def test_suggestions_as_you_type_from_the_home_page(live_server, live_catalogue, viewport):
     """The header's search box suggests products on every page, the home page included."""
