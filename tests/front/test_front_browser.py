@@ -326,6 +326,66 @@ def test_phone_account_pages_have_one_menu_button(live_server, live_catalogue, d
             browser.close()
 
 
+#: What a card's title shows: the text down to the last character drawn inside the title's
+#: box (line-clamp lays the rest out below it, hidden), and whether it was cut.
+SHOWN_TITLE_JS = """
+el => {
+    const node = el.querySelector("a").firstChild;
+    const bottom = el.getBoundingClientRect().bottom;
+    const range = document.createRange();
+    let lo = 0, hi = node.length;
+    while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        range.setStart(node, mid - 1);
+        range.setEnd(node, mid);
+        const rect = range.getBoundingClientRect();
+        if (rect.bottom <= bottom + 1) { lo = mid; } else { hi = mid - 1; }
+    }
+    return {full: node.data, shown: node.data.slice(0, lo), clamp: getComputedStyle(el).webkitLineClamp};
+}
+"""
+
+KETTLES = ["Чайник электрический Redmond RK-G178", "Чайник электрический Xiaomi Mi Kettle"]
+LONG_TITLE = "Дрель-миксер Интерскол ДУ-16/1000ЭР строительная с плавной регулировкой оборотов и двумя насадками"
+
+
+@pytest.mark.parametrize("viewport", sorted(VIEWPORTS))
+def test_card_titles_are_clamped_with_an_ellipsis_and_stay_distinct(live_server, live_catalogue, viewport):
+    """A cut name ends in «…» after its lines, and two kettles never read the same."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.stock.factories import ProductFactory, stock
+    from tests.storefront.factories import CategoryFactory
+
+    kitchen = CategoryFactory(name="Кухня")
+    for title in [*KETTLES, LONG_TITLE]:
+        product = ProductFactory(title=title)
+        product.categories.add(kitchen)
+        stock(product, {"Алматы": 5}, price="12490.00")
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        try:
+            page = new_page(browser, viewport)
+            page.goto(live_server.url + kitchen.get_absolute_url())
+            titles = [title.evaluate(SHOWN_TITLE_JS) for title in page.locator(".product_pod .product-title").all()]
+        finally:
+            browser.close()
+
+    assert sorted(title["full"] for title in titles) == sorted([*KETTLES, LONG_TITLE])
+    assert {title["clamp"] for title in titles} == {"3" if viewport == "phone" else "2"}
+    by_title = {title["full"]: title for title in titles}
+    # The long name is cut (its end is not drawn), the kettles are shown far enough to
+    # tell them apart: the ellipsis covers at most the last few characters drawn.
+    assert len(by_title[LONG_TITLE]["shown"]) < len(LONG_TITLE)
+    readable = {
+        title["full"]: title["shown"] if title["shown"] == title["full"] else title["shown"][:-3].rstrip() + "…"
+        for title in titles
+    }
+    assert len(set(readable.values())) == len(readable), readable
+    for kettle in KETTLES:
+        assert len(readable[kettle].rstrip("…")) > len("Чайник электрический "), readable
+
+
 @pytest.mark.parametrize("viewport", sorted(VIEWPORTS))
 def test_suggestions_as_you_type_from_the_home_page(live_server, live_catalogue, viewport):
     """The header's search box suggests products on every page, the home page included."""
