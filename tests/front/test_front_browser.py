@@ -285,6 +285,33 @@ def test_phone_has_one_menu_button_and_products_above_the_fold(live_server, live
             browser.close()
 
 
+@pytest.mark.parametrize("viewport", sorted(VIEWPORTS))
+def test_price_and_buy_button_on_the_first_screen(live_server, live_catalogue, viewport):
+    """On a 390 x 844 phone as on a desktop, the price and the buy button need no scrolling."""
+    from playwright.sync_api import expect, sync_playwright
+
+    height = VIEWPORTS[viewport]["height"]
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        try:
+            page = new_page(browser, viewport)
+            for product in (live_catalogue.drill, live_catalogue.tshirt):
+                page.goto(live_server.url + product.get_absolute_url())
+                buy = page.locator("#add_to_basket_form button[type=submit]")
+                for element in (page.locator(".product_main .price_color .price"), buy):
+                    expect(element).to_be_in_viewport(ratio=1)
+                    box = element.bounding_box()
+                    assert box["y"] + box["height"] <= height, (product.title, box)
+                # The stock per warehouse follows the button.
+                assert page.locator("[data-variant=warehouses]").bounding_box()["y"] > buy.bounding_box()["y"]
+            # After a change the selectors explain (L has no white): the button stays in view.
+            page.locator('label[for]:text-is("L")').click()
+            expect(page.locator('[data-variant="notice"]')).to_be_visible()
+            expect(page.locator("#add_to_basket_form button[type=submit]")).to_be_in_viewport(ratio=1)
+        finally:
+            browser.close()
+
+
 def visible_collapse_buttons(page):
     """The buttons that fold something open (menus, filters) a shopper can see."""
     return [
