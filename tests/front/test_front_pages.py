@@ -174,6 +174,20 @@ def test_one_menu_button_and_search_in_the_header(client, catalogue):
     assert 'href="/basket/"' in header
 
 
+def test_where_is_my_order_is_linked_from_footer_and_guest_menu(client, catalogue, django_user_model):
+    html = html_of(client, "/")
+    footer = html[html.index('<footer class="shop-footer">') :]
+    menu = html[html.index('id="shop-menu"') : html.index("</nav>", html.index('id="shop-menu"'))]
+    for part in (footer, menu):
+        assert re.search(r'<a[^>]*href="/order-status/"[^>]*>Где мой заказ\?</a>', part), part
+    # A customer signed in finds orders in the account; the footer keeps the link.
+    client.force_login(django_user_model.objects.create_user("a", "a@example.kz", "x"))
+    html = html_of(client, "/")
+    menu = html[html.index('id="shop-menu"') : html.index("</nav>", html.index('id="shop-menu"'))]
+    assert 'href="/order-status/"' not in menu
+    assert 'href="/order-status/"' in html[html.index('<footer class="shop-footer">') :]
+
+
 def test_shop_identity_in_header_and_footer(client, catalogue):
     from constance.test import override_config
 
