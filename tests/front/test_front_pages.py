@@ -188,6 +188,30 @@ def test_where_is_my_order_is_linked_from_footer_and_guest_menu(client, catalogu
     assert 'href="/order-status/"' in html[html.index('<footer class="shop-footer">') :]
 
 
+def test_basket_page_keeps_the_headers_basket_button(client, catalogue):
+    def header(html):
+        return html[html.index('<header class="shop-header">') : html.index("</header>")]
+
+    assert 'class="shop-header__basket"' in header(html_of(client, "/basket/"))
+    client.post(f"/basket/add/{catalogue.drill.pk}/", {"quantity": 1})
+    html = html_of(client, "/basket/")
+    assert re.search(r'id="basket_count">1<', header(html))
+
+    # Changing the quantity without a reload redraws the button too.
+    form = html[html.index('id="basket_formset"') : html.index("</form>", html.index('id="basket_formset"'))]
+    data = {
+        name: value
+        for name, value in re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', form)
+        if name != "csrfmiddlewaretoken"
+    }
+    quantity = next(name for name in data if name.endswith("-quantity"))
+    data[quantity] = "3"
+    response = client.post("/basket/", data, headers={"x-requested-with": "XMLHttpRequest"})
+    answer = response.json()
+    assert re.search(r'id="basket_count">3<', answer["mini_basket_html"])
+    assert 'class="shop-header__basket"' in answer["mini_basket_html"]
+
+
 def test_shop_identity_in_header_and_footer(client, catalogue):
     from constance.test import override_config
 
