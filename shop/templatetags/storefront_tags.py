@@ -5,6 +5,7 @@ Template tags of the storefront's frame (header, menu, footer) and of price disp
     {% shop_contacts as shop %}           name, logo, phone (+ tel: link), address, hours, e-mail
     {% menu_categories as categories %}   the first level of the catalogue, for the menu
     {% site_offers_exist as has_offers %} whether the «Акции» page has anything to show
+    {% account_has_notifications as n %}  whether the account's «Уведомления» has anything
     {{ price|discount_percent }}          «−17%» of a price with an old price
 """
 
@@ -91,6 +92,22 @@ def site_offers_exist():
 
     ConditionalOffer = get_model("offer", "ConditionalOffer")
     return ConditionalOffer.active.filter(offer_type=ConditionalOffer.SITE).exists()
+
+
+@register.simple_tag(takes_context=True)
+def account_has_notifications(context):
+    """
+    Whether the account's «Уведомления» would show anything (1C's order status changes
+    and back-in-stock alerts leave notifications there): the account's sections link to
+    it only then, never to an empty page.
+    """
+    from oscar.core.loading import get_model
+
+    user = context["request"].user
+    if not user.is_authenticated:
+        return False
+    Notification = get_model("communication", "Notification")
+    return Notification.objects.filter(recipient=user).exists()
 
 
 @register.filter

@@ -212,6 +212,28 @@ def test_basket_page_keeps_the_headers_basket_button(client, catalogue):
     assert 'class="shop-header__basket"' in answer["mini_basket_html"]
 
 
+def test_account_sections_lead_to_no_empty_page(client, catalogue, django_user_model):
+    from oscar.apps.communication.utils import Dispatcher
+
+    user = django_user_model.objects.create_user("a", "a@example.kz", "x")
+    client.force_login(user)
+
+    def sections():
+        html = html_of(client, "/accounts/profile/")
+        nav = html[html.index('class="nav nav-pills') : html.index("</ul>", html.index('class="nav nav-pills'))]
+        return [text_of(link) for link in re.findall(r"<a[^>]*>.*?</a>", nav, re.S)]
+
+    assert sections() == ["Профиль", "История заказов", "Адреса", "Письма", "Уведомления о поступлении"]
+    # No wish lists: the old addresses lead to the account, and nothing links to them.
+    for path in ["/accounts/wishlists/", "/accounts/wishlists/create/"]:
+        response = client.get(path)
+        assert response.status_code == 302 and response["Location"] == "/accounts/", path
+    assert "/accounts/wishlists/" not in html_of(client, catalogue.drill.get_absolute_url())
+    # «Уведомления» appears once something (1C's order status, a stock alert) left one.
+    Dispatcher().notify_user(user, "Заказ 100001: Отгружен")
+    assert sections()[-1] == "Уведомления"
+
+
 def test_shop_identity_in_header_and_footer(client, catalogue):
     from constance.test import override_config
 
