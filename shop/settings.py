@@ -30,6 +30,9 @@ if (BASE_DIR / ".env").exists():
     env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=True)
+# In development an unknown address shows Django's technical 404 (English, for the
+# developer); the shop's own error pages are then at /errors/404/ and /errors/500/.
+ERROR_PAGE_PREVIEWS = DEBUG
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:

@@ -2,7 +2,9 @@ from django.apps import apps
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
+from django.http import Http404
 from django.urls import include, path, re_path
+from django.views import defaults
 from django.views.generic import RedirectView
 from oscar.core.loading import get_class
 
@@ -29,3 +31,12 @@ urlpatterns = [
 
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+if settings.ERROR_PAGE_PREVIEWS:
+    # Development only: the 404 and 500 pages a visitor sees with DEBUG off, drawn by
+    # Django's own handlers (DEBUG shows its technical pages instead).
+    urlpatterns = [
+        path("errors/404/", defaults.page_not_found, {"exception": Http404()}),
+        path("errors/500/", defaults.server_error),
+        *urlpatterns,
+    ]

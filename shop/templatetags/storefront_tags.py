@@ -7,12 +7,15 @@ Template tags of the storefront's frame (header, menu, footer) and of price disp
     {% site_offers_exist as has_offers %} whether the «Акции» page has anything to show
     {% account_has_notifications as n %}  whether the account's «Уведомления» has anything
     {{ price|discount_percent }}          «−17%» of a price with an old price
+    {% breadcrumbs_label %}…{% endbreadcrumbs_label %}  Oscar's breadcrumbs labelled in the page's language
+    {% configured_shop_name %}            the name from the settings, for pages without a database
 """
 
 from dataclasses import dataclass
 
 from django import template
 from django.conf import settings
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 register = template.Library()
@@ -72,6 +75,42 @@ def shop_contacts(context):
         hours=_identity_value(identity, "hours"),
         email=_identity_value(identity, "email"),
     )
+
+
+@register.simple_tag
+def configured_shop_name():
+    """
+    The shop's name as the settings give it (``SHOP_NAME``), for the 500 page, which must
+    draw without the database: the name edited in the admin is stored there, so a shop
+    that renamed itself only in the admin shows its first name on that page.
+    """
+    return getattr(settings, "SHOP_NAME", "")
+
+
+class BreadcrumbsLabelNode(template.Node):
+    """Renders its content with Oscar's English ``aria-label="breadcrumb"`` in the page's language."""
+
+    #: What Oscar's templates write (a dozen of them: basket, login, password reset, offers…).
+    OSCAR_LABEL = 'aria-label="breadcrumb"'
+
+    def __init__(self, nodelist):
+        self.nodelist = nodelist
+
+    def render(self, context):
+        label = f'aria-label="{escape(_("Breadcrumbs"))}"'
+        return self.nodelist.render(context).replace(self.OSCAR_LABEL, label)
+
+
+@register.tag
+def breadcrumbs_label(parser, token):
+    """
+    Wraps the frame's ``{% block breadcrumbs %}``, so that every Oscar page a shopper meets
+    names its breadcrumbs for a screen reader in Russian («Хлебные крошки»), as the shop's
+    own pages do, without copying each of Oscar's templates to change one attribute.
+    """
+    nodelist = parser.parse(("endbreadcrumbs_label",))
+    parser.delete_first_token()
+    return BreadcrumbsLabelNode(nodelist)
 
 
 @register.simple_tag

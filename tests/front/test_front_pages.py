@@ -280,13 +280,43 @@ def test_404_in_the_shops_layout(client, catalogue):
     assert "Страница не найдена" in html
 
 
-def test_500_renders_without_a_request_or_database():
+def test_500_renders_without_a_request_or_database(settings, django_assert_num_queries):
     from django.template import loader
 
-    with translation.override("ru"):
+    settings.SHOP_NAME = "ТехноДом"
+    with translation.override("ru"), django_assert_num_queries(0):
         html = loader.get_template("500.html").render({})
     assert "У нас что-то сломалось" in html
     assert "shop.css" in html
+    # The shop's name from the settings, not only an icon.
+    assert re.search(r'<span class="shop-brand__name">ТехноДом</span>', html)
+
+
+def test_error_pages_can_be_seen_in_development(client, catalogue, settings):
+    """With DEBUG on (``make run``) Django shows its technical 404; the shop's own pages are here."""
+    if not settings.ERROR_PAGE_PREVIEWS:
+        pytest.skip("DEBUG is off in the environment: no previews")
+    response = client.get("/errors/404/")
+    assert response.status_code == 404 and "Страница не найдена" in response.content.decode()
+    response = client.get("/errors/500/")
+    assert response.status_code == 500 and "У нас что-то сломалось" in response.content.decode()
+
+
+def test_pages_label_breadcrumbs_in_russian_and_carry_no_created_date(client, catalogue, django_user_model):
+    def check(url):
+        html = html_of(client, url)
+        assert 'aria-label="breadcrumb"' not in html, url
+        assert '<meta name="created"' not in html, url
+        if url != "/":
+            assert '<nav aria-label="Хлебные крошки"' in html, url
+
+    client.post(f"/basket/add/{catalogue.drill.pk}/", {"quantity": 1})
+    for url in [catalogue.drill.get_absolute_url(), catalogue.tshirt.get_absolute_url(), "/basket/",
+                "/accounts/login/", "/password-reset/", catalogue.tools.get_absolute_url(), "/"]:
+        check(url)
+    client.force_login(django_user_model.objects.create_user("a", "a@example.kz", "x"))
+    for url in ["/accounts/profile/", "/accounts/orders/", "/accounts/addresses/", "/accounts/alerts/"]:
+        check(url)
 
 
 # --- Plurals --------------------------------------------------------------------------------
