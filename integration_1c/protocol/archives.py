@@ -20,6 +20,7 @@ recognised by the size and CRC-32 the central directory gives (:class:`Packed`),
 without inflating a byte.
 """
 
+import io
 import stat
 import struct
 import tempfile
@@ -113,7 +114,8 @@ def read_packed(raw, packed):
         raise DamagedMember("no local header at the member's offset")
     raw.seek(packed.offset + _LOCAL_HEADER.size + name_length + extra_length)
     inflater = zlib.decompressobj(-15) if packed.method == zipfile.ZIP_DEFLATED else None
-    out = tempfile.SpooledTemporaryFile(max_size=PACKED_SPOOL)
+    # A picture (most members) is held in memory; only a bigger member goes to a temporary file.
+    out = io.BytesIO() if packed.size <= PACKED_SPOOL else tempfile.TemporaryFile()
     try:
         left, written, crc = packed.compressed_size, 0, 0
         while left > 0:
