@@ -345,3 +345,24 @@ def spy(function, calls):
         return function(*args, **kwargs)
 
     return called
+
+
+def test_prices_and_states_go_with_their_product_and_type(package):
+    """No database constraint holds them (see ProductPrice): Django's cascade removes them."""
+    from integration_1c.models import PriceType
+
+    import_package(package)
+    product = Product.objects.filter(onec_prices__isnull=False, onec__isnull=False).distinct().first()
+    prices = ProductPrice.objects.filter(product=product).count()
+    assert prices and ProductExchange.objects.filter(product=product).exists()
+    total = ProductPrice.objects.count()
+
+    product.delete()
+
+    assert not ProductExchange.objects.filter(product_id=product.pk).exists()
+    assert ProductPrice.objects.count() == total - prices
+    price_type = PriceType.objects.first()
+    typed = ProductPrice.objects.filter(price_type=price_type).count()
+    price_type.delete()
+    assert ProductPrice.objects.count() == total - prices - typed
+    assert not ProductPrice.objects.filter(price_type_id=price_type.pk).exists()
