@@ -470,3 +470,101 @@ def test_related_products_are_the_newest_listed_of_the_category_itself(catalogue
     # «Инструменты» files the bits and the hidden secateurs; the drills are filed below it.
     tools = selectors.newest_in_category(catalogue["tools"], 8)
     assert [ProductListing.objects.get(product_id=pk).title for pk in tools] == ["Набор бит для шуруповёрта"]
+
+
+# -- text and yes/no properties as filters -------------------------------------------------------
+
+
+@pytest.fixture
+def background_now(monkeypatch):
+    """Background tasks run at once, in the test's transaction (what a worker does after the commit)."""
+    ran = []
+
+    def enqueue(task, *args, **kwargs):
+        ran.append(task.name)
+        task.apply(args=args, kwargs=kwargs)
+
+    monkeypatch.setattr("shop.background.enqueue", enqueue)
+    return ran
+
+
+@pytest.fixture
+def materials(catalogue):
+    """A 1C text property (Строка) «Материал» and a yes/no one (Булево) «Аккумуляторная» on the drills."""
+    from oscar.core.loading import get_model
+
+    from tests.storefront.factories import set_text_attribute
+
+    ProductAttributeValue = get_model("catalogue", "ProductAttributeValue")
+    for key, material in (("bosch", "Пластик"), ("bosch_pro", "Пластик"), ("makita", "Алюминий")):
+        set_text_attribute(catalogue[key], "p_material", "Материал", material)
+    product_class = catalogue["bosch"].get_product_class()
+    cordless = product_class.attributes.create(code="p_cordless", name="Аккумуляторная", type="boolean")
+    for key, flag in (("bosch", False), ("bosch_pro", True), ("makita", True)):
+        ProductAttributeValue.objects.create(product=catalogue[key], attribute=cordless, value_boolean=flag)
+    indexing.flush_pending()
+    material = FilterSetting.objects.get(attribute__code="p_material")
+    return {"material": material, "cordless": FilterSetting.objects.get(attribute=cordless)}
+
+
+def test_every_property_has_a_filter_setting_text_ones_off(client, catalogue, materials):
+    material, cordless = materials["material"], materials["cordless"]
+    assert not material.is_filterable and not cordless.is_filterable
+    # Off, the rows carry none of their values: a refresh costs what it did before.
+    assert not ProductListing.objects.filter(facets__overlaps=[f"v{material.attribute_id}:Пластик"]).exists()
+    assert not any(
+        facet.startswith((f"v{material.attribute_id}:", f"v{cordless.attribute_id}:"))
+        for facets in ProductListing.objects.values_list("facets", flat=True)
+        for facet in facets
+    )
+    html = get(client, catalogue["drills"].get_absolute_url())
+    assert f'name="f{material.attribute_id}"' not in html
+
+
+def test_a_text_property_switched_on_becomes_a_checkbox_filter(client, catalogue, materials, background_now):
+    material = materials["material"]
+    param = f"f{material.attribute_id}"
+    material.is_filterable = True
+    material.save()
+    assert background_now == ["shop.apps.search.tasks.refresh_filter_attribute"]
+    url = catalogue["drills"].get_absolute_url()
+    html = get(client, url)
+    assert facet_counts(html, param) == {"Алюминий": 1, "Пластик": 2}
+    assert set(titles(get(client, url, **{param: "Пластик"}))) == {"Дрель ударная Bosch", "Дрель Bosch Professional"}
+    refreshed = listing_rows()
+    indexing.rebuild_all()
+    assert listing_rows() == refreshed  # the rebuild carries them too
+
+    material.position = 5  # not a switch: nothing to refresh
+    material.save()
+    assert len(background_now) == 1
+    material.is_filterable = False
+    material.save()
+    assert len(background_now) == 2
+    assert param not in get(client, url)
+    assert not ProductListing.objects.filter(facets__overlaps=[f"v{material.attribute_id}:Пластик"]).exists()
+
+
+def test_a_yes_no_property_switched_on_filters_by_yes_and_no(client, catalogue, materials, background_now):
+    cordless = materials["cordless"]
+    cordless.is_filterable = True
+    cordless.save()
+    param = f"f{cordless.attribute_id}"
+    url = catalogue["drills"].get_absolute_url()
+    html = get(client, url)
+    counts = facet_counts(html, param)
+    assert counts in ({"Да": 2, "Нет": 1}, {"Yes": 2, "No": 1}) and list(counts)[0] in ("Да", "Yes")
+    assert set(titles(get(client, url, **{param: "1"}))) == {"Дрель Bosch Professional", "Дрель безударная Makita"}
+
+
+def test_a_manager_switches_a_text_property_on_in_the_admin(admin_client, catalogue, materials, background_now):
+    material = materials["material"]
+    response = admin_client.post(
+        reverse("admin:search_filtersetting_change", args=[material.pk]),
+        {"is_filterable": "on", "position": "100"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "Материал" in "".join(str(message) for message in response.context["messages"])
+    assert background_now == ["shop.apps.search.tasks.refresh_filter_attribute"]
+    assert ProductListing.objects.filter(facets__overlaps=[f"v{material.attribute_id}:Алюминий"]).count() == 1

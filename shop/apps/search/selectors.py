@@ -42,6 +42,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower, Replace
+from django.utils.translation import gettext_lazy
 from oscar.core.loading import get_model
 from rapidfuzz.distance import OSA
 
@@ -648,15 +649,22 @@ def facets(base, filters):
     for attribute_id, values in by_attribute.items():
         if attribute_id not in attributes:
             continue
-        name, _, position = attributes[attribute_id]
+        name, kind, position = attributes[attribute_id]
         chosen = set(filters.values.get(attribute_id, ()))
         if len(values) < 2 and not chosen:
             continue  # one value for every product filters nothing
         param = f"f{attribute_id}"
         facet = Facet(key=attribute_id, name=name, kind="values", param=param)
+        if kind == ProductAttribute.BOOLEAN:
+            # A yes/no property: «Да» before «Нет», whatever the language.
+            labels = {indexing.YES: gettext_lazy("Yes"), indexing.NO: gettext_lazy("No")}
+            ordered = sorted(values.items(), key=lambda item: item[0] != indexing.YES)
+        else:
+            labels = {}
+            ordered = sorted(values.items(), key=lambda item: natural_key(item[0]))
         facet.values = [
-            FacetValue(value=value, count=n, selected=value in chosen, param=param, param_value=value)
-            for value, n in sorted(values.items(), key=lambda item: natural_key(item[0]))
+            FacetValue(value=labels.get(value, value), count=n, selected=value in chosen, param=param, param_value=value)
+            for value, n in ordered
         ]
         panel.append((position, name, facet))
 
