@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.db.models import Max, Min
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -568,3 +569,98 @@ def test_a_manager_switches_a_text_property_on_in_the_admin(admin_client, catalo
     assert "Материал" in "".join(str(message) for message in response.context["messages"])
     assert background_now == ["shop.apps.search.tasks.refresh_filter_attribute"]
     assert ProductListing.objects.filter(facets__overlaps=[f"v{material.attribute_id}:Алюминий"]).count() == 1
+
+
+# -- all products -----------------------------------------------------------------------------
+
+
+def test_all_products_have_the_filter_panel_of_a_category(client, catalogue):
+    brand, power = catalogue["brand"], catalogue["power"]
+    FilterSetting.objects.filter(attribute=power).update(is_filterable=True)
+    url = reverse("catalogue:index")
+    html = get(client, url)
+    assert facet_counts(html, f"f{brand.pk}") == {"Bosch": 2, "Makita": 1}
+    assert facet_counts(html, "wh") == {"Основной склад": 6, "Склад Алматы": 1, "Склад Астана": 1}
+    assert 'name="price_min"' in html and 'name="in_stock"' in html
+    assert re.search(r'placeholder="(от|from) 510"', html)  # the power range over every product
+    size = FilterSetting.objects.get(attribute__code="c_razmer").attribute_id
+    assert list(facet_counts(html, f"f{size}")) == ["S", "M", "L", "XL"]
+
+    filtered = get(client, url, **{f"f{brand.pk}": "Bosch", "sort_by": "newest"})
+    assert titles(filtered) == ["Дрель Bosch Professional", "Дрель ударная Bosch"]
+    assert '<meta name="robots" content="noindex, follow" />' in filtered
+    assert f'<link rel="canonical" href="http://testserver{url}" />' in filtered
+    assert set(titles(get(client, url, in_stock="1", **{f"n{power.pk}_max": "600"}))) == {
+        "Дрель ударная Bosch",
+        "Дрель безударная Makita",
+    }
+
+
+def test_all_products_cost_the_same_queries_filtered_or_not_whatever_the_page(client, catalogue):
+    from tests.storefront.factories import ProductFactory
+
+    url = reverse("catalogue:index")
+    brand = catalogue["brand"]
+
+    def queries(params):
+        client.get(url, params)
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url, params)
+        return len(captured), response.content.decode().count('class="product_pod"')
+
+    plain, shown = queries({})
+    filtered, _ = queries({f"f{brand.pk}": "Bosch"})
+    assert shown == 7
+    for n in range(20):
+        set_option(ProductFactory(title=f"Дрель {n}", categories=[catalogue["drills"]]), brand, "Bosch")
+    assert queries({}) == (plain, 24)
+    assert queries({f"f{brand.pk}": "Bosch"}) == (filtered, 22)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"in_stock": "1"},
+        {"brand": "Bosch"},
+        {"brand": "Bosch", "in_stock": "1"},
+        {"brand": "Makita", "warehouse": "astana"},
+        {"brand": "Bosch", "in_stock": "1", "warehouse": "almaty"},
+        {"price_max": "60000", "brand": "Bosch"},
+        {"price_max": "60000", "in_stock": "1"},
+        {"size": "M"},
+        {"size": "M", "colour": "Чёрный", "in_stock": "1"},
+    ],
+)
+def test_filter_counts_are_what_each_filter_would_show(catalogue, params):
+    """
+    Each value's count is the number of rows the page would show with the value added
+    to the other filters, however the panel reads it (a pass shared with the unfiltered
+    page, its in-stock counts, or a pass over the rows the filters let through).
+    """
+    from collections import Counter
+
+    from shop.apps.search.filters import ListingFilters
+
+    size = FilterSetting.objects.get(attribute__code="c_razmer").attribute_id
+    colour = FilterSetting.objects.get(attribute__code="c_tsvet").attribute_id
+    filters = ListingFilters(
+        price_max=Decimal(params["price_max"]) if "price_max" in params else None, in_stock="in_stock" in params
+    )
+    for name, key in (("brand", catalogue["brand"].pk), ("size", size), ("colour", colour)):
+        if name in params:
+            filters.values[key] = [params[name]]
+    if "warehouse" in params:
+        filters.warehouses = [catalogue[params["warehouse"]].pk]
+    for base in (selectors.listings(), selectors.in_category(selectors.listings(), catalogue["tools"])):
+        counts, totals = selectors._facet_counts(base, filters)
+        for skip in ["all", *filters.values, *(["wh"] if filters.warehouses else [])]:
+            rows = selectors.apply_filters(base, filters, skip=None if skip == "all" else skip)
+            expected = Counter(facet for facets in rows.values_list("facets", flat=True) for facet in facets)
+            assert counts[skip] == dict(expected), skip
+        passing = selectors.apply_filters(base, filters)
+        assert totals["count"] == passing.count()
+        assert totals["in_stock"] == passing.filter(in_stock=True).count()
+        assert (totals["price_low"], totals["price_high"]) == tuple(
+            base.aggregate(low=Min("price"), high=Max("price")).values()
+        )

@@ -557,34 +557,84 @@ def listing_totals(base, filters):
 
 def _facet_counts(base, filters):
     """
-    ``(counts, totals)`` of the rows ``base`` in one pass, expanding each row's facet
-    list (``unnest`` on PostgreSQL, ``json_each`` on SQLite) with one more, empty,
-    entry that stands for the row itself:
+    ``(counts, totals)`` of the rows ``base`` under ``filters``:
 
     * ``counts``: ``{"all": {facet: n}, <skip>: {facet: n}, …}``, how many rows have each
       facet among those passing every filter ("all") and, for every filter in use (an
       attribute id or ``"wh"``), among those passing the others;
-    * ``totals``: what :func:`listing_totals` gives, read from the empty entries: how
-      many rows pass the filters, how many of those are in stock, and the price range of
-      ``base``.
+    * ``totals``: what :func:`listing_totals` gives: how many rows pass the filters, how
+      many of those are in stock, and the price range of ``base``.
 
-    A page with a filter panel thus reads its rows once for its count and its counts.
+    The counts of ``base`` with no filter at all — of all its rows and of those in
+    stock — are one pass over its rows, kept in the cache (:func:`_count_pass`) and
+    shared by every page of ``base``: they are the unfiltered page's panel, the price
+    range of every filtered one, and the counts of whatever is filtered by «in stock»
+    alone or by one filter's values alone (counted with no other filter). What else a
+    filtered page counts is a second pass over only the rows that some of its
+    conditions let through: a value or warehouse filter finds them through the GIN
+    index of the rows' lists, so «Bosch» among all products reads the Bosch rows, not
+    all 100,000.
     """
-    conditions = {"all": filter_condition(filters)}
-    for attribute_id in filters.values:
-        conditions[attribute_id] = filter_condition(filters, skip=attribute_id)
-    if filters.warehouses:
-        conditions["wh"] = filter_condition(filters, skip="wh")
+    plain_counts, plain_totals = _count_pass(base, {"all": Q()}, shared=_is_whole_listing(base))
+    if not filters.active:
+        return {"all": plain_counts["all"]}, plain_totals
+    # Beside the value and warehouse filters, which each key but "all" leaves one of out,
+    # every condition holds the same price, stock and number ranges.
+    if filters.price_min is None and filters.price_max is None and not filters.ranges:
+        from_plain = plain_counts[_IN_STOCK if filters.in_stock else "all"]
+    else:
+        from_plain = None
+    kinds = set(filters.values) | ({"wh"} if filters.warehouses else set())
+    keys = ["all", *filters.values] + (["wh"] if filters.warehouses else [])
+    counts, narrowing = {}, {}
+    for key in keys:
+        if from_plain is not None and not kinds - {key}:
+            counts[key] = from_plain
+        else:
+            narrowing[key] = filter_condition(filters, skip=None if key == "all" else key)
+    totals = dict(plain_totals)
+    if "all" in counts:
+        totals.update(count=plain_totals["in_stock" if filters.in_stock else "count"])
+        totals.update(in_stock=plain_totals["in_stock"])
+    if narrowing:
+        passing = base.filter(functools.reduce(operator.or_, narrowing.values()))
+        narrowed_counts, narrowed_totals = _count_pass(passing, narrowing)
+        counts.update((key, narrowed_counts[key]) for key in narrowing)
+        if "all" in narrowing:
+            totals.update(count=narrowed_totals["count"], in_stock=narrowed_totals["in_stock"])
+    return counts, totals
+
+
+#: The key of :func:`_count_pass`' counts of the rows of its first condition that are in stock.
+_IN_STOCK = "in_stock"
+
+
+def _count_pass(rows, conditions, shared=False, recompute=False):
+    """
+    One pass over ``rows`` (cached until the listing rows change), expanding each row's
+    facet list (``unnest`` on PostgreSQL, ``json_each`` on SQLite) with one more, empty,
+    entry that stands for the row itself: ``(counts, totals)``, how many rows passing
+    each of ``conditions`` (key -> ``Q``; the first one also counted among the rows in
+    stock, under :data:`_IN_STOCK`) have each facet, and — from the empty entries — how
+    many rows pass the first condition, how many of those are in stock, and the price
+    range of all of ``rows``.
+
+    ``shared``: the whole listing's unfiltered pass, which every page of all products
+    reads and which reads every row (100–250 ms on 100,000 products): after a change
+    the counts of the change before are shown while a background task counts again
+    (``caching.cached``'s ``refresh``, :func:`count_whole_listing`). ``recompute``:
+    that task's count, stored for the current version.
+    """
     names = {key: f"_c{index}" for index, key in enumerate(conditions)}
-    rows = base.annotate(**{names[key]: _boolean(condition) for key, condition in conditions.items()})
+    annotated = rows.annotate(**{names[key]: _boolean(condition) for key, condition in conditions.items()})
     try:
-        sql, params = rows.order_by().values("facets", "in_stock", "price", *names.values()).query.sql_with_params()
+        sql, params = annotated.order_by().values("facets", "in_stock", "price", *names.values()).query.sql_with_params()
     except EmptyResultSet:  # rows.none(): an empty search
-        return {key: {} for key in conditions}, dict(_NO_TOTALS)
+        return {key: {} for key in [*conditions, _IN_STOCK]}, dict(_NO_TOTALS)
     quote = connection.ops.quote_name
     sums = ", ".join(f"SUM(CASE WHEN s.{quote(name)} THEN 1 ELSE 0 END)" for name in names.values())
-    all_rows = quote(names["all"])
-    totals = f"SUM(CASE WHEN s.{all_rows} AND s.in_stock THEN 1 ELSE 0 END), MIN(s.price), MAX(s.price)"
+    first = quote(next(iter(names.values())))
+    totals = f"SUM(CASE WHEN s.{first} AND s.in_stock THEN 1 ELSE 0 END), MIN(s.price), MAX(s.price)"
     if connection.vendor == "postgresql":
         expanded = "CROSS JOIN LATERAL unnest(array_append(s.facets, NULL::text)) AS f(value)"
     else:
@@ -594,7 +644,7 @@ def _facet_counts(base, filters):
     price = ProductListing._meta.get_field("price")
 
     def count():
-        counts, found = {key: {} for key in keys}, dict(_NO_TOTALS)
+        counts, found = {key: {} for key in [*keys, _IN_STOCK]}, dict(_NO_TOTALS)
         with connection.cursor() as cursor:
             cursor.execute(statement, params)
             for facet, *numbers in cursor.fetchall():
@@ -610,9 +660,26 @@ def _facet_counts(base, filters):
                 for key, number in zip(keys, numbers):
                     if number:
                         counts[key][facet] = number
+                if in_stock:
+                    counts[_IN_STOCK][facet] = in_stock
         return counts, found
 
-    return caching.cached("facets", statement, params, count)
+    if recompute:
+        return caching.recompute("counts", statement, params, count)
+    return caching.cached("counts", statement, params, count, refresh=_count_whole_listing_later if shared else None)
+
+
+def count_whole_listing():
+    """Count the whole listing's filter values again and keep them for its pages (a background task)."""
+    return _count_pass(listings(), {"all": Q()}, recompute=True)
+
+
+def _count_whole_listing_later():
+    from shop import background
+
+    from .tasks import count_whole_listing as task
+
+    background.enqueue(task)
 
 
 #: The totals of no rows at all.
@@ -669,14 +736,7 @@ def facets(base, filters):
         panel.append((position, name, facet))
 
     if number_keys:
-        for row in (
-            ProductFacet.objects.filter(
-                kind=ProductFacet.NUMBER, key__in_array=number_keys, product_id__in=base.values("product_id")
-            )
-            .order_by()
-            .values("key")
-            .annotate(low=Min("number"), high=Max("number"))
-        ):
+        for row in number_ranges(base, number_keys):
             if row["low"] is None or row["low"] == row["high"]:
                 continue
             name, _, position = attributes[row["key"]]
@@ -722,6 +782,28 @@ def facets(base, filters):
         "price_high": totals["price_high"],
         "in_stock_count": totals["in_stock"] if not filters.in_stock else None,
     }
+
+
+def number_ranges(base, keys):
+    """
+    ``[{"key", "low", "high"}]``: the range of each numeric property ``keys`` over the
+    rows ``base``, cached like the counts. The whole listing's ranges read the number
+    rows alone: only listed products have any (their rows go with their listing row).
+    """
+    numbers = ProductFacet.objects.filter(kind=ProductFacet.NUMBER, key__in_array=sorted(keys))
+    if not _is_whole_listing(base):
+        numbers = numbers.filter(product_id__in=base.values("product_id"))
+    ranges = numbers.order_by().values("key").annotate(low=Min("number"), high=Max("number")).order_by("key")
+    try:
+        sql, params = ranges.query.sql_with_params()
+    except EmptyResultSet:  # rows.none(): an empty search
+        return []
+    return caching.cached("ranges", sql, params, lambda: list(ranges))
+
+
+def _is_whole_listing(rows):
+    """Whether ``rows`` are every listing row (``listings()``, not narrowed by anything)."""
+    return rows.model is ProductListing and not rows.query.where and not rows.query.is_sliced
 
 
 # -- order and page -------------------------------------------------------------------------------

@@ -13,3 +13,14 @@ def refresh_filter_attribute(attribute_id):
     in the admin's request).
     """
     return indexing.refresh_attribute(attribute_id)
+
+
+@shared_task(name="shop.apps.search.tasks.count_whole_listing", ignore_result=True)
+def count_whole_listing():
+    """
+    The listing rows changed: count the filter values of all products again for «Все
+    товары» (a pass over every row), which shows the previous counts meanwhile.
+    """
+    from . import selectors
+
+    selectors.count_whole_listing()

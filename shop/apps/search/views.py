@@ -55,7 +55,7 @@ class ProductListView(TemplateView):
     #: Whether the page's rows are a part of the listing (a category, a search): they are
     #: then found first and sorted, rather than read along a sort index of all products.
     narrowed = True
-    #: Whether the page has a filter panel (the whole catalogue has none: a shopper narrows it by category).
+    #: Whether the page has a filter panel.
     with_facets = True
 
     def get(self, request, *args, **kwargs):
@@ -144,10 +144,13 @@ class ProductListView(TemplateView):
 
 
 class CatalogueView(ProductListView):
-    """Every listed product of the shop."""
+    """
+    Every listed product of the shop («Все товары», where «Все новинки» leads too), with
+    the filter panel of a category page. Unfiltered, its pages walk a sort index of the
+    whole listing instead of sorting it.
+    """
 
     template_name = "oscar/catalogue/browse.html"
-    with_facets = False
     narrowed = False
 
     def get_rows(self):
