@@ -317,8 +317,8 @@ def test_sorting_by_price_novelty_and_popularity(client, catalogue):
     url = catalogue["drills"].get_absolute_url()
     assert titles(get(client, url, sort_by="price-asc")) == [
         "Дрель ударная Bosch",
-        "Дрель Bosch Professional",
         "Дрель безударная Makita",
+        "Дрель Bosch Professional",  # out of stock: after what can be bought
     ]
     assert titles(get(client, url, sort_by="price-desc"))[0] == "Дрель безударная Makita"
     assert titles(get(client, url, sort_by="newest"))[0] == "Дрель безударная Makita"
@@ -331,11 +331,9 @@ def test_popularity_follows_purchases(client, catalogue):
     from oscar.core.loading import get_model
 
     ProductRecord = get_model("analytics", "ProductRecord")
-    ProductRecord.objects.create(product=catalogue["bosch_pro"], num_purchases=12)
-    indexing.refresh_products([catalogue["bosch_pro"].pk])
-    assert titles(get(client, catalogue["drills"].get_absolute_url(), sort_by="popular"))[0] == (
-        "Дрель Bosch Professional"
-    )
+    ProductRecord.objects.create(product=catalogue["bosch"], num_purchases=12)
+    indexing.refresh_products([catalogue["bosch"].pk])
+    assert titles(get(client, catalogue["drills"].get_absolute_url(), sort_by="popular"))[0] == "Дрель ударная Bosch"
 
 
 def test_page_numbers_keep_the_filters(client, catalogue, settings):
@@ -587,7 +585,7 @@ def test_all_products_have_the_filter_panel_of_a_category(client, catalogue):
     assert list(facet_counts(html, f"f{size}")) == ["S", "M", "L", "XL"]
 
     filtered = get(client, url, **{f"f{brand.pk}": "Bosch", "sort_by": "newest"})
-    assert titles(filtered) == ["Дрель Bosch Professional", "Дрель ударная Bosch"]
+    assert titles(filtered) == ["Дрель ударная Bosch", "Дрель Bosch Professional"]  # in stock first, then the newest
     assert '<meta name="robots" content="noindex, follow" />' in filtered
     assert f'<link rel="canonical" href="http://testserver{url}" />' in filtered
     assert set(titles(get(client, url, in_stock="1", **{f"n{power.pk}_max": "600"}))) == {
@@ -664,3 +662,60 @@ def test_filter_counts_are_what_each_filter_would_show(catalogue, params):
         assert (totals["price_low"], totals["price_high"]) == tuple(
             base.aggregate(low=Min("price"), high=Max("price")).values()
         )
+
+
+# -- out of stock last -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sold_out(catalogue):
+    """
+    Two drills out of stock that every order would otherwise put first: the newest, the
+    most bought, one the cheapest and one the dearest, first by name.
+    """
+    from oscar.core.loading import get_model
+
+    from tests.storefront.factories import ProductFactory
+
+    ProductRecord = get_model("analytics", "ProductRecord")
+    cheap = ProductFactory(title="Аа дрель дешёвая", categories=[catalogue["drills"]], stock=(Decimal("10"), 0))
+    dear = ProductFactory(title="Аб дрель дорогая", categories=[catalogue["drills"]], stock=(Decimal("999999"), 0))
+    for product in (cheap, dear):
+        ProductRecord.objects.create(product=product, num_purchases=100)
+    indexing.refresh_products([cheap.pk, dear.pk])
+    return {"Аа дрель дешёвая", "Аб дрель дорогая", "Дрель Bosch Professional"}
+
+
+@pytest.mark.parametrize("sort", [None, "popular", "newest", "price-asc", "price-desc", "title-asc"])
+def test_what_is_out_of_stock_comes_after_what_can_be_bought_in_every_sort(client, catalogue, sold_out, sort):
+    params = {"sort_by": sort} if sort else {}
+    for url in (catalogue["drills"].get_absolute_url(), reverse("catalogue:index")):
+        shown = titles(get(client, url, **params))
+        assert set(shown[-3:]) == sold_out and not sold_out & set(shown[:-3]), (url, shown)
+    if sort:  # search results sorted so; relevancy ranks by the words (titles before descriptions)
+        shown = found(client, "дрель", **params)
+        assert set(shown[-3:]) == sold_out and not sold_out & set(shown[:-3]), shown
+
+
+def test_in_stock_first_pages_neither_repeat_nor_skip(client, catalogue, sold_out):
+    from tests.storefront.factories import ProductFactory
+
+    for n in range(30):
+        ProductFactory(title=f"Лампа {n:02d}", categories=[catalogue["light"]], stock=(Decimal(100 + n), n % 3))
+    indexing.flush_pending()
+    url = reverse("catalogue:index")
+    for sort in ("popular", "newest", "price-asc", "price-desc", "title-asc"):
+        pages = titles(get(client, url, sort_by=sort)) + titles(get(client, url, sort_by=sort, page=2))
+        assert len(pages) == len(set(pages)) == 39, sort  # 7 + 2 sold out + 30 lamps
+        stock = dict(ProductListing.objects.values_list("title", "in_stock"))
+        flags = [stock[title] for title in pages]
+        assert flags == sorted(flags, reverse=True), sort  # every in-stock product before any other
+        only_in_stock = titles(get(client, url, sort_by=sort, in_stock="1", page=2))
+        assert only_in_stock and all(stock[title] for title in only_in_stock), sort
+
+
+def test_the_home_page_shows_new_arrivals_that_are_in_stock(client, catalogue, sold_out):
+    html = get(client, "/")
+    new_arrivals = titles(html.split('id="new_arrivals"')[1].split("</section>")[0])
+    assert new_arrivals and not sold_out & set(new_arrivals)
+    assert not sold_out & set(titles(html))

@@ -19,6 +19,7 @@ have GIN indexes (migration 0003). Near misses look up the words of the titles
 """
 
 from django.db import models
+from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -89,10 +90,22 @@ class ProductListing(models.Model):
     class Meta:
         verbose_name = _("Product listing row")
         verbose_name_plural = _("Product listing rows")
+        # The orders of all products' pages (selectors.sort_documents), in stock first: a
+        # page is a walk along one of them.
         indexes = [
-            models.Index(fields=["-date_created", "-product"], name="search_listing_newest"),
-            models.Index(fields=["price", "product"], name="search_listing_price"),
-            models.Index(fields=["-popularity", "-date_created", "-product"], name="search_listing_popular"),
+            models.Index(fields=["-in_stock", "-date_created", "-product"], name="search_listing_newest"),
+            models.Index(
+                F("in_stock").desc(), F("price").asc(nulls_last=True), F("product").desc(), name="search_listing_price"
+            ),
+            models.Index(
+                F("in_stock").desc(),
+                F("price").desc(nulls_last=True),
+                F("product").desc(),
+                name="search_listing_price_desc",
+            ),
+            models.Index(
+                fields=["-in_stock", "-popularity", "-date_created", "-product"], name="search_listing_popular"
+            ),
         ]
 
     def __str__(self):

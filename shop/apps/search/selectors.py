@@ -811,18 +811,21 @@ def _is_whole_listing(rows):
 
 def sort_documents(docs, sort_by):
     """
-    Order rows by a sort key. Relevancy (searches only) puts identifier matches first,
-    then the best-ranked; every order ends on the product id so that pages never repeat
-    or skip a product.
+    Order rows by a sort key. What can be bought comes first in every order but
+    relevancy (a shopper looking at the most popular, the newest or the cheapest wants
+    what is in stock; the sort indexes begin with ``in_stock``, migration 0007).
+    Relevancy (searches only) puts identifier matches first, then the best-ranked:
+    titles before descriptions, whatever the stock. Every order ends on the product id
+    so that pages never repeat or skip a product.
     """
     if sort_by == PRICE_LOW_TO_HIGH:
-        return docs.order_by(F("price").asc(nulls_last=True), "-product_id")
+        return docs.order_by("-in_stock", F("price").asc(nulls_last=True), "-product_id")
     if sort_by == PRICE_HIGH_TO_LOW:
-        return docs.order_by(F("price").desc(nulls_last=True), "-product_id")
+        return docs.order_by("-in_stock", F("price").desc(nulls_last=True), "-product_id")
     if sort_by == TITLE_A_TO_Z:
-        return docs.order_by(Lower("title"), "product_id")
+        return docs.order_by("-in_stock", Lower("title"), "product_id")
     if sort_by == POPULAR:
-        return docs.order_by("-popularity", "-date_created", "-product_id")
+        return docs.order_by("-in_stock", "-popularity", "-date_created", "-product_id")
     if sort_by == RELEVANCY:
         # Constant annotations (no identifier hit, no rank) cannot be ordered by.
         relevance = [
@@ -832,16 +835,20 @@ def sort_documents(docs, sort_by):
         ]
         if relevance:
             return docs.order_by(*relevance, "-popularity", "-date_created", "-product_id")
-    return docs.order_by("-date_created", "-product_id")
+    return docs.order_by("-in_stock", "-date_created", "-product_id")
 
 
-#: The columns and ``ORDER BY`` of each sort key over :func:`narrowed_page_ids`' subquery.
+#: The columns and ``ORDER BY`` of each sort key over :func:`narrowed_page_ids`' subquery
+#: (in stock first, as :func:`sort_documents` orders).
 _ORDER_SQL = {
-    PRICE_LOW_TO_HIGH: (("price",), "s.price ASC NULLS LAST, s.product_id DESC"),
-    PRICE_HIGH_TO_LOW: (("price",), "s.price DESC NULLS LAST, s.product_id DESC"),
-    TITLE_A_TO_Z: (("title",), "lower(s.title), s.product_id"),
-    POPULAR: (("popularity", "date_created"), "s.popularity DESC, s.date_created DESC, s.product_id DESC"),
-    NEWEST: (("date_created",), "s.date_created DESC, s.product_id DESC"),
+    PRICE_LOW_TO_HIGH: (("in_stock", "price"), "s.in_stock DESC, s.price ASC NULLS LAST, s.product_id DESC"),
+    PRICE_HIGH_TO_LOW: (("in_stock", "price"), "s.in_stock DESC, s.price DESC NULLS LAST, s.product_id DESC"),
+    TITLE_A_TO_Z: (("in_stock", "title"), "s.in_stock DESC, lower(s.title), s.product_id"),
+    POPULAR: (
+        ("in_stock", "popularity", "date_created"),
+        "s.in_stock DESC, s.popularity DESC, s.date_created DESC, s.product_id DESC",
+    ),
+    NEWEST: (("in_stock", "date_created"), "s.in_stock DESC, s.date_created DESC, s.product_id DESC"),
 }
 
 
@@ -919,8 +926,13 @@ def for_listing(products):
 
 
 def newest_products(limit):
-    """The ids of the ``limit`` most recently added listed products (drawn as cards by :mod:`.cards`)."""
-    return list(sort_documents(listings(), NEWEST).values_list("product_id", flat=True)[:limit])
+    """
+    The ids of the ``limit`` most recently added listed products that are in stock (the
+    home page's new arrivals: a shopper should be able to buy them), drawn as cards by
+    :mod:`.cards`; when nothing is in stock, the newest whatever their stock.
+    """
+    newest = sort_documents(listings(), NEWEST).values_list("product_id", flat=True)
+    return list(newest.filter(in_stock=True)[:limit]) or list(newest[:limit])
 
 
 def newest_in_category(category, limit, exclude=()):

@@ -76,8 +76,9 @@ class ProductListView(TemplateView):
 
     def ordered_ids(self, rows):
         """The ids of the filtered ``rows`` in the chosen order (sliced by the paginator)."""
-        if self.narrowed or self.filters.active:
+        if self.narrowed or self.filters.narrows_rows:
             return selectors.narrowed_page_ids(rows, self.form.sort_key())
+        # All products, or all that are in stock: a walk along a sort index (in stock first).
         return selectors.sort_documents(rows, self.form.sort_key()).values_list("product_id", flat=True)
 
     def base_url(self):
