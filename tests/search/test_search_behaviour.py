@@ -719,3 +719,24 @@ def test_the_home_page_shows_new_arrivals_that_are_in_stock(client, catalogue, s
     new_arrivals = titles(html.split('id="new_arrivals"')[1].split("</section>")[0])
     assert new_arrivals and not sold_out & set(new_arrivals)
     assert not sold_out & set(titles(html))
+
+
+# -- pickup points in the filter -------------------------------------------------------------
+
+
+def test_the_filter_offers_pickup_points_instead_of_warehouses(client, catalogue):
+    almaty = catalogue["almaty"]
+    url = catalogue["tools"].get_absolute_url()
+    assert "Забрать сегодня" not in get(client, url)  # none configured: every warehouse, as before
+
+    almaty.is_pickup_point = True
+    almaty.pickup_address = "ул. Абая, 10"
+    almaty.save()
+    html = get(client, url)
+    assert re.search(r"<legend>\s*(Забрать сегодня|Pick up today)\s*</legend>", html)
+    assert facet_counts(html, "wh") == {"Склад Алматы": 1}  # the one point, not the internal warehouses
+    assert titles(get(client, url, wh=str(almaty.pk))) == ["Дрель ударная Bosch"]
+
+    # A warehouse chosen in an older link stays offered, to be unticked.
+    old_link = get(client, url, wh=str(catalogue["astana"].pk))
+    assert facet_counts(old_link, "wh") == {"Склад Алматы": 1, "Склад Астана": 1}

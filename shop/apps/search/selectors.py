@@ -754,34 +754,50 @@ def facets(base, filters):
             panel.append((position, name, facet))
     panel.sort(key=lambda item: (item[0], item[1]))
 
-    warehouses = []
-    if warehouse_counts or filters.warehouses:
-        names = dict(
-            Partner.objects.filter(pk__in=set(warehouse_counts) | set(filters.warehouses))
-            .exclude(code=conf.get("ONEC_SALES_PARTNER_CODE"))
-            .values_list("pk", "name")
-        )
-        for pk in sorted(names, key=lambda pk: names[pk]):
-            warehouses.append(
-                FacetValue(
-                    value=names[pk],
-                    count=warehouse_counts.get(pk, 0),
-                    selected=pk in filters.warehouses,
-                    param="wh",
-                    param_value=str(pk),
-                )
-            )
-        if len(warehouses) < 2 and not filters.warehouses:
-            warehouses = []
+    warehouses, pickup = warehouse_filter(warehouse_counts, filters.warehouses)
 
     return {
         "totals": totals,
         "attributes": [facet for _, _, facet in panel],
         "warehouses": warehouses,
+        "pickup": pickup,
         "price_low": totals["price_low"],
         "price_high": totals["price_high"],
         "in_stock_count": totals["in_stock"] if not filters.in_stock else None,
     }
+
+
+def warehouse_filter(counts, chosen):
+    """
+    ``(values, pickup)``: the warehouse filter's checkboxes (``wh``) for the warehouses'
+    ``counts`` (partner id -> products in stock there) and the ``chosen`` ones, and
+    whether they are pickup points.
+
+    Where a manager made pickup points (``Partner.is_pickup_point``), the filter offers
+    them — what a shopper can collect today — in the manager's order, even a single one,
+    and not the internal warehouses (a warehouse chosen in an older link stays, to be
+    unticked). Without pickup points it offers every warehouse holding some, by name,
+    when there are two or more.
+    """
+    partners = Partner.objects.exclude(code=conf.get("ONEC_SALES_PARTNER_CODE"))
+    points = list(partners.pickup_points().values_list("pk", "name"))
+    if points:
+        offered = [(pk, name) for pk, name in points if counts.get(pk) or pk in chosen]
+        known = {pk for pk, _ in points}
+        others = sorted(partners.filter(pk__in=[pk for pk in chosen if pk not in known]).values_list("pk", "name"))
+        offered += others
+    elif counts or chosen:
+        names = dict(partners.filter(pk__in=set(counts) | set(chosen)).values_list("pk", "name"))
+        offered = sorted(names.items(), key=lambda item: item[1])
+        if len(offered) < 2 and not chosen:
+            offered = []
+    else:
+        offered = []
+    values = [
+        FacetValue(value=name, count=counts.get(pk, 0), selected=pk in chosen, param="wh", param_value=str(pk))
+        for pk, name in offered
+    ]
+    return values, bool(points)
 
 
 def number_ranges(base, keys):
