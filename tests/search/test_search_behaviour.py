@@ -141,8 +141,13 @@ def test_near_misses_read_the_title_words_the_refresh_keeps(client, catalogue):
     assert not any(word.isdigit() or len(word) < 3 for word in words)
 
 
-def test_empty_query_finds_nothing(client, catalogue):
-    assert found(client, "") == []
+def test_an_empty_search_leads_to_all_products_with_its_filters(client, catalogue):
+    response = client.get(reverse("search:search"), {"q": "  "})
+    assert response.status_code == 302 and response["Location"] == reverse("catalogue:index")
+    response = client.get(reverse("search:search"), {"q": "", "in_stock": "1", "sort_by": "price-asc"})
+    assert response["Location"] == reverse("catalogue:index") + "?sort_by=price-asc&in_stock=1"
+    response = client.get(reverse("search:search"), {"q": "", "sort_by": "relevancy"})
+    assert response["Location"] == reverse("catalogue:index")  # all products have no relevancy
 
 
 def test_search_results_can_be_filtered(client, catalogue):
@@ -740,3 +745,81 @@ def test_the_filter_offers_pickup_points_instead_of_warehouses(client, catalogue
     # A warehouse chosen in an older link stays offered, to be unticked.
     old_link = get(client, url, wh=str(catalogue["astana"].pk))
     assert facet_counts(old_link, "wh") == {"Склад Алматы": 1, "Склад Астана": 1}
+
+
+# -- search: word forms, empty and fruitless searches, suggestions --------------------------------
+
+
+@pytest.fixture
+def plural_forms(catalogue):
+    from tests.storefront.factories import ProductFactory
+
+    ProductFactory(title="Кроссовки беговые Demix", categories=[catalogue["clothes"]])
+    ProductFactory(title="Футболка хлопковая", categories=[catalogue["clothes"]])
+    ProductFactory(title="Сковорода Tefal 28 см", categories=[catalogue["tools"]])
+    ProductFactory(title="Полотенце махровое", categories=[catalogue["clothes"]])
+    indexing.flush_pending()
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("кроссовок", "Кроссовки беговые Demix"),  # genitive plural: a stem of its own
+        ("футболок", "Футболка хлопковая"),
+        ("сковородки", "Сковорода Tefal 28 см"),  # another suffix
+        ("полотенец", "Полотенце махровое"),
+        ("кроссовок demix", "Кроссовки беговые Demix"),
+    ],
+)
+def test_a_form_of_a_title_word_is_a_search_not_a_typo(client, catalogue, plural_forms, query, expected):
+    html = get(client, reverse("search:search"), q=query)
+    assert titles(html) == [expected]
+    assert "data-corrected-query" not in html and "ничего не нашлось" not in html
+
+
+def test_a_typo_is_still_said_to_be_corrected(client, catalogue, plural_forms):
+    for typo, meant in (("куртак", "куртка"), ("кросовки", "кроссовки"), ("дрэль", "дрель")):
+        html = get(client, reverse("search:search"), q=typo)
+        assert f'data-corrected-query="{meant}"' in html, typo
+
+
+def test_word_forms_against_typos():
+    assert selectors.is_word_form("кроссовок", "кроссовки")
+    assert selectors.is_word_form("ручек", "ручка")
+    assert selectors.is_word_form("сковородки", "сковорода")
+    assert not selectors.is_word_form("куртак", "куртка")
+    assert not selectors.is_word_form("дрэли", "дрель")
+    assert not selectors.is_word_form("кросовки", "кроссовки")
+    assert not selectors.is_word_form("кот", "коты")  # too short a stem to tell
+
+
+def test_a_search_that_finds_nothing_offers_the_catalogue_and_the_query_to_change(client, catalogue):
+    html = get(client, reverse("search:search"), q="холодильник")
+    assert titles(html) == []
+    assert re.search(r"(По запросу «холодильник» ничего не нашлось|Nothing matched .холодильник.)", html)
+    assert re.search(r'<input[^>]*id="search_again"[^>]*value="холодильник"', html)
+    for category in ("tools", "light", "clothes"):
+        assert f'class="subcategory-chip" href="{catalogue[category].get_absolute_url()}"' in html
+    assert f'href="{reverse("catalogue:index")}"' in html
+    assert "0 товаров" not in html and 'name="sort_by"' not in html  # no count and sort of nothing
+
+    filtered = get(client, reverse("search:search"), q="дрель", price_min="999999")
+    assert "search_again" not in filtered  # nothing passes the filters: the filters' own message
+    assert re.search(r"(Сбросить фильтры|Reset filters)", filtered)
+
+
+def test_suggested_categories_say_which_is_which(client, catalogue):
+    from tests.storefront.factories import CategoryFactory
+
+    men, women = CategoryFactory(name="Мужская одежда"), CategoryFactory(name="Женская одежда")
+    for parent in (men, women):
+        CategoryFactory(name="Футболки", parent=parent)
+    data = json.loads(client.get(reverse("search:suggest"), {"q": "футб"}).content)
+    assert sorted((item["name"], item["parent"]) for item in data["categories"]) == [
+        ("Футболки", "Женская одежда"),
+        ("Футболки", "Мужская одежда"),
+    ]
+    data = json.loads(client.get(reverse("search:suggest"), {"q": "дре"}).content)
+    assert data["categories"] == [
+        {"name": "Дрели", "parent": "Инструменты", "url": catalogue["drills"].get_absolute_url()}
+    ]

@@ -192,6 +192,8 @@ def match(rows, query):
         _id_hit=_id_hit(hits),
     )
     corrected = " ".join(fixes[word][0] for word in words) if fixes else ""
+    if fixes and all(is_word_form(word, fixes[word][0]) for word in words):
+        corrected = ""  # «кроссовок» found «кроссовки»: a search, not a correction
     return Match(found, ordered, hits, corrected if corrected != " ".join(words) else "")
 
 
@@ -408,6 +410,39 @@ def corrections(words):
     return found
 
 
+#: The shortest stem :func:`is_word_form` compares («ламп», «брюк»): shorter ones say too little.
+WORD_FORM_STEM = 4
+#: The vowels Russian inserts before a stem's last consonant in some forms (кроссовк-и, кроссов-о-к).
+FLEETING_VOWELS = "ое"
+
+
+def is_word_form(typed, correction):
+    """
+    Whether ``typed`` is a form of the title word ``correction`` that the stemmer does
+    not bring to the same stem, rather than a typo: the shopper typed a correct word
+    and must not be told that nothing matched it. Snowball leaves the genitive plural
+    whole («кроссовок» stays «кроссовок», «кроссовки» is «кроссовк»), and a suffix
+    changes the stem («сковородки»: «сковородк», «сковорода»: «сковород»). So:
+    ``typed`` begins with the correction's stem, or with that stem but its last letter
+    followed by a fleeting «о»/«е» and that letter («кроссов» + «о» + «к»,
+    «полотен» + «е» + «ц»). A typo after a whole stem («дрелт») passes too; the
+    results are the same, only the note is left out.
+    """
+    if typed == correction:
+        return True
+    root = indexing.stem(correction)
+    if len(root) < WORD_FORM_STEM:
+        return False
+    if typed.startswith(root):
+        return True
+    head, last = root[:-1], root[-1]
+    return (
+        typed.startswith(head)
+        and typed[len(head) : len(head) + 1] in tuple(FLEETING_VOWELS)
+        and typed[len(head) + 1 : len(head) + 2] == last
+    )
+
+
 def near_misses(words, found=None):
     """
     Search documents whose title has, for every word of the query, one of its
@@ -475,7 +510,22 @@ def suggestions(query, limit=SUGGESTIONS):
             .filter(condition)
             .order_by("depth", "path")[:3]
         )
+        parents = parent_names(categories)
+        for category in categories:
+            category.parent_name = parents.get(category.pk, "")
     return rows, categories
+
+
+def parent_names(categories):
+    """
+    ``{category id: its parent's name}`` of ``categories`` below the top level, in one
+    query: what tells two «Футболки» apart (Мужская одежда, Женская одежда).
+    """
+    parent_paths = {category.pk: category.path[: -category.steplen] for category in categories if category.depth > 1}
+    if not parent_paths:
+        return {}
+    names = dict(Category.objects.filter(path__in=set(parent_paths.values())).values_list("path", "name"))
+    return {pk: names.get(path, "") for pk, path in parent_paths.items()}
 
 
 # -- filters and counts ---------------------------------------------------------------------------

@@ -213,6 +213,15 @@ class SearchView(ProductListView):
         user_search.send(sender=self, session=request.session, user=request.user, query=request.GET.get("q", ""))
         return super().dispatch(request, *args, **kwargs)
 
+    def get(self, request, *args, **kwargs):
+        form = SearchForm(request.GET, searching=True)
+        if not form.query():
+            # An empty search (the box sent as it was): all products, with the same filters and sort.
+            query = ListingFilters.from_querydict(request.GET).querystring(sort_by=form.sort_param())
+            url = reverse("catalogue:index")
+            return redirect(f"{url}?{query}" if query else url)
+        return super().get(request, *args, **kwargs)
+
     def get_rows(self):
         # pylint: disable=attribute-defined-outside-init
         self.match = selectors.match(selectors.listings(), self.form.query())
@@ -239,6 +248,8 @@ class SearchView(ProductListView):
         context["query"] = self.form.query()
         context["corrected_query"] = self.match.corrected
         context["results"] = context["products"]
+        if not context["products"] and not self.filters.active:
+            context["categories"] = list(selectors.top_categories())  # where to look instead
         return context
 
 
@@ -269,7 +280,8 @@ class SuggestView(View):
                 "query": query,
                 "products": products,
                 "categories": [
-                    {"name": category.name, "url": category.get_absolute_url()} for category in categories
+                    {"name": category.name, "parent": category.parent_name, "url": category.get_absolute_url()}
+                    for category in categories
                 ],
                 "all_url": f"{reverse('search:search')}?{ListingFilters().querystring(q=query)}",
                 "all_label": str(_("All results")),
