@@ -823,3 +823,19 @@ def test_suggested_categories_say_which_is_which(client, catalogue):
     assert data["categories"] == [
         {"name": "Дрели", "parent": "Инструменты", "url": catalogue["drills"].get_absolute_url()}
     ]
+
+
+def test_an_unfilled_number_is_no_value_of_its_range_filter(client, catalogue):
+    """1C unloads a number nobody entered as 0: the range starts at the real minimum and «up to» skips it."""
+    from .conftest import set_number
+
+    power = catalogue["power"]
+    FilterSetting.objects.filter(attribute=power).update(is_filterable=True)
+    set_number(catalogue["makita"], power, 0.0)
+    indexing.flush_pending()
+    url = catalogue["drills"].get_absolute_url()
+    html = get(client, url)
+    assert re.search(r'name="n%d_min"[^>]*placeholder="(от|from) 600"' % power.pk, html)
+    assert re.search(r'name="n%d_max"[^>]*placeholder="(до|to) 850"' % power.pk, html)
+    assert titles(get(client, url, **{f"n{power.pk}_max": "700"})) == ["Дрель ударная Bosch"]
+    assert re.search(r'placeholder="(от|from) 600"', get(client, reverse("catalogue:index")))

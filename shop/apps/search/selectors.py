@@ -549,7 +549,7 @@ def filter_condition(filters, skip=None):
         if attribute_id != skip:
             condition &= Q(facets__overlaps=[ProductListing.value_facet(attribute_id, value) for value in values])
     for attribute_id, (low, high) in filters.ranges.items():
-        numbers = ProductFacet.objects.filter(kind=ProductFacet.NUMBER, key=attribute_id)
+        numbers = set_numbers().filter(key=attribute_id)
         if low is not None:
             numbers = numbers.filter(number__gte=low)
         if high is not None:
@@ -850,13 +850,26 @@ def warehouse_filter(counts, chosen):
     return values, bool(points)
 
 
+#: What 1C sends for a number property nobody filled in: not a value (the product page hides it too).
+UNSET_NUMBER = 0.0
+
+
+def set_numbers():
+    """
+    The number rows of range filters that hold a value: 1C unloads an unfilled number as
+    0, which would start «Гарантия» at «от 0» and let «до 12» find products whose
+    warranty nobody entered.
+    """
+    return ProductFacet.objects.filter(kind=ProductFacet.NUMBER).exclude(number=UNSET_NUMBER)
+
+
 def number_ranges(base, keys):
     """
     ``[{"key", "low", "high"}]``: the range of each numeric property ``keys`` over the
     rows ``base``, cached like the counts. The whole listing's ranges read the number
     rows alone: only listed products have any (their rows go with their listing row).
     """
-    numbers = ProductFacet.objects.filter(kind=ProductFacet.NUMBER, key__in_array=sorted(keys))
+    numbers = set_numbers().filter(key__in_array=sorted(keys))
     if not _is_whole_listing(base):
         numbers = numbers.filter(product_id__in=base.values("product_id"))
     ranges = numbers.order_by().values("key").annotate(low=Min("number"), high=Max("number")).order_by("key")
