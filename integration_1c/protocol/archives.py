@@ -294,7 +294,9 @@ class _MemberReader(zipfile.ZipFile):
     :class:`zipfile.ZipFile` for reading members given by their :class:`~zipfile.ZipInfo`
     (every compression method it knows, the local header's name and the CRC-32
     checked), without its own reading of the directory, which keeps every entry:
-    :class:`Directory` gives them one at a time.
+    :class:`Directory` gives them one at a time. The check newer Pythons make that a
+    member does not overlap the next one needs every entry and is not made: the limits
+    on the bytes inflated bound what overlapping members can amount to.
     """
 
     def _RealGetContents(self):  # pylint: disable=invalid-name
