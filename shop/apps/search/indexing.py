@@ -48,6 +48,8 @@ ProductRecord = get_model("analytics", "ProductRecord")
 
 #: Listed products refreshed per batch.
 BATCH_SIZE = 1000
+#: Recorded stock writes looked up at a time (:func:`refresh_changed_since`).
+STOCK_WRITTEN_SLICE = 20_000
 #: Attribute codes whose values identify a product (written by the 1C import).
 IDENTIFIER_ATTRIBUTES = ("article", "barcode")
 #: 1C characteristics are text attributes with this code prefix (integration_1c.services.attributes).
@@ -255,7 +257,11 @@ def refresh_changed_since(moment, *, full=True, stock_written=None):
             )
             stocked = {row[0] for row in cursor.fetchall()}
         else:
-            stocked = listed_ids(set(stock_written) - written)
+            stocked = set()
+            # In slices: a full offers file records half a million writes (a stock record
+            # each, ids repeated), and a set of them all cost the worker 30 MB at its peak.
+            for start in range(0, len(stock_written), STOCK_WRITTEN_SLICE):
+                stocked |= listed_ids(set(stock_written[start : start + STOCK_WRITTEN_SLICE]) - written)
         stocked -= written
     ids = sorted(written)
     for start in range(0, len(ids), BATCH_SIZE):
