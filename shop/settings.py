@@ -89,7 +89,7 @@ INSTALLED_APPS = [
     "shop.apps.shipping.apps.ShippingConfig",
     "oscar.apps.catalogue.apps.CatalogueConfig",
     "oscar.apps.catalogue.reviews.apps.CatalogueReviewsConfig",
-    "oscar.apps.communication.apps.CommunicationConfig",
+    "shop.apps.communication.apps.CommunicationConfig",
     "shop.apps.partner.apps.PartnerConfig",
     "shop.apps.basket.apps.BasketConfig",
     "oscar.apps.payment.apps.PaymentConfig",
