@@ -20,6 +20,7 @@ have GIN indexes (migration 0003). Near misses look up the words of the titles
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .fields import INTEGER, TEXT, ListField
 
@@ -183,8 +184,10 @@ class FilterSetting(models.Model):
     )
 
     class Meta:
-        verbose_name = _("Filter")
-        verbose_name_plural = _("Filters")
+        # A model's name sits inside Django's sentences («Выберите фильтр для изменения»,
+        # «1 фильтр был успешно изменён»): lower case, apart from the panel heading «Фильтр».
+        verbose_name = pgettext_lazy("admin model name", "Filter")
+        verbose_name_plural = pgettext_lazy("admin model name", "Filters")
         ordering = ["position", "attribute__name"]
 
     def __str__(self):
