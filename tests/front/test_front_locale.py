@@ -90,3 +90,19 @@ def test_filter_reads_as_a_noun_wherever_django_looks_it_up():
         assert str(FilterSetting._meta.verbose_name) == "фильтр"
         assert str(FilterSetting._meta.verbose_name_plural) == "фильтры"
         assert pgettext("order history form", "Filter") == "Поиск заказов"
+
+
+def test_russian_texts_use_a_dash_not_a_hyphen():
+    """Whatever catalogue wins (ours, Oscar's, Django's), a Russian sentence breaks with «—», never « - »."""
+    from django.utils import translation
+    from django.utils.translation import trans_real
+
+    with translation.override("ru"):
+        catalogue = trans_real.translation("ru")._catalog
+        keys = {key for part in catalogue._catalogs for key in part}
+        hyphens = {
+            key: catalogue.get(key)
+            for key in keys
+            if isinstance(catalogue.get(key), str) and re.search(r"(?<=\S) - (?=\S)|^- ", catalogue.get(key))
+        }
+    assert hyphens == {}

@@ -43,3 +43,14 @@ def test_dashboard_order_names_the_customer(client, django_user_model, customer)
     text = text_of(html_of(client, reverse("dashboard:order-detail", kwargs={"number": order.number})))
     customer_table = text.split("Информация о клиенте", 1)[1][:60]
     assert customer_table.split()[0] == "Имя", customer_table
+
+
+def test_wrong_password_names_the_email_field(client, customer):
+    response = client.post(
+        reverse("customer:login"),
+        {"login-username": "olga@example.kz", "login-password": "neverno", "login_submit": "1"},
+    )
+    text = text_of(response.content.decode())
+    assert "Мы нашли ошибки — проверьте сообщения ниже и попробуйте снова" in text
+    assert "Неверный e-mail или пароль." in text
+    assert "имя пользователя" not in text
