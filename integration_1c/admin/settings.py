@@ -16,6 +16,8 @@ from constance.admin import Config, ConstanceAdmin
 from constance.signals import config_updated
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.dispatch import receiver
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -78,6 +80,22 @@ class ShopSettingsAdmin(ConstanceAdmin):
         if choices and value["default"] in choices:
             value["default"] = choices[value["default"]]  # «Скрыть их», not «hide»
         return value
+
+    def _log_config_change(self, request, changed_fields):
+        """
+        The entry of the admin's «Последние действия» for a save of this page. Constance
+        writes one named «Config» under its model-less content type, which the admin shows
+        as «Config» twice; this one names the page and the kind of change in Russian and
+        links nowhere (the settings' own log, :class:`SettingChange`, keeps what changed).
+        """
+        LogEntry.objects.create(
+            user_id=request.user.pk,
+            content_type_id=ContentType.objects.get_for_model(SettingChange).pk,
+            object_id="",
+            object_repr=str(_("Shop settings")),
+            action_flag=CHANGE,
+            change_message=json.dumps([{"changed": {"fields": changed_fields}}]),
+        )
 
     def changelist_view(self, request, extra_context=None):
         user = request.user if request.user.is_authenticated else None
