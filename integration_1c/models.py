@@ -158,8 +158,13 @@ class ProductPrice(models.Model):
     default; the other types (old price, wholesale) are read from here.
     """
 
+    #: Not indexed alone: the unique (product, price type) index starts with the product.
     product = models.ForeignKey(
-        "catalogue.Product", on_delete=models.CASCADE, related_name="onec_prices", verbose_name=_("Product")
+        "catalogue.Product",
+        on_delete=models.CASCADE,
+        related_name="onec_prices",
+        verbose_name=_("Product"),
+        db_index=False,
     )
     price_type = models.ForeignKey(
         PriceType, on_delete=models.CASCADE, related_name="prices", verbose_name=_("Price type")
@@ -338,18 +343,22 @@ class ProductExchange(models.Model):
     catalogue app): the catalogue it came from, and when an exchange last wrote it —
     its Товар, or an offer, price or stock of it or of its variants (``mode=deactivate``
     never hides what the run touched).
+
+    ``touched_at`` is not indexed: every file of an exchange stamps every product it
+    writes, and with the stamp in an index each stamp rewrote the row's entries in every
+    index of the table; only the end of a full package and ``mode=deactivate`` ask which
+    products were not stamped, once each, by reading the catalogue's rows.
     """
 
     product = models.OneToOneField(
         "catalogue.Product", on_delete=models.CASCADE, primary_key=True, related_name="onec"
     )
     catalogue = models.CharField(_("1C catalogue"), max_length=128, blank=True, db_index=True)
-    touched_at = models.DateTimeField(_("Last written by 1C"), db_index=True)
+    touched_at = models.DateTimeField(_("Last written by 1C"))
 
     class Meta:
         verbose_name = _("Product 1C state")
         verbose_name_plural = _("Products' 1C state")
-        indexes = [models.Index(fields=["catalogue", "touched_at"], name="onec_product_cat_touched")]
 
     def __str__(self):
         return f"1C: {self.product_id}"

@@ -30,6 +30,9 @@ if (BASE_DIR / ".env").exists():
     env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=True)
+# In development an unknown address shows Django's technical 404 (English, for the
+# developer); the shop's own error pages are then at /errors/404/ and /errors/500/.
+ERROR_PAGE_PREVIEWS = DEBUG
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
@@ -225,6 +228,9 @@ OSCAR_PRODUCTS_PER_PAGE = 24
 OSCAR_HOMEPAGE = reverse_lazy("home")  # the front page (shop.apps.search.views.HomeView)
 OSCAR_REQUIRED_ADDRESS_FIELDS = ("first_name", "last_name", "line1", "line4", "country")
 OSCAR_THUMBNAILER = "shop.thumbnails.Thumbnailer"
+# No wish lists: nothing on the storefront adds to one. Hides Oscar's wish-list links;
+# their addresses lead to the account (shop/urls.py).
+OSCAR_HIDDEN_FEATURES = ["wishlists"]
 # sorl's store, remembered per web process: a page of cards asks it twice per card.
 THUMBNAIL_KVSTORE = "shop.thumbnails.KVStore"
 

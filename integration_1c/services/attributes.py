@@ -29,7 +29,7 @@ from unidecode import unidecode
 
 from integration_1c.models import Unit
 
-from .bulk import delete_where_in, upsert
+from .bulk import delete_where_in, insert_new, upsert
 
 ProductAttribute = get_model("catalogue", "ProductAttribute")
 ProductAttributeValue = get_model("catalogue", "ProductAttributeValue")
@@ -467,7 +467,7 @@ def write_values(rows, managed):
     for row in rows:
         wanted[(row["product_id"], row["attribute_id"])] = row
     attribute_ids = set().union(*managed.values())
-    stale, changed = [], set()
+    stale, changed, present = [], set(), set()
     columns = ("value_text", "value_float", "value_boolean", "value_option_id")
     # Filtered by product only: with the attribute ids too PostgreSQL picks the attribute
     # index and scans every value of those attributes, batch after batch.
@@ -476,9 +476,10 @@ def write_values(rows, managed):
         .filter(product_id__in_array=list(managed))
         .values_list("id", "product_id", "attribute_id", *columns)
     ):
+        key = (product_id, attribute_id)
+        present.add(key)
         if attribute_id not in attribute_ids:
             continue
-        key = (product_id, attribute_id)
         row = wanted.get(key)
         if row is None:
             if attribute_id in managed.get(product_id, ()):
@@ -490,11 +491,10 @@ def write_values(rows, managed):
         through = ProductAttributeValue.value_multi_option.through
         delete_where_in(through, "productattributevalue_id", stale)
         delete_where_in(ProductAttributeValue, "id", stale)
-    upsert(
-        ProductAttributeValue,
-        list(wanted.values()),
-        unique=["attribute", "product"],
-        update=list(VALUE_FIELDS),
-    )
+    new_rows, changed_rows = [], []
+    for key, row in wanted.items():
+        (changed_rows if key in present else new_rows).append(row)
+    upsert(ProductAttributeValue, changed_rows, unique=["attribute", "product"], update=list(VALUE_FIELDS))
+    insert_new(ProductAttributeValue, new_rows, unique=["attribute", "product"], update=list(VALUE_FIELDS))
     changed.update(product_id for product_id, _ in wanted)
     return changed

@@ -38,7 +38,7 @@ from integration_1c.models import Catalogue, CategoryExchange, ProductExchange
 
 from . import attributes as attrs
 from .attributes import FIXED_ATTRIBUTES, FULL_NAME_REQUISITE, write_values
-from .bulk import delete_where_in, upsert
+from .bulk import copies_new_rows, delete_where_in, insert_new, reserve_ids, upsert
 from .stock import stock_written
 
 logger = logging.getLogger(__name__)
@@ -423,8 +423,7 @@ class ProductWriter:
             # Oscar keeps no stock on a parent: its variants carry it.
             StockRecord.objects.filter(product_id__in=new_parents).delete()
             stock_written(new_parents)
-        written = upsert(Product, rows, unique=["code"], update=self.PRODUCT_FIELDS, returning=["code", "id"])
-        ids = dict(written)
+        ids = write_products(rows, existing, self.PRODUCT_FIELDS)
         ids.update(unchanged)
         changed = self._write_categories(kept, ids) | self._write_attributes(kept, ids)
         if self.images is not None:
@@ -432,7 +431,10 @@ class ProductWriter:
         stamp = changed & set(unchanged.values())
         if stamp:
             Product.objects.filter(id__in_array=sorted(stamp)).update(date_updated=timezone.now())
-        touch_products(list(ids.values()), self.ctx.catalogue_id)
+        stateless = [
+            pk for code, pk in ids.items() if existing.get(code) is None or existing[code]["onec__touched_at"] is None
+        ]
+        touch_products(list(ids.values()), self.ctx.catalogue_id, stateless=stateless)
         return ids
 
     def _write_items(self, items, existing, parent_ids):
@@ -469,9 +471,7 @@ class ProductWriter:
         if converted:
             # A variant belongs to its parent's categories (Oscar): drop its own links.
             delete_where_in(ProductCategory, "product_id", converted)
-        written = dict(
-            upsert(Product, rows, unique=["code"], update=OFFER_CHILD_FIELDS, returning=["code", "id"])
-        )
+        written = write_products(rows, existing, OFFER_CHILD_FIELDS)
         write_variant_attributes(
             self.attributes, [(item, written[item.id]) for item in items], with_properties=False
         )
@@ -503,7 +503,7 @@ class ProductWriter:
                 changed.add(product_id)
         # Raw delete: ProductCategory's post_delete receiver would load and signal every row.
         delete_where_in(ProductCategory, "id", stale)
-        upsert(ProductCategory, list(links.values()), unique=["product", "category"], update=[])
+        insert_new(ProductCategory, list(links.values()), unique=["product", "category"], update=[])
         changed.update(product_id for product_id, _ in links)
         return changed  # products whose categories changed
 
@@ -532,6 +532,26 @@ class ProductWriter:
                 rows.extend(characteristic_values(product_id, record.characteristics, by_name))
             managed[product_id] = managed_ids | characteristic_ids
         return write_values(rows, managed)  # products whose values changed
+
+
+def write_products(rows, existing, update):
+    """
+    Write product rows (keyed by ``code``) and return their code -> id. Rows whose code
+    ``existing`` (what the batch read) does not hold are new: they get ids reserved from
+    the sequence and go in by ``COPY`` (:func:`.bulk.insert_new`); the others are upserted.
+    """
+    new = [row for row in rows if row["code"] not in existing]
+    changed = [row for row in rows if row["code"] in existing]
+    ids = dict(upsert(Product, changed, unique=["code"], update=update, returning=["code", "id"]))
+    if not new:
+        return ids
+    if not copies_new_rows():
+        ids.update(upsert(Product, new, unique=["code"], update=update, returning=["code", "id"]))
+        return ids
+    new = [{"id": pk, **row} for row, pk in zip(new, reserve_ids(Product, len(new)), strict=True)]
+    insert_new(Product, new, unique=["code"], update=update)
+    ids.update((row["code"], row["id"]) for row in new)
+    return ids
 
 
 #: Fields a variant's upsert rewrites (by a Товар item or a Предложение).
@@ -655,22 +675,26 @@ def characteristic_values(product_id, characteristics, attribute_ids):
 # -- the products' 1C state ------------------------------------------------------------------
 
 
-def touch_products(product_ids, catalogue, *, claim=True):
+def touch_products(product_ids, catalogue, *, claim=True, stateless=()):
     """
     Stamp products (parents / standalone) as written by this exchange now, in one
     statement. ``claim``: the catalogue file lists them, so they belong to
     ``catalogue`` from now on; an offers file only stamps (and names the catalogue of a
-    product that has no 1C state yet).
+    product that has no 1C state yet). ``stateless``: those of them the caller read
+    without a state row (new products), written as new rows.
     """
     if not product_ids:
         return
     now = timezone.now()
-    upsert(
-        ProductExchange,
-        [{"product_id": pk, "catalogue": catalogue or "", "touched_at": now} for pk in sorted(set(product_ids))],
-        unique=["product"],
-        update=["catalogue", "touched_at"] if claim else ["touched_at"],
-    )
+    stateless = set(stateless)
+    fresh, known = [], []
+    for pk in sorted(set(product_ids)):
+        (fresh if pk in stateless else known).append(
+            {"product_id": pk, "catalogue": catalogue or "", "touched_at": now}
+        )
+    update = ["catalogue", "touched_at"] if claim else ["touched_at"]
+    upsert(ProductExchange, known, unique=["product"], update=update)
+    insert_new(ProductExchange, fresh, unique=["product"], update=update)
 
 
 def in_catalogue(queryset, catalogue):

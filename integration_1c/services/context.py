@@ -53,6 +53,8 @@ class ImportContext:
     #: full-package rules act only within them (several 1C catalogues in one shop).
     catalogue_id: str = ""
     classifier_id: str = ""
+    #: The file on a local disk, when it is one (a process of its own may then read it).
+    path: str = ""
     #: Called with ``report.processed`` after every batch (progress for the journal).
     progress: Callable[[int], None] | None = None
     _rollback_actions: list = field(default_factory=list)
@@ -119,6 +121,15 @@ class ImportContext:
                 logger.exception("Cleaning up after a failed import")
         self._rollback_actions.clear()
         self._delete_stored_files()
+
+    def restart(self):
+        """
+        Start the file again after a failed attempt (:func:`.importer.apply_stream`): a
+        fresh report, nothing to undo. Call after :meth:`rolled_back`.
+        """
+        self.report.clear()
+        self._rollback_actions.clear()
+        self._stored_files = None
 
     def tick(self, records=0):
         """Count applied records and publish progress (once per batch)."""

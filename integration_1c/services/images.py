@@ -37,7 +37,7 @@ from PIL import Image, UnidentifiedImageError
 from integration_1c.models import ExchangeFile, ImageFingerprint
 from integration_1c.protocol.archives import DamagedMember, Packed, read_packed
 
-from .bulk import upsert
+from .bulk import copies_new_rows, insert_new, reserve_ids, upsert
 
 ProductImage = get_model("catalogue", "ProductImage")
 
@@ -412,7 +412,7 @@ class ImageWriter:
                     row for key, row in current.items() if key.startswith(prefix) and key not in wanted
                 )
         if new_images:
-            ProductImage.objects.bulk_create(new_images)
+            self._insert(new_images)
         if changed:
             ProductImage.objects.bulk_update(changed, ["caption", "display_order"])
         if stale:
@@ -423,6 +423,31 @@ class ImageWriter:
             self.ctx.after_commit(lambda: delete_files(names))
         if fingerprints:
             self._record_fingerprints(fingerprints, new_images, existing)
+
+    @staticmethod
+    def _insert(images):
+        """The batch's new images, with their ids (their fingerprints refer to them)."""
+        if not copies_new_rows():
+            ProductImage.objects.bulk_create(images)
+            return
+        for image, pk in zip(images, reserve_ids(ProductImage, len(images)), strict=True):
+            image.id = pk
+        insert_new(
+            ProductImage,
+            [
+                {
+                    "id": image.id,
+                    "product_id": image.product_id,
+                    "code": image.code,
+                    "caption": image.caption,
+                    "display_order": image.display_order,
+                    "original": image.original.name,
+                }
+                for image in images
+            ],
+            unique=["code"],
+            update=["caption", "display_order", "original"],
+        )
 
     @staticmethod
     def _keep(row, image, order, changed):
@@ -438,12 +463,14 @@ class ImageWriter:
         for current in existing.values():
             for key, row in current.items():
                 ids.setdefault(key, row["id"])
-        rows = [
-            {"image_id": ids[key], "size": size, "crc": crc}
-            for key, (size, crc) in fingerprints.items()
-            if ids.get(key) is not None
-        ]
+        new = {image.id for image in new_images}
+        rows, new_rows = [], []
+        for key, (size, crc) in fingerprints.items():
+            if ids.get(key) is not None:
+                row = {"image_id": ids[key], "size": size, "crc": crc}
+                (new_rows if ids[key] in new else rows).append(row)
         upsert(ImageFingerprint, rows, unique=["image"], update=["size", "crc"])
+        insert_new(ImageFingerprint, new_rows, unique=["image"], update=["size", "crc"])
 
     def _store(self, product_id, key, path, fileobj, found, caption, order):
         """Place the picture in media storage now; remove it again if the import rolls back."""

@@ -35,15 +35,13 @@ interleave two files of one exchange.
 """
 
 import logging
-import queue
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.core.cache import cache
 from django.core.files.storage import storages
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from integration_1c.commerceml import reader
 from integration_1c.commerceml import records as rec
@@ -53,7 +51,7 @@ from integration_1c.signals import catalogue_changed
 
 from . import stock
 from .attributes import AttributeIndex
-from .bulk import prefer_indexes
+from .bulk import InsertConflict, copy_new_rows, prefer_indexes
 from .catalogue import (
     KEEP,
     CategoryWriter,
@@ -71,6 +69,7 @@ from .context import ImportContext, ImportFailed
 from .images import DirectoryImageSource, ImageWriter, StorageImageSource
 from .journal import ImportProgress
 from .offers import OfferWriter, PriceTypeIndex, WarehouseIndex
+from .reading import can_fork, read_ahead, read_ahead_depth, read_in_process
 from .report import ImportReport
 
 logger = logging.getLogger(__name__)
@@ -203,79 +202,19 @@ class RecordApplier:
 # -- applying a file -------------------------------------------------------------------------
 
 
-#: Records handed over at a time by the read-ahead thread, and chunks it may hold ready
-#: at the least (:func:`read_ahead_depth`).
-READ_AHEAD_CHUNK = 256
-READ_AHEAD_CHUNKS = 4
-
-
-def read_ahead_depth(batch_size):
+def read_records(fileobj, ctx):
     """
-    Chunks the reader may hold ready: a whole batch and a chunk more. The writes take a
-    batch at a time; with less room the reader stopped half-way through the next batch
-    while a batch was written, and the writer then waited, the database idle, for the
-    rest of it to be parsed (0.7 s of a 10,000-offer package's 6 s).
+    The file's records, parsed ahead of the writes (:mod:`.reading`): by a process of its
+    own when the file is big and on a local disk (``ctx.path``), else by a thread.
     """
-    return max(READ_AHEAD_CHUNKS, -(-batch_size // READ_AHEAD_CHUNK) + 1)
-
-_END = object()
-
-
-def read_ahead(records, *, chunk=READ_AHEAD_CHUNK, depth=READ_AHEAD_CHUNKS):
-    """
-    Iterate over ``records`` (a reader's generator, made in this thread) while a thread
-    of their own parses ahead: the XML is read while this thread waits for the database,
-    which is most of a write's time. The reader is pure (no database, no settings: see
-    ``CommerceMLReader``); it runs under this thread's language, so its messages read the
-    same. Its errors are raised here, at the record where they happened; when the
-    consumer stops early (an error in a write), the thread is told to stop and joined.
-    Memory: at most ``depth`` chunks of ``chunk`` records wait.
-    """
-    ready = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-    language = translation.get_language()
-
-    def put(item):
-        while not stop.is_set():
-            try:
-                ready.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def run():
-        if language:
-            translation.activate(language)
-        try:
-            batch = []
-            for record in records:
-                batch.append(record)
-                if len(batch) >= chunk:
-                    if not put(batch):
-                        return
-                    batch = []
-            if batch and not put(batch):
-                return
-            put(_END)
-        except BaseException as exc:  # handed to the consumer, raised there
-            put(exc)
-        finally:
-            records.close()
-
-    thread = threading.Thread(target=run, name="1c-reader", daemon=True)
-    thread.start()
-    try:
-        while True:
-            item = ready.get()
-            if item is _END:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield from item
-    finally:
-        stop.set()
-        thread.join()
+    name = ctx.report.source
+    depth = read_ahead_depth(ctx.batch_size)
+    if can_fork(ctx.path):
+        records = read_in_process(ctx.path, name=name, depth=depth)
+        if ctx.progress is not None:
+            ctx.progress.follow(records)
+        return iter(records)
+    return read_ahead(reader.iter_records(fileobj, name=name), depth=depth)
 
 
 def _serialise_imports():
@@ -289,7 +228,24 @@ def apply_stream(fileobj, ctx):
     Apply an open CommerceML file in one transaction. Raises the reader's errors,
     :class:`ImportFailed` or a database error; on any error nothing stays written
     (and pictures already copied are removed again).
+
+    Rows the import finds missing are written by ``COPY`` (:func:`.bulk.insert_new`). If
+    one was written meanwhile by someone else (a manager saving the same product in the
+    dashboard), that transaction is lost: the file is applied once more, from the start,
+    with every row upserted.
     """
+    try:
+        with copy_new_rows():
+            return _apply_stream(fileobj, ctx)
+    except InsertConflict as conflict:
+        logger.info("1C import of %s applied again without COPY: %s", ctx.report.source, conflict)
+        ctx.restart()
+        fileobj.seek(0)
+        with copy_new_rows(False):
+            return _apply_stream(fileobj, ctx)
+
+
+def _apply_stream(fileobj, ctx):
     name = ctx.report.source
     try:
         with transaction.atomic():
@@ -302,9 +258,8 @@ def apply_stream(fileobj, ctx):
 
                 apply_order_documents(fileobj, ctx.report)
             else:
-                records = reader.iter_records(fileobj, name=name)
                 with stock.recording_writes() as stock_written:
-                    RecordApplier(ctx).apply(read_ahead(records, depth=read_ahead_depth(ctx.batch_size)))
+                    RecordApplier(ctx).apply(read_records(fileobj, ctx))
                 catalogue_changed.send(
                     sender=RecordApplier,
                     since=ctx.started_at,
@@ -367,6 +322,10 @@ def apply_file(exchange_file_id):
         images=StorageImageSource(storage, folder, session_id=session.pk),
         progress=ImportProgress(exchange_file, counter_key=key),
     )
+    try:
+        ctx.path = storage.path(path)  # read by a process of its own when big (reading.read_in_process)
+    except NotImplementedError:
+        pass
     error = ""
     try:
         fileobj = storage.open(path, "rb")
@@ -408,7 +367,9 @@ def apply_path(path, *, base_dir=None, since=None):
     """
     path = Path(path)
     report = ImportReport(source=path.name)
-    ctx = ImportContext(report, images=DirectoryImageSource(base_dir or path.parent), listed_since=since)
+    ctx = ImportContext(
+        report, images=DirectoryImageSource(base_dir or path.parent), listed_since=since, path=str(path)
+    )
     try:
         with open(path, "rb") as fileobj:
             apply_stream(fileobj, ctx)

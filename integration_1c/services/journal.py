@@ -64,6 +64,10 @@ class ImportProgress:
         except (OSError, AttributeError, ValueError):
             pass
 
+    def follow(self, source):
+        """The file is read elsewhere (another process): ask ``source.tell()`` how far."""
+        self.fileobj = source
+
     def __call__(self, processed):
         if self.counter_key:
             cache.set(self.counter_key, processed, LIVE_TIMEOUT)

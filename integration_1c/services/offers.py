@@ -33,8 +33,8 @@ from integration_1c.commerceml import records as rec
 from integration_1c.models import PriceType, ProductExchange, ProductPrice
 
 from . import stock
-from .bulk import KeySet, allow_table_scans, delete_where_in, upsert
-from .catalogue import is_public, make_slug, touch_products, write_variant_attributes
+from .bulk import KeySet, allow_table_scans, delete_where_in, insert_new, upsert
+from .catalogue import is_public, make_slug, touch_products, write_products, write_variant_attributes
 from .context import ImportFailed
 
 Product = get_model("catalogue", "Product")
@@ -330,9 +330,7 @@ class OfferWriter:
             ):
                 rows.append(self._child(offer, parent))
         if rows:
-            ids.update(
-                upsert(Product, rows, unique=["code"], update=self.CHILD_FIELDS, returning=["code", "id"])
-            )
+            ids.update(write_products(rows, products, self.CHILD_FIELDS))
         pairs = [(offer, ids[offer.id]) for offer, _ in variants if offer.id in ids]
         self._write_variant_attributes(pairs)
         return [(offer, {"id": pk, "code": offer.id, "structure": Product.CHILD}) for offer, pk in pairs]
@@ -415,13 +413,15 @@ class OfferWriter:
             existing[(product_id, type_id)] = (value, currency)
             if type_id in declared and (product_id, type_id) not in wanted:
                 stale.append(pk)
+        new_rows = []
         for (product_id, type_id), (value, currency) in wanted.items():
-            if existing.get((product_id, type_id)) != (value, currency):
-                rows.append(
-                    {"product_id": product_id, "price_type_id": type_id, "price": value, "currency": currency}
-                )
+            stored = existing.get((product_id, type_id))
+            if stored != (value, currency):
+                row = {"product_id": product_id, "price_type_id": type_id, "price": value, "currency": currency}
+                (rows if stored is not None else new_rows).append(row)
         delete_where_in(ProductPrice, "id", stale)
         upsert(ProductPrice, rows, unique=["product", "price_type"], update=["price", "currency"])
+        insert_new(ProductPrice, new_rows, unique=["product", "price_type"], update=["price", "currency"])
         return selling_prices
 
     # -- stock ---------------------------------------------------------------------------
@@ -512,8 +512,16 @@ class OfferWriter:
             rows.append(
                 self._record(sku, product, sales_id, in_stock, sales_row, price, currency, selling, allocated)
             )
-        changed = [row for row in rows if row.pop("_changed")]
+        changed, new_rows = [], []
+        for row in rows:
+            new, dirty = row.pop("_new"), row.pop("_changed")
+            if new:
+                new_rows.append(row)
+            elif dirty:
+                changed.append(row)
         upsert(StockRecord, changed, unique=["partner", "partner_sku"], update=self.STOCK_FIELDS)
+        insert_new(StockRecord, new_rows, unique=["partner", "partner_sku"], update=self.STOCK_FIELDS)
+        changed.extend(new_rows)
         stock.stock_written(row["product_id"] for row in changed)
         if changed and sales_ids:
             stock.sync_stock_alerts(sales_ids)
@@ -542,6 +550,7 @@ class OfferWriter:
             "price": price,
             "price_currency": currency,
             "_changed": changed,
+            "_new": row is None,
         }
 
     def _known_selling_prices(self, product_ids):

@@ -35,6 +35,10 @@ class ImportReport:
     #: Products a full package is about to hide (the journal links to them).
     hidden_ids: list[int] = field(default_factory=list)
 
+    def clear(self):
+        """Forget what was counted: the file is applied again from its start."""
+        self.__init__(source=self.source)
+
     def remember_hidden(self, products):
         """Keep the ids of ``products`` (a queryset, read before it is hidden) for the journal."""
         room = MAX_HIDDEN_IDS - len(self.hidden_ids)

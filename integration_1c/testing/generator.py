@@ -894,6 +894,12 @@ class DemoCatalogue(CatalogueModel):
             combos = [()]
             for _, values in axes:
                 combos = [(*combo, value) for combo in combos for value in values]
+            # Two combinations of a product with two characteristics are sold out (S/Чёрный and
+            # XL/Белый): the product page disables what cannot be bought with the choice made.
+            sold_out = set()
+            if len(axes) > 1:
+                first, second = axes[0][1], axes[1][1]
+                sold_out = {(first[0], second[-1]), (first[-1], second[0])}
             for position, values in enumerate(combos):
                 characteristic_id = make_id(seed, "demo-characteristic", product_id, *values)
                 extra = Decimal(position // len(axes[-1][1])) * (retail / 10 if axes_key == "phone" else 0)
@@ -906,7 +912,9 @@ class DemoCatalogue(CatalogueModel):
                         article=article,
                         characteristics=[(axis, value) for (axis, _), value in zip(axes, values)],
                         prices=self._prices(rng, (retail + extra).quantize(_ONE), discounted),
-                        stocks=self._stocks(rng, out_of_stock=out_of_stock, low=low),
+                        stocks=self._stocks(
+                            rng, out_of_stock=out_of_stock or values[:2] in sold_out, low=low
+                        ),
                         version=version,
                     )
                 )

@@ -70,7 +70,7 @@ def variant_choice(sellables):
     return {
         "axes": axes,
         "data": display.variant_data(sellables, axes),
-        "chosen": display.chosen_sellable(sellables),
+        "chosen": display.chosen_sellable(sellables, axes),
     }
 
 

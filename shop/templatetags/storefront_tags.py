@@ -5,13 +5,17 @@ Template tags of the storefront's frame (header, menu, footer) and of price disp
     {% shop_contacts as shop %}           name, logo, phone (+ tel: link), address, hours, e-mail
     {% menu_categories as categories %}   the first level of the catalogue, for the menu
     {% site_offers_exist as has_offers %} whether the «Акции» page has anything to show
+    {% account_has_notifications as n %}  whether the account's «Уведомления» has anything
     {{ price|discount_percent }}          «−17%» of a price with an old price
+    {% breadcrumbs_label %}…{% endbreadcrumbs_label %}  Oscar's breadcrumbs labelled in the page's language
+    {% configured_shop_name %}            the name from the settings, for pages without a database
 """
 
 from dataclasses import dataclass
 
 from django import template
 from django.conf import settings
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 register = template.Library()
@@ -74,6 +78,42 @@ def shop_contacts(context):
 
 
 @register.simple_tag
+def configured_shop_name():
+    """
+    The shop's name as the settings give it (``SHOP_NAME``), for the 500 page, which must
+    draw without the database: the name edited in the admin is stored there, so a shop
+    that renamed itself only in the admin shows its first name on that page.
+    """
+    return getattr(settings, "SHOP_NAME", "")
+
+
+class BreadcrumbsLabelNode(template.Node):
+    """Renders its content with Oscar's English ``aria-label="breadcrumb"`` in the page's language."""
+
+    #: What Oscar's templates write (a dozen of them: basket, login, password reset, offers…).
+    OSCAR_LABEL = 'aria-label="breadcrumb"'
+
+    def __init__(self, nodelist):
+        self.nodelist = nodelist
+
+    def render(self, context):
+        label = f'aria-label="{escape(_("Breadcrumbs"))}"'
+        return self.nodelist.render(context).replace(self.OSCAR_LABEL, label)
+
+
+@register.tag
+def breadcrumbs_label(parser, token):
+    """
+    Wraps the frame's ``{% block breadcrumbs %}``, so that every Oscar page a shopper meets
+    names its breadcrumbs for a screen reader in Russian («Хлебные крошки»), as the shop's
+    own pages do, without copying each of Oscar's templates to change one attribute.
+    """
+    nodelist = parser.parse(("endbreadcrumbs_label",))
+    parser.delete_first_token()
+    return BreadcrumbsLabelNode(nodelist)
+
+
+@register.simple_tag
 def menu_categories():
     """The public first-level categories (1C's top groups), in 1C's order: one query."""
     from shop.apps.search import selectors
@@ -91,6 +131,22 @@ def site_offers_exist():
 
     ConditionalOffer = get_model("offer", "ConditionalOffer")
     return ConditionalOffer.active.filter(offer_type=ConditionalOffer.SITE).exists()
+
+
+@register.simple_tag(takes_context=True)
+def account_has_notifications(context):
+    """
+    Whether the account's «Уведомления» would show anything (1C's order status changes
+    and back-in-stock alerts leave notifications there): the account's sections link to
+    it only then, never to an empty page.
+    """
+    from oscar.core.loading import get_model
+
+    user = context["request"].user
+    if not user.is_authenticated:
+        return False
+    Notification = get_model("communication", "Notification")
+    return Notification.objects.filter(recipient=user).exists()
 
 
 @register.filter

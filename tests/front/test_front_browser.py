@@ -3,8 +3,8 @@ The storefront in a real browser (Debian's chromium driven by Playwright), at de
 size (1280 px) and on a phone (390 px):
 
 * choosing a size, then a colour, moves the price, the old price, the availability and
-  the stock per warehouse to that variant without reloading the page, and the basket
-  receives exactly that variant;
+  the stock per warehouse to that variant without reloading the page, a colour out of
+  stock in the chosen size cannot be chosen, and the basket receives exactly that variant;
 * a walk through every page a shopper meets (home, category, product, basket, checkout
   start, login/registration, account pages, 404) finds no English interface text.
 """
@@ -57,18 +57,32 @@ def test_choosing_size_then_colour_updates_price_and_stock(live_server, live_cat
             expect(price).to_have_text(re.compile(r"4\D?990"))
             expect(old_price).to_have_text(re.compile(r"5\D?990"))
             expect(availability).to_have_text("Осталось всего 3 шт.")
-            expect(page.locator('input[name="axis_c_razmer"][value="XL"]')).to_be_disabled()
-            # S exists in black too, but not in stock: drawn struck through.
-            expect(page.locator('.variant-value:has(input[name="axis_c_tsvet"][value="Чёрный"])')).to_have_class(
-                re.compile("is-unavailable")
-            )
+            size = lambda value: page.locator(f'input[name="axis_c_razmer"][value="{value}"]')  # noqa: E731
+            colour = lambda value: page.locator(f'input[name="axis_c_tsvet"][value="{value}"]')  # noqa: E731
+            notice = page.locator('[data-variant="notice"]')
+            # XL is in stock in no colour: disabled. L is only in black, but sizes come
+            # first and can always be changed.
+            expect(size("XL")).to_be_disabled()
+            for value in ("S", "M", "L"):
+                expect(size(value)).to_be_enabled()
+            # S exists in black too, but not in stock: with S chosen, Чёрный is disabled,
+            # drawn unavailable and still readable.
+            expect(colour("Чёрный")).to_be_disabled()
+            black = page.locator('.variant-value:has(input[value="Чёрный"])')
+            expect(black).to_have_class(re.compile("is-unavailable"))
+            expect(page.locator('label[for]:text-is("Чёрный")')).to_be_visible()
+            page.locator('label[for]:text-is("Чёрный")').click(force=True)
+            expect(colour("Белый")).to_be_checked()
+            expect(price).to_have_text(re.compile(r"4\D?990"))
 
-            # Size M: M / Белый (the colour is kept): 5 290 ₸, only in Астана.
+            # Size M: M / Белый (the colour is kept, nothing to say): 5 290 ₸, only in Астана.
             page.locator('label[for]:text-is("M")').click()
             expect(price).to_have_text(re.compile(r"5\D?290"))
             expect(old_price).to_be_hidden()
             expect(availability).to_have_text("Осталось всего 2 шт.")
             expect(warehouses).to_have_text(["Алматы нет в наличии", "Астана 2 шт."])
+            expect(notice).to_be_hidden()
+            expect(colour("Чёрный")).to_be_enabled()
 
             # Then colour Чёрный: M / Чёрный: 5 490 ₸ instead of 6 990 ₸, −21 %, both warehouses.
             page.locator('label[for]:text-is("Чёрный")').click()
@@ -80,13 +94,18 @@ def test_choosing_size_then_colour_updates_price_and_stock(live_server, live_cat
             expect(page.locator(".variant-axis__chosen")).to_have_text(["M", "Чёрный"])
             expect(buy).to_be_enabled()
 
-            # Size S in black is out of stock: choosing S moves the colour back to white.
+            # Size S has no black: the colour moves to white, and the page says so.
             page.locator('label[for]:text-is("S")').click()
-            expect(page.locator('input[name="axis_c_tsvet"][value="Белый"]')).to_be_checked()
+            expect(colour("Белый")).to_be_checked()
+            expect(notice).to_have_text("Нет в наличии: S, Чёрный. Выбрано: S, Белый.")
+            expect(page.locator(".variant-axis__chosen")).to_have_text(["S", "Белый"])
             expect(price).to_have_text(re.compile(r"4\D?990"))
+            expect(colour("Чёрный")).to_be_disabled()
 
             page.locator('label[for]:text-is("L")').click()
-            expect(page.locator('input[name="axis_c_tsvet"][value="Чёрный"]')).to_be_checked()
+            expect(colour("Чёрный")).to_be_checked()
+            expect(colour("Белый")).to_be_disabled()
+            expect(notice).to_have_text("Нет в наличии: L, Белый. Выбрано: L, Чёрный.")
             expect(warehouses).to_have_text(["Алматы 7 шт.", "Астана нет в наличии"])
             buy.click()
             page.wait_for_url("**" + live_catalogue.tshirt.get_absolute_url() + "**")
@@ -264,6 +283,134 @@ def test_phone_has_one_menu_button_and_products_above_the_fold(live_server, live
             expect(page.locator("#shop-menu").get_by_role("link", name="Вход и регистрация")).to_be_visible()
         finally:
             browser.close()
+
+
+@pytest.mark.parametrize("viewport", sorted(VIEWPORTS))
+def test_price_and_buy_button_on_the_first_screen(live_server, live_catalogue, viewport):
+    """On a 390 x 844 phone as on a desktop, the price and the buy button need no scrolling."""
+    from playwright.sync_api import expect, sync_playwright
+
+    height = VIEWPORTS[viewport]["height"]
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        try:
+            page = new_page(browser, viewport)
+            for product in (live_catalogue.drill, live_catalogue.tshirt):
+                page.goto(live_server.url + product.get_absolute_url())
+                buy = page.locator("#add_to_basket_form button[type=submit]")
+                for element in (page.locator(".product_main .price_color .price"), buy):
+                    expect(element).to_be_in_viewport(ratio=1)
+                    box = element.bounding_box()
+                    assert box["y"] + box["height"] <= height, (product.title, box)
+                # The stock per warehouse follows the button.
+                assert page.locator("[data-variant=warehouses]").bounding_box()["y"] > buy.bounding_box()["y"]
+            # After a change the selectors explain (L has no white): the button stays in view.
+            page.locator('label[for]:text-is("L")').click()
+            expect(page.locator('[data-variant="notice"]')).to_be_visible()
+            expect(page.locator("#add_to_basket_form button[type=submit]")).to_be_in_viewport(ratio=1)
+        finally:
+            browser.close()
+
+
+def visible_collapse_buttons(page):
+    """The buttons that fold something open (menus, filters) a shopper can see."""
+    return [
+        button.get_attribute("data-target")
+        for button in page.locator("button[data-toggle=collapse]").all()
+        if button.is_visible()
+    ]
+
+
+def log_in(page, base, email, password):
+    page.goto(base + "/accounts/login/")
+    page.locator("#id_login-username").fill(email)
+    page.locator("#id_login-password").fill(password)
+    page.locator("form#login_form button[type=submit]").click()
+    page.wait_for_load_state()
+
+
+def test_phone_account_pages_have_one_menu_button(live_server, live_catalogue, django_user_model):
+    """Only listings add a filters button; an account page shows its sections as they are."""
+    from playwright.sync_api import expect, sync_playwright
+
+    django_user_model.objects.create_user("aigerim", "aigerim@example.kz", "Parol-12345")
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        try:
+            page = new_page(browser, "phone")
+            log_in(page, live_server.url, "aigerim@example.kz", "Parol-12345")
+            for path in ["/accounts/profile/", "/accounts/orders/", "/accounts/addresses/"]:
+                page.goto(live_server.url + path)
+                assert visible_collapse_buttons(page) == ["#shop-menu"], path
+                sections = page.locator(".account-nav")
+                expect(sections.get_by_role("link", name="История заказов")).to_be_visible()
+                expect(sections.get_by_role("link", name="Профиль")).to_be_in_viewport()
+            # A listing keeps its filters button beside the menu.
+            page.goto(live_server.url + live_catalogue.clothes.get_absolute_url())
+            assert visible_collapse_buttons(page)[0] == "#shop-menu"
+            assert len(visible_collapse_buttons(page)) == 2
+        finally:
+            browser.close()
+
+
+#: What a card's title shows: the text down to the last character drawn inside the title's
+#: box (line-clamp lays the rest out below it, hidden), and whether it was cut.
+SHOWN_TITLE_JS = """
+el => {
+    const node = el.querySelector("a").firstChild;
+    const bottom = el.getBoundingClientRect().bottom;
+    const range = document.createRange();
+    let lo = 0, hi = node.length;
+    while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        range.setStart(node, mid - 1);
+        range.setEnd(node, mid);
+        const rect = range.getBoundingClientRect();
+        if (rect.bottom <= bottom + 1) { lo = mid; } else { hi = mid - 1; }
+    }
+    return {full: node.data, shown: node.data.slice(0, lo), clamp: getComputedStyle(el).webkitLineClamp};
+}
+"""
+
+KETTLES = ["Чайник электрический Redmond RK-G178", "Чайник электрический Xiaomi Mi Kettle"]
+LONG_TITLE = "Дрель-миксер Интерскол ДУ-16/1000ЭР строительная с плавной регулировкой оборотов и двумя насадками"
+
+
+@pytest.mark.parametrize("viewport", sorted(VIEWPORTS))
+def test_card_titles_are_clamped_with_an_ellipsis_and_stay_distinct(live_server, live_catalogue, viewport):
+    """A cut name ends in «…» after its lines, and two kettles never read the same."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.stock.factories import ProductFactory, stock
+    from tests.storefront.factories import CategoryFactory
+
+    kitchen = CategoryFactory(name="Кухня")
+    for title in [*KETTLES, LONG_TITLE]:
+        product = ProductFactory(title=title)
+        product.categories.add(kitchen)
+        stock(product, {"Алматы": 5}, price="12490.00")
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        try:
+            page = new_page(browser, viewport)
+            page.goto(live_server.url + kitchen.get_absolute_url())
+            titles = [title.evaluate(SHOWN_TITLE_JS) for title in page.locator(".product_pod .product-title").all()]
+        finally:
+            browser.close()
+
+    assert sorted(title["full"] for title in titles) == sorted([*KETTLES, LONG_TITLE])
+    assert {title["clamp"] for title in titles} == {"3" if viewport == "phone" else "2"}
+    by_title = {title["full"]: title for title in titles}
+    # The long name is cut (its end is not drawn), the kettles are shown far enough to
+    # tell them apart: the ellipsis covers at most the last few characters drawn.
+    assert len(by_title[LONG_TITLE]["shown"]) < len(LONG_TITLE)
+    readable = {
+        title["full"]: title["shown"] if title["shown"] == title["full"] else title["shown"][:-3].rstrip() + "…"
+        for title in titles
+    }
+    assert len(set(readable.values())) == len(readable), readable
+    for kettle in KETTLES:
+        assert len(readable[kettle].rstrip("…")) > len("Чайник электрический "), readable
 
 
 @pytest.mark.parametrize("viewport", sorted(VIEWPORTS))

@@ -101,10 +101,14 @@ def test_one_selector_per_characteristic_in_natural_order(client, catalogue):
     colours = re.findall(r'name="axis_c_tsvet"[^>]*value="([^"]+)"', html)
     assert sizes == ["S", "M", "L", "XL"]
     assert colours == ["Белый", "Чёрный"]
-    # XL has no variant in stock: disabled; the others can be chosen.
-    xl = re.search(r'<input[^>]*name="axis_c_razmer"[^>]*value="XL"[^>]*>', html).group(0)
-    s = re.search(r'<input[^>]*name="axis_c_razmer"[^>]*value="S"[^>]*>', html).group(0)
-    assert "disabled" in xl and "disabled" not in s
+    # XL has no variant in stock: disabled; the other sizes can be chosen, L too although
+    # it has only black (the first selector can always be changed).
+    radios = re.findall(r'(<input[^>]*name="axis_c_\w+"[^>]*value="([^"]+)"[^>]*>)', html)
+    inputs = {value: tag for tag, value in radios}
+    assert [size for size in ["S", "M", "L", "XL"] if "disabled" in inputs[size]] == ["XL"]
+    s = inputs["S"]
+    # No black in S: with S chosen, Чёрный is disabled (not only struck through).
+    assert "disabled" in inputs["Чёрный"] and "disabled" not in inputs["Белый"]
     # The page opens on the smallest size in stock: S / Белый, and its price and stock.
     assert "checked" in s
     offer = html[html.index('id="variant_offer"') : html.index('id="add_to_basket_form"')]
@@ -170,6 +174,66 @@ def test_one_menu_button_and_search_in_the_header(client, catalogue):
     assert 'href="/basket/"' in header
 
 
+def test_where_is_my_order_is_linked_from_footer_and_guest_menu(client, catalogue, django_user_model):
+    html = html_of(client, "/")
+    footer = html[html.index('<footer class="shop-footer">') :]
+    menu = html[html.index('id="shop-menu"') : html.index("</nav>", html.index('id="shop-menu"'))]
+    for part in (footer, menu):
+        assert re.search(r'<a[^>]*href="/order-status/"[^>]*>Где мой заказ\?</a>', part), part
+    # A customer signed in finds orders in the account; the footer keeps the link.
+    client.force_login(django_user_model.objects.create_user("a", "a@example.kz", "x"))
+    html = html_of(client, "/")
+    menu = html[html.index('id="shop-menu"') : html.index("</nav>", html.index('id="shop-menu"'))]
+    assert 'href="/order-status/"' not in menu
+    assert 'href="/order-status/"' in html[html.index('<footer class="shop-footer">') :]
+
+
+def test_basket_page_keeps_the_headers_basket_button(client, catalogue):
+    def header(html):
+        return html[html.index('<header class="shop-header">') : html.index("</header>")]
+
+    assert 'class="shop-header__basket"' in header(html_of(client, "/basket/"))
+    client.post(f"/basket/add/{catalogue.drill.pk}/", {"quantity": 1})
+    html = html_of(client, "/basket/")
+    assert re.search(r'id="basket_count">1<', header(html))
+
+    # Changing the quantity without a reload redraws the button too.
+    form = html[html.index('id="basket_formset"') : html.index("</form>", html.index('id="basket_formset"'))]
+    data = {
+        name: value
+        for name, value in re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', form)
+        if name != "csrfmiddlewaretoken"
+    }
+    quantity = next(name for name in data if name.endswith("-quantity"))
+    data[quantity] = "3"
+    response = client.post("/basket/", data, headers={"x-requested-with": "XMLHttpRequest"})
+    answer = response.json()
+    assert re.search(r'id="basket_count">3<', answer["mini_basket_html"])
+    assert 'class="shop-header__basket"' in answer["mini_basket_html"]
+
+
+def test_account_sections_lead_to_no_empty_page(client, catalogue, django_user_model):
+    from oscar.apps.communication.utils import Dispatcher
+
+    user = django_user_model.objects.create_user("a", "a@example.kz", "x")
+    client.force_login(user)
+
+    def sections():
+        html = html_of(client, "/accounts/profile/")
+        nav = html[html.index('class="nav nav-pills') : html.index("</ul>", html.index('class="nav nav-pills'))]
+        return [text_of(link) for link in re.findall(r"<a[^>]*>.*?</a>", nav, re.S)]
+
+    assert sections() == ["Профиль", "История заказов", "Адреса", "Письма", "Уведомления о поступлении"]
+    # No wish lists: the old addresses lead to the account, and nothing links to them.
+    for path in ["/accounts/wishlists/", "/accounts/wishlists/create/"]:
+        response = client.get(path)
+        assert response.status_code == 302 and response["Location"] == "/accounts/", path
+    assert "/accounts/wishlists/" not in html_of(client, catalogue.drill.get_absolute_url())
+    # «Уведомления» appears once something (1C's order status, a stock alert) left one.
+    Dispatcher().notify_user(user, "Заказ 100001: Отгружен")
+    assert sections()[-1] == "Уведомления"
+
+
 def test_shop_identity_in_header_and_footer(client, catalogue):
     from constance.test import override_config
 
@@ -216,13 +280,43 @@ def test_404_in_the_shops_layout(client, catalogue):
     assert "Страница не найдена" in html
 
 
-def test_500_renders_without_a_request_or_database():
+def test_500_renders_without_a_request_or_database(settings, django_assert_num_queries):
     from django.template import loader
 
-    with translation.override("ru"):
+    settings.SHOP_NAME = "ТехноДом"
+    with translation.override("ru"), django_assert_num_queries(0):
         html = loader.get_template("500.html").render({})
     assert "У нас что-то сломалось" in html
     assert "shop.css" in html
+    # The shop's name from the settings, not only an icon.
+    assert re.search(r'<span class="shop-brand__name">ТехноДом</span>', html)
+
+
+def test_error_pages_can_be_seen_in_development(client, catalogue, settings):
+    """With DEBUG on (``make run``) Django shows its technical 404; the shop's own pages are here."""
+    if not settings.ERROR_PAGE_PREVIEWS:
+        pytest.skip("DEBUG is off in the environment: no previews")
+    response = client.get("/errors/404/")
+    assert response.status_code == 404 and "Страница не найдена" in response.content.decode()
+    response = client.get("/errors/500/")
+    assert response.status_code == 500 and "У нас что-то сломалось" in response.content.decode()
+
+
+def test_pages_label_breadcrumbs_in_russian_and_carry_no_created_date(client, catalogue, django_user_model):
+    def check(url):
+        html = html_of(client, url)
+        assert 'aria-label="breadcrumb"' not in html, url
+        assert '<meta name="created"' not in html, url
+        if url != "/":
+            assert '<nav aria-label="Хлебные крошки"' in html, url
+
+    client.post(f"/basket/add/{catalogue.drill.pk}/", {"quantity": 1})
+    for url in [catalogue.drill.get_absolute_url(), catalogue.tshirt.get_absolute_url(), "/basket/",
+                "/accounts/login/", "/password-reset/", catalogue.tools.get_absolute_url(), "/"]:
+        check(url)
+    client.force_login(django_user_model.objects.create_user("a", "a@example.kz", "x"))
+    for url in ["/accounts/profile/", "/accounts/orders/", "/accounts/addresses/", "/accounts/alerts/"]:
+        check(url)
 
 
 # --- Plurals --------------------------------------------------------------------------------

@@ -26,13 +26,14 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
+from django.db import IntegrityError, transaction
 from django.core.files.storage import FileSystemStorage, default_storage
 from oscar.core.loading import get_model
 
 from integration_1c.commerceml import records
 from integration_1c.commerceml.reader import iter_records
-from integration_1c.models import ProductPrice
-from integration_1c.services import importer
+from integration_1c.models import ProductExchange, ProductPrice
+from integration_1c.services import attributes, bulk, importer, reading
 from integration_1c.services.stock import recompute_sales_stock
 from integration_1c.testing.generator import generate_exchange, generate_offer_changes
 
@@ -55,8 +56,8 @@ def package(tmp_path):
 
 
 def import_package(exchange):
-    for path in exchange.files:
-        importer.apply_path(path, base_dir=exchange.dir)
+    """Apply every file of the package; their reports' summaries."""
+    return [importer.apply_path(path, base_dir=exchange.dir).summary() for path in exchange.files]
 
 
 def picture_bytes(name, storage=None):
@@ -244,3 +245,96 @@ def test_a_product_whose_values_alone_changed_is_stamped_and_listed_anew(package
     for path in package.files:
         importer.apply_path(changed / path.name, base_dir=changed)
     assert catalogue() == incremental
+
+
+def product_states():
+    """The products' 1C state (their catalogue), by code: written as new rows or upserted."""
+    return sorted(ProductExchange.objects.values_list("product__code", "catalogue"))
+
+
+def test_rows_copied_as_new_are_the_rows_the_upsert_writes(package, monkeypatch):
+    copied_batches = []
+    copies = bulk.copies_new_rows
+
+    def counting():
+        enabled = copies()
+        copied_batches.append(enabled)
+        return enabled
+
+    monkeypatch.setattr(bulk, "copies_new_rows", counting)
+    import_package(package)
+    assert any(copied_batches)  # the first import wrote its rows by COPY
+    copied, states = catalogue(), product_states()
+
+    empty_catalogue()
+    copied_batches.clear()
+    monkeypatch.setattr(importer, "copy_new_rows", lambda enabled=True: bulk.copy_new_rows(False))
+    import_package(package)
+
+    assert not any(copied_batches)  # the straightforward path: every row upserted
+    assert catalogue() == copied
+    assert product_states() == states
+
+
+def test_a_row_written_meanwhile_applies_the_file_again_without_copy(package, monkeypatch):
+    """
+    A manager saves an attribute value of a product after the import read the product's
+    values and before it writes them: COPY finds the row there, the file's transaction is
+    lost and the file is applied again with every row upserted — the same catalogue and
+    the same reports as without the race.
+    """
+    reports = import_package(package)
+    expected = catalogue()
+    empty_catalogue()
+
+    raced = []
+    original = attributes.insert_new
+
+    def racing_insert(model, rows, **kwargs):
+        if rows and bulk.copies_new_rows() and not raced:
+            raced.append(model)
+            bulk.upsert(model, rows[:1], unique=kwargs["unique"], update=kwargs["update"])  # "the manager"
+        return original(model, rows, **kwargs)
+
+    monkeypatch.setattr(attributes, "insert_new", racing_insert)
+
+    assert import_package(package) == reports
+    assert raced == [ProductAttributeValue]
+    assert catalogue() == expected
+
+
+def test_copy_refuses_a_row_that_is_there_with_an_insert_conflict(package):
+    import_package(package)
+    value = ProductAttributeValue.objects.filter(value_text__isnull=False).values(
+        "product_id", "attribute_id", "value_text"
+    )[0]
+    row = {**value, "value_float": None, "value_boolean": None, "value_option_id": None}
+    with transaction.atomic(), bulk.copy_new_rows():
+        with pytest.raises(bulk.InsertConflict) as raised:
+            bulk.insert_new(ProductAttributeValue, [row], unique=["attribute", "product"], update=["value_text"])
+        transaction.set_rollback(True)
+    assert isinstance(raised.value, IntegrityError)
+
+
+def test_records_read_by_a_process_give_the_catalogue_a_thread_gives(package, monkeypatch):
+    forked = []
+    monkeypatch.setattr(reading, "PROCESS_MIN_BYTES", 1)
+    monkeypatch.setattr(reading, "read_in_process", spy(reading.read_in_process, forked))
+    monkeypatch.setattr(importer, "read_in_process", reading.read_in_process)
+    import_package(package)
+    assert len(forked) == len(package.files)
+    by_process = catalogue()
+
+    empty_catalogue()
+    monkeypatch.setattr(reading, "PROCESS_MIN_BYTES", 10**12)
+    import_package(package)
+    assert len(forked) == len(package.files)  # every file read by a thread this time
+    assert catalogue() == by_process
+
+
+def spy(function, calls):
+    def called(*args, **kwargs):
+        calls.append(args)
+        return function(*args, **kwargs)
+
+    return called

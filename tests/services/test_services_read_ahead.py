@@ -1,63 +1,166 @@
 """
-The importer reads a file's records in a thread of their own (``importer.read_ahead``):
-the same records in the same order as reading them in place, the reader's errors raised
-to the importer with the same message (in the importer's language), and a consumer that
-stops early leaves no thread behind.
+The importer reads a file's records ahead of its writes (``services.reading``), in a
+thread (``read_ahead``) or in a forked process (``read_in_process``): the same records
+in the same order as reading them in place, the reader's errors raised to the importer
+with the same message (in the importer's language), and a consumer that stops early
+leaves no thread or process behind. A reading process that dies says so.
 """
 
 import io
+import multiprocessing
+import os
+import signal
 import threading
+from pathlib import Path
 
 import pytest
 from django.utils import translation
 
 from integration_1c.commerceml.reader import CommerceMLError, iter_records
-from integration_1c.services.importer import read_ahead
+from integration_1c.services import reading
+from integration_1c.services.reading import read_ahead, read_in_process
 from integration_1c.testing.generator import generate_exchange
 
 from tests.commerceml.builders import OFFERS, cml
 
 
-def reader_threads():
-    return [thread for thread in threading.enumerate() if thread.name == "1c-reader"]
+def child_pids(pid=None):
+    """The processes ``pid`` (this one) forked and that still run (or wait to be collected)."""
+    pid = pid or os.getpid()
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(child) for child in (task / "children").read_text().split()]
+    return found
 
 
-def test_the_same_records_in_the_same_order(tmp_path):
+def readers():
+    threads = [thread for thread in threading.enumerate() if thread.name == "1c-reader"]
+    return threads + child_pids()
+
+
+def in_thread(path, name="", **kwargs):
+    return read_ahead(iter_records(path, name=name), **kwargs)
+
+
+def in_process(path, name="", **kwargs):
+    return iter(read_in_process(path, name=name, **kwargs))
+
+
+READERS = pytest.mark.parametrize("read", [in_thread, in_process], ids=["thread", "process"])
+
+
+@READERS
+def test_the_same_records_in_the_same_order(tmp_path, read):
     exchange = generate_exchange(tmp_path, products=300, images=False, seed=5)
     for path in exchange.files:
         direct = [repr(record) for record in iter_records(path)]
-        ahead = [repr(record) for record in read_ahead(iter_records(path), chunk=7, depth=2)]
+        ahead = [repr(record) for record in read(path, chunk=7, depth=2)]
         assert ahead == direct
-    assert not reader_threads()
+    assert not readers()
 
 
+@READERS
 @pytest.mark.parametrize("language", ["en", "ru"])
-def test_a_reader_error_reaches_the_importer_in_its_language(language):
-    broken = cml(OFFERS)[:-200]
+def test_a_reader_error_reaches_the_importer_in_its_language(tmp_path, read, language):
+    broken = tmp_path / "offers.xml"
+    broken.write_bytes(cml(OFFERS)[:-200])
     with translation.override(language):
         with pytest.raises(CommerceMLError) as direct:
-            list(iter_records(io.BytesIO(broken), name="offers.xml"))
+            list(iter_records(io.BytesIO(broken.read_bytes()), name="offers.xml"))
         seen = []
         with pytest.raises(CommerceMLError) as ahead:
-            for record in read_ahead(iter_records(io.BytesIO(broken), name="offers.xml"), chunk=1):
+            for record in read(broken, name="offers.xml", chunk=1):
                 seen.append(record)
     assert str(ahead.value) == str(direct.value)
     assert seen  # the records before the error came first, as they would
-    assert not reader_threads()
+    assert not readers()
 
 
-def test_a_consumer_that_stops_early_stops_the_reader(tmp_path):
+@READERS
+def test_a_consumer_that_stops_early_stops_the_reader(tmp_path, read):
     exchange = generate_exchange(tmp_path, products=300, images=False, seed=5)
-    records = read_ahead(iter_records(exchange.dir / "offers.xml"), chunk=4, depth=1)
+    records = read(exchange.dir / "offers.xml", chunk=4, depth=1)
     assert next(records) is not None
     records.close()
-    assert not reader_threads()
+    assert not readers()
 
     class WriteFailed(Exception):
         pass
 
     with pytest.raises(WriteFailed):
-        for index, _record in enumerate(read_ahead(iter_records(exchange.dir / "import.xml"), chunk=4)):
+        for index, _record in enumerate(read(exchange.dir / "import.xml", chunk=4)):
             if index == 10:
                 raise WriteFailed
-    assert not reader_threads()
+    assert not readers()
+
+
+def test_a_reading_process_that_dies_is_reported(tmp_path):
+    exchange = generate_exchange(tmp_path, products=300, images=False, seed=5)
+    records = in_process(exchange.dir / "import.xml", name="import.xml", chunk=4, depth=1)
+    assert next(records) is not None
+    (pid,) = child_pids()
+    os.kill(pid, signal.SIGKILL)
+    with translation.override("ru"), pytest.raises(reading.ReaderStopped) as stopped:
+        for _record in records:
+            pass
+    assert str(stopped.value) == "import.xml: процесс, читавший файл, остановился (код завершения -9)"
+    assert not readers()
+
+
+def test_progress_follows_the_reading_process(tmp_path):
+    exchange = generate_exchange(tmp_path, products=300, images=False, seed=5)
+    path = exchange.dir / "import.xml"
+    records = read_in_process(path, name="import.xml", chunk=16)
+    positions = []
+    for _record in records:
+        positions.append(records.tell())
+    assert positions == sorted(positions) and positions[-1] == path.stat().st_size
+
+
+def test_big_local_files_are_read_by_a_process_small_ones_by_a_thread(tmp_path, monkeypatch):
+    small = tmp_path / "offers.xml"
+    small.write_bytes(cml(OFFERS))
+    assert not reading.can_fork(str(small))
+    assert not reading.can_fork("")  # a storage without local paths
+    monkeypatch.setattr(reading, "PROCESS_MIN_BYTES", 1)
+    assert reading.can_fork(str(small))
+    outcome = []
+    thread = threading.Thread(target=lambda: outcome.append(reading.can_fork(str(small))))
+    thread.start()
+    thread.join()
+    assert outcome == [False]  # the embedded shop imports in a thread of its web server
+
+
+def test_a_reading_process_whose_importer_is_gone_ends(tmp_path):
+    """A worker killed mid-import (kill -9) leaves no reading process waiting for ever."""
+    exchange = generate_exchange(tmp_path, products=300, images=False, seed=5)
+    ready, done = multiprocessing.get_context("fork").Pipe(duplex=False)
+    importer = multiprocessing.get_context("fork").Process(
+        target=_import_and_vanish, args=(str(exchange.dir / "import.xml"), done)
+    )
+    importer.start()
+    reader_pid = ready.recv()
+    importer.join(timeout=30)
+    assert importer.exitcode == -signal.SIGKILL
+    for _ in range(100):
+        try:
+            os.kill(reader_pid, 0)
+        except ProcessLookupError:
+            break
+        try:
+            os.waitpid(reader_pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        threading.Event().wait(0.1)
+    else:
+        os.kill(reader_pid, signal.SIGKILL)
+        pytest.fail("the reading process outlived its importer")
+
+
+def _import_and_vanish(path, done):
+    """An importer that takes one record of a reading process and is killed at once."""
+    records = in_process(path, chunk=1, depth=1)
+    next(records)
+    (pid,) = child_pids()
+    done.send(pid)
+    os.kill(os.getpid(), signal.SIGKILL)

@@ -153,6 +153,33 @@ def test_payment_method_is_required(client):
     assert not Order.objects.exists()
 
 
+def test_courier_address_marked_required_and_payment_step_needs_no_browser_validation(client):
+    import re
+
+    product = ProductFactory(stock=(Decimal("100.00"), 5))
+    client.post(reverse("basket:add", kwargs={"pk": product.pk}), {"quantity": 1})
+    html = client.get(reverse("checkout:index")).content.decode()
+    # «Город» and «Улица, дом, квартира» are required for the courier: the labels say so.
+    for name in ("line4", "line1"):
+        star = r' <span class="text-danger" aria-hidden="true">\*</span>'
+        assert re.search(rf'<label for="id_{name}">[^<]+{star}', html)
+    assert not re.search(r'<label for="id_postcode">[^<]+ <span class="text-danger"', html)
+
+    client.post(
+        reverse("checkout:index"),
+        {**ADDRESS, "guest_email": "guest@example.kz", "method_code": "pickup", "pickup_point": PICKUP_POINT_CODE},
+    )
+    html = client.get(reverse("checkout:payment-details")).content.decode()
+    start = html.index('id="payment_method_form"')
+    form = html[start - 200 : html.index("</form>", start)]
+    # The first method is chosen, and the shop's own message (not the browser's) says when none is.
+    assert re.search(r'<input[^>]*value="cash-on-delivery"[^>]*checked', form)
+    assert re.search(r'<form[^>]*id="payment_method_form"[^>]*novalidate', form)
+    assert client.post(reverse("checkout:preview"), {"payment_method": "cash-on-delivery"}).status_code == 302
+    response = client.post(reverse("checkout:preview"), {})
+    assert "Выберите способ оплаты" in response.content.decode()
+
+
 def test_placed_orders_show_in_dashboard_and_admin(client):
     product = ProductFactory(stock=(Decimal("5000.00"), 5))
     follow_checkout(client, product, shipping="pickup", payment="cash-on-delivery", guest_email="g@example.kz")

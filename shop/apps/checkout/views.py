@@ -23,7 +23,7 @@ from oscar.core.loading import get_class, get_model
 from shop.apps.shipping import pickup
 
 from .forms import DeliveryForm, PaymentMethodForm
-from .payment import get_payment_method
+from .payment import PAYMENT_METHODS, get_payment_method
 
 UnableToTakePayment = get_class("payment.exceptions", "UnableToTakePayment")
 CheckoutSessionMixin = get_class("checkout.session", "CheckoutSessionMixin")
@@ -223,8 +223,10 @@ class PaymentDetailsView(DeliveryChecksMixin, views.PaymentDetailsView):
         user = self.request.user
         context["contact_email"] = user.email if user.is_authenticated else self.checkout_session.get_guest_email()
         if "payment_method_form" not in context:
+            # The first method is chosen until the customer picks another: a step with
+            # nothing chosen only led to an error message.
             context["payment_method_form"] = PaymentMethodForm(
-                initial={"payment_method": method.code} if method else None
+                initial={"payment_method": (method or PAYMENT_METHODS[0]).code}
             )
         return context
 

@@ -148,7 +148,8 @@ class VariantOption:
     """One value of a characteristic as the selector draws it."""
 
     text: str
-    #: Some variant with this value can be bought (else the value is drawn disabled).
+    #: A variant with this value and the values chosen above it can be bought (else the
+    #: value is drawn disabled).
     available: bool = False
     #: The value of the variant chosen when the page opens.
     checked: bool = False
@@ -177,11 +178,35 @@ def _characteristics(product):
     ]
 
 
+def buyable_values(sellables, axes, index, chosen):
+    """
+    The values of ``axes[index]`` that make a variant one can buy together with the values
+    ``chosen`` (``{code: text}``) on the axes above it.
+
+    The selectors narrow from the top down, as shoppers read them: the first (Размер)
+    offers every value some variant in stock has, so the shopper can always change it;
+    each following one (Цвет) only the values in stock with the choice above it. Judging
+    every axis by all the others would lock a shopper into the combination the page
+    opened with (S/Белый: no black in S, no L in white). ``static/shop/js/variants.js``
+    applies the same rule in the browser.
+    """
+    above = [axis.code for axis in axes[:index]]
+    code = axes[index].code
+    return {
+        s.choice.get(code)
+        for s in sellables
+        if s.can_buy
+        and all(chosen.get(other) is None or s.choice.get(other) == chosen.get(other) for other in above)
+    }
+
+
 def variant_axes(sellables):
     """
     One axis per characteristic found on the variants, in the characteristics' name order,
-    each with its distinct values in natural order. Variants without characteristics (a
-    1C characteristic given only by name) make one axis «Вариант» of their titles.
+    each with its distinct values in natural order; a value is available as
+    ``buyable_values`` says for the variant the page opens with. Variants without
+    characteristics (a 1C characteristic given only by name) make one axis «Вариант» of
+    their titles.
     """
     axes = {}
     for sellable in sellables:
@@ -193,31 +218,31 @@ def variant_axes(sellables):
             axis = axes.setdefault(code, VariantAxis(code=code, name=str(name), values=[]))
             if str(text) not in axis.values:
                 axis.values.append(str(text))
-    chosen = chosen_sellable(sellables)
-    for axis in axes.values():
+    axes = sorted(axes.values(), key=lambda axis: axis.name.casefold())
+    chosen = chosen_sellable(sellables, axes)
+    chosen_values = chosen.choice if chosen is not None else {}
+    for index, axis in enumerate(axes):
         axis.values.sort(key=natural_key)
+        buyable = buyable_values(sellables, axes, index, chosen_values)
         axis.options = [
-            VariantOption(
-                text=text,
-                available=any(s.can_buy and s.choice.get(axis.code) == text for s in sellables),
-                checked=chosen is not None and chosen.choice.get(axis.code) == text,
-            )
+            VariantOption(text=text, available=text in buyable, checked=chosen_values.get(axis.code) == text)
             for text in axis.values
         ]
-    return sorted(axes.values(), key=lambda axis: axis.name.casefold())
+    return axes
 
 
-def chosen_sellable(sellables):
+def chosen_sellable(sellables, axes=None):
     """
     The variant the page opens with: the first that can be bought in the selectors'
-    order (the smallest size in stock, say), else the first variant.
+    order (the smallest size in stock, then the first colour of that size), else the
+    first variant.
     """
     if not sellables:
         return None
-    ordered = sorted(
-        sellables,
-        key=lambda s: [natural_key(s.choice[code]) for code in sorted(s.choice)] if hasattr(s, "choice") else [],
-    )
+    if axes is None:
+        axes = variant_axes(sellables)
+    codes = [axis.code for axis in axes]
+    ordered = sorted(sellables, key=lambda s: [natural_key(s.choice.get(code, "")) for code in codes])
     return next((s for s in ordered if s.can_buy), ordered[0])
 
 

@@ -54,6 +54,15 @@ class StockRecord(AbstractStockRecord):
     """
 
     date_updated = models.DateTimeField(_("Date updated"), auto_now=True)
+    #: Not indexed alone: the unique (partner, partner_sku) index starts with the partner,
+    #: and each of the half-million records of a 100,000-product catalogue paid for both.
+    partner = models.ForeignKey(
+        "partner.Partner",
+        on_delete=models.CASCADE,
+        verbose_name=_("Partner"),
+        related_name="stockrecords",
+        db_index=False,
+    )
 
     def __str__(self):
         """Oscar's «Partner: …, product: …» is not translatable; the admin shows it in every stock field."""

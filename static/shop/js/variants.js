@@ -5,9 +5,12 @@
  * The variants come embedded in the page (#variant_data, built by
  * shop.apps.partner.display.variant_data); the form posts the variant as child_id.
  *
- * A value no variant in stock has is disabled (server-side too); a value that is in stock
- * only with other values of the other characteristics is drawn struck through, and
- * choosing it switches the others to the closest combination that can be bought.
+ * The selectors narrow from the top down (shop.apps.partner.display.buyable_values, which
+ * draws the page as it opens): the first characteristic offers every value some variant
+ * in stock has, so it can always be changed; each following one offers only the values
+ * in stock with the choice above it, the others are disabled. When a new choice above
+ * leaves a value below out of stock, that value moves to the first one in stock and the
+ * page says so next to the selectors; nothing else is ever changed for the shopper.
  */
 (function () {
     "use strict";
@@ -38,32 +41,76 @@
         return chosen;
     }
 
-    function matchesOthers(variant, chosen, skip) {
-        return axes.every(function (code) {
-            return code === skip || chosen[code] === null || variant.values[code] === chosen[code];
-        });
-    }
-
     function find(chosen) {
         return data.variants.filter(function (variant) {
             return axes.every(function (code) { return variant.values[code] === chosen[code]; });
         })[0] || null;
     }
 
-    function closestBuyable(chosen, code) {
-        var best = null;
-        var bestScore = -1;
+    /* The values of axes[index] in stock together with the chosen values above it. */
+    function buyableValues(index, chosen) {
+        var above = axes.slice(0, index);
+        var code = axes[index];
+        var values = {};
         data.variants.forEach(function (variant) {
-            if (!variant.can_buy || variant.values[code] !== chosen[code]) {
-                return;
-            }
-            var score = axes.filter(function (other) { return variant.values[other] === chosen[other]; }).length;
-            if (score > bestScore) {
-                best = variant;
-                bestScore = score;
+            var matches = above.every(function (other) {
+                return chosen[other] === null || variant.values[other] === chosen[other];
+            });
+            if (variant.can_buy && matches) {
+                values[variant.values[code]] = true;
             }
         });
-        return best;
+        return values;
+    }
+
+    function choose(code, value) {
+        radios(code).forEach(function (radio) {
+            radio.checked = radio.value === value;
+        });
+    }
+
+    /*
+     * After a change on axes[index], move every value below it that is out of stock with
+     * the choice above to the first value in stock; returns [wanted, chosen] combinations
+     * when something moved, else null.
+     */
+    function keepBuyable(index) {
+        var chosen = selection();
+        var wanted = axes.map(function (code) { return chosen[code]; });
+        var moved = false;
+        for (var below = index + 1; below < axes.length; below += 1) {
+            var code = axes[below];
+            var buyable = buyableValues(below, chosen);
+            if (chosen[code] === null || buyable[chosen[code]]) {
+                continue;
+            }
+            var first = radios(code).filter(function (radio) { return buyable[radio.value]; })[0];
+            if (first) {
+                choose(code, first.value);
+                chosen[code] = first.value;
+                moved = true;
+            }
+        }
+        if (!moved) {
+            return null;
+        }
+        return [wanted, axes.map(function (code) { return chosen[code]; })];
+    }
+
+    function showNotice(change) {
+        var notice = form.querySelector('[data-variant="notice"]');
+        if (!notice) {
+            return;
+        }
+        if (!change) {
+            notice.textContent = "";
+            notice.hidden = true;
+            return;
+        }
+        notice.textContent = (texts.moved || "")
+            .replace("{wanted}", change[0].filter(Boolean).join(", "))
+            .replace("{chosen}", change[1].filter(Boolean).join(", "));
+        notice.hidden = false;
     }
 
     function setText(role, text) {
@@ -106,12 +153,14 @@
 
     function render(variant) {
         var chosen = selection();
-        axes.forEach(function (code) {
+        axes.forEach(function (code, index) {
+            var buyable = buyableValues(index, chosen);
             radios(code).forEach(function (input) {
-                var inStock = data.variants.some(function (candidate) {
-                    return candidate.can_buy && candidate.values[code] === input.value && matchesOthers(candidate, chosen, code);
-                });
-                input.parentNode.classList.toggle("is-unavailable", !inStock);
+                var unavailable = !buyable[input.value];
+                // The chosen value stays enabled even when nothing can be bought (a sold-out
+                // product): the shopper sees what is shown.
+                input.disabled = unavailable && !input.checked;
+                input.parentNode.classList.toggle("is-unavailable", unavailable);
             });
             var fieldset = form.querySelector('[data-axis="' + code + '"] [data-axis-chosen]');
             if (fieldset) {
@@ -163,21 +212,9 @@
         if (input.type !== "radio" || input.name.indexOf("axis_") !== 0) {
             return;
         }
-        var code = input.name.slice("axis_".length);
-        var chosen = selection();
-        var variant = find(chosen);
-        if (!variant || !variant.can_buy) {
-            var closest = closestBuyable(chosen, code);
-            if (closest) {
-                axes.forEach(function (other) {
-                    radios(other).forEach(function (radio) {
-                        radio.checked = radio.value === closest.values[other];
-                    });
-                });
-                variant = closest;
-            }
-        }
-        render(variant);
+        var change = keepBuyable(axes.indexOf(input.name.slice("axis_".length)));
+        showNotice(change);
+        render(find(selection()));
     });
 
     render(find(selection()));
