@@ -52,7 +52,9 @@ for (app_label, model_name), fields in {
     ("order", "Order"): {"analytics_tracked": _("Counted in the analytics")},
     ("order", "OrderDiscount"): {"message": _("Message")},
     ("order", "PaymentEvent"): {"shipping_event": _("Shipping event")},
-    ("reviews", "ProductReview"): {"product": _("Product"), "user": _("User"), "date_created": _("Date created")},
+    ("reviews", "ProductReview"): {
+        "product": _("Product"), "user": _("User"), "date_created": _("Date created"),
+    },
     ("reviews", "Vote"): {"review": _("Review"), "user": _("User"), "date_created": _("Date created")},
     ("voucher", "Voucher"): {"voucher_set": _("Voucher set"), "date_created": _("Date created")},
     ("voucher", "VoucherApplication"): {"date_created": _("Date created")},
@@ -64,7 +66,8 @@ for (app_label, model_name), fields in {
 # Columns of Oscar's admin lists that are model properties or methods without a description.
 for (app_label, model_name), columns in {
     ("basket", "Basket"): {
-        "num_lines": _("Lines"), "contains_a_voucher": _("With a voucher"), "time_before_submit": _("Time to order"),
+        "num_lines": _("Lines"), "contains_a_voucher": _("With a voucher"),
+        "time_before_submit": _("Time to order"),
     },
     ("catalogue", "AttributeOptionGroup"): {"option_summary": _("Options")},
     ("catalogue", "Product"): {"attribute_summary": _("Attributes")},

@@ -274,7 +274,8 @@ OSCAR_ORDER_STATUS_CASCADE = {status: status for status in OSCAR_ORDER_STATUS_PI
 OSCAR_DASHBOARD_DEFAULT_ACCESS_FUNCTION = "shop.apps.dashboard.nav.default_access_fn"
 OSCAR_DASHBOARD_NAVIGATION = [dict(section) for section in OSCAR_DASHBOARD_NAVIGATION]  # noqa: F405
 for _section in OSCAR_DASHBOARD_NAVIGATION:
-    if any(child.get("url_name") == "dashboard:catalogue-product-list" for child in _section.get("children", ())):
+    _children = _section.get("children", ())
+    if any(child.get("url_name") == "dashboard:catalogue-product-list" for child in _children):
         _section["children"] = [
             *_section["children"],
             {"label": _("Filters"), "url_name": "admin:search_filtersetting_changelist"},
@@ -286,7 +287,10 @@ OSCAR_DASHBOARD_NAVIGATION.insert(
         "icon": "fas fa-cog",
         "children": [
             {"label": _("Shop settings"), "url_name": "admin:constance_config_changelist"},
-            {"label": _("1C exchange journal"), "url_name": "admin:integration_1c_exchangesession_changelist"},
+            {
+                "label": _("1C exchange journal"),
+                "url_name": "admin:integration_1c_exchangesession_changelist",
+            },
         ],
     },
 )

@@ -55,10 +55,13 @@ SETTING_HELP = {
     ),
     "SHOP_NAME": _("In the header, the page titles and the e-mails."),
     "SHOP_LOGO": _("A picture for the header (PNG, JPEG or SVG)."),
-    "SHOP_PHONE": _("In the header and the footer, e.g. +7 727 355-00-11."),
+    "SHOP_PHONE": _("In the header, the footer and the e-mails' signature, e.g. +7 727 355-00-11."),
     "SHOP_ADDRESS": _("In the footer and the e-mails."),
-    "SHOP_HOURS": _("In the footer, e.g. «Пн–Пт 9:00–19:00»."),
-    "SHOP_EMAIL": _("Where shoppers can write to."),
+    "SHOP_HOURS": _("In the footer and the e-mails' signature, e.g. «Пн–Пт 9:00–19:00»."),
+    "SHOP_EMAIL": _(
+        "Where shoppers can write to: in the footer and the e-mails' signature, and customers' "
+        "replies to the shop's e-mails go there."
+    ),
 }
 
 #: Settings whose help lists the price types 1C has sent.

@@ -18,7 +18,7 @@ Order = get_model("order", "Order")
 
 
 class DeliveryMethodFilter(admin.SimpleListFilter):
-    """The orders by delivery method, named as the shopper chose it («Самовывоз»), not by its code («pickup»)."""
+    """The orders by delivery method, named as the shopper chose it («Самовывоз»), not by code («pickup»)."""
 
     title = _("Delivery method")
     parameter_name = "shipping_code"

@@ -66,7 +66,10 @@ class StockRecord(AbstractStockRecord):
 
     def __str__(self):
         """Oscar's «Partner: …, product: …» is not translatable; the admin shows it in every stock field."""
-        text = gettext("%(product)s — %(partner)s") % {"product": self.product, "partner": self.partner.display_name}
+        text = gettext("%(product)s — %(partner)s") % {
+            "product": self.product,
+            "partner": self.partner.display_name,
+        }
         return f"{text} ({self.partner_sku})" if self.partner_sku else text
 
     class Meta(AbstractStockRecord.Meta):

@@ -10,7 +10,9 @@ from oscar.apps.dashboard.users import tables as oscar_tables
 
 class UserTable(oscar_tables.UserTable):
     name = Column(
-        accessor="get_full_name", order_by=("last_name", "first_name"), verbose_name=pgettext_lazy("person", "Name")
+        accessor="get_full_name",
+        order_by=("last_name", "first_name"),
+        verbose_name=pgettext_lazy("person", "Name"),
     )
     active = BooleanColumn(accessor="is_active")
     staff = BooleanColumn(accessor="is_staff")
