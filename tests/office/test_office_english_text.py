@@ -222,7 +222,7 @@ def test_oscar_dashboard_main_pages_are_in_russian(manager_client, manager, back
         reverse("dashboard:reports-index"),
         reverse("dashboard:offer-list"),
         reverse("dashboard:voucher-set-list"),
-        reverse("dashboard:voucher-list") + "?in_set=no&has_offers=yes",  # with the active filters' list
+        reverse("dashboard:voucher-list") + "?in_set=false&has_offers=true",  # with the active filters' list
         reverse("dashboard:range-list"),
         reverse("dashboard:page-list"),
         reverse("dashboard:reviews-list"),
