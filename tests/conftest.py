@@ -48,6 +48,18 @@ def _fresh_database_settings():
     conf.forget_stored_values()
 
 
+@pytest.fixture(autouse=True)
+def _no_listing_counts_of_another_test():
+    """
+    The whole listing's counts are kept across changes of the listing rows
+    (``shop.apps.search.caching``, answered while they are counted again): one test's
+    are not another's, whose catalogue is another.
+    """
+    from shop.apps.search import caching
+
+    caching.forget_latest()
+
+
 @pytest.fixture
 def celery_worker(transactional_db, settings):
     """

@@ -11,11 +11,15 @@ would store a file under a name the importer will never look for, and hide an at
 
 import posixpath
 import re
-import unicodedata
 
 #: Reserved top-level folder of an exchange folder: chunks of unfinished uploads on
 #: storages without local paths (see :class:`integration_1c.protocol.uploads.UploadFolder`).
 CHUNKS_DIR = ".upload-chunks"
+
+#: Unicode's control characters (category Cc: NUL, line feed, …), which the stability
+#: policy fixes at these 65 code points. One search of the name: a look-up of every
+#: character's category was most of the time spent on an archive's 118,000 names.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 #: ``ExchangeFile.name`` holds at most this many characters.
 MAX_NAME_LENGTH = 255
@@ -62,7 +66,7 @@ def clean_name(name):
         raise UnsafeName(name or "", "пустое имя файла")
     if len(name) > MAX_NAME_LENGTH:
         raise UnsafeName(name, f"имя длиннее {MAX_NAME_LENGTH} символов")
-    if any(unicodedata.category(char) == "Cc" for char in name):
+    if CONTROL_CHARACTERS.search(name):
         raise UnsafeName(name, "в имени есть управляющие символы (NUL, перевод строки…)")
     if "\\" in name:
         raise UnsafeName(name, "в имени есть обратная косая черта «\\»; ожидается путь через «/»")

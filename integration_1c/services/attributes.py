@@ -29,7 +29,7 @@ from unidecode import unidecode
 
 from integration_1c.models import Unit
 
-from .bulk import delete_where_in, insert_new, upsert
+from .bulk import delete_where_in, insert_new, update_rows
 
 ProductAttribute = get_model("catalogue", "ProductAttribute")
 ProductAttributeValue = get_model("catalogue", "ProductAttributeValue")
@@ -467,7 +467,7 @@ def write_values(rows, managed):
     for row in rows:
         wanted[(row["product_id"], row["attribute_id"])] = row
     attribute_ids = set().union(*managed.values())
-    stale, changed, present = [], set(), set()
+    stale, changed, present = [], set(), {}
     columns = ("value_text", "value_float", "value_boolean", "value_option_id")
     # Filtered by product only: with the attribute ids too PostgreSQL picks the attribute
     # index and scans every value of those attributes, batch after batch.
@@ -477,7 +477,7 @@ def write_values(rows, managed):
         .values_list("id", "product_id", "attribute_id", *columns)
     ):
         key = (product_id, attribute_id)
-        present.add(key)
+        present[key] = pk
         if attribute_id not in attribute_ids:
             continue
         row = wanted.get(key)
@@ -493,8 +493,12 @@ def write_values(rows, managed):
         delete_where_in(ProductAttributeValue, "id", stale)
     new_rows, changed_rows = [], []
     for key, row in wanted.items():
-        (changed_rows if key in present else new_rows).append(row)
-    upsert(ProductAttributeValue, changed_rows, unique=["attribute", "product"], update=list(VALUE_FIELDS))
+        pk = present.get(key)
+        if pk is None:
+            new_rows.append(row)
+        else:
+            changed_rows.append({"id": pk, **row})
+    update_rows(ProductAttributeValue, changed_rows, list(VALUE_FIELDS))
     insert_new(ProductAttributeValue, new_rows, unique=["attribute", "product"], update=list(VALUE_FIELDS))
     changed.update(product_id for product_id, _ in wanted)
     return changed

@@ -38,7 +38,7 @@ from integration_1c.models import Catalogue, CategoryExchange, ProductExchange
 
 from . import attributes as attrs
 from .attributes import FIXED_ATTRIBUTES, FULL_NAME_REQUISITE, write_values
-from .bulk import copies_new_rows, delete_where_in, insert_new, reserve_ids, upsert
+from .bulk import copies_new_rows, delete_where_in, insert_new, reserve_ids, update_rows, upsert
 from .stock import stock_written
 
 logger = logging.getLogger(__name__)
@@ -541,8 +541,9 @@ def write_products(rows, existing, update):
     the sequence and go in by ``COPY`` (:func:`.bulk.insert_new`); the others are upserted.
     """
     new = [row for row in rows if row["code"] not in existing]
-    changed = [row for row in rows if row["code"] in existing]
-    ids = dict(upsert(Product, changed, unique=["code"], update=update, returning=["code", "id"]))
+    changed = [{"id": existing[row["code"]]["id"], **row} for row in rows if row["code"] in existing]
+    update_rows(Product, changed, update)
+    ids = {row["code"]: row["id"] for row in changed}
     if not new:
         return ids
     if not copies_new_rows():
@@ -675,26 +676,29 @@ def characteristic_values(product_id, characteristics, attribute_ids):
 # -- the products' 1C state ------------------------------------------------------------------
 
 
-def touch_products(product_ids, catalogue, *, claim=True, stateless=()):
+def touch_products(product_ids, catalogue, *, claim=True, stateless=None):
     """
-    Stamp products (parents / standalone) as written by this exchange now, in one
-    statement. ``claim``: the catalogue file lists them, so they belong to
-    ``catalogue`` from now on; an offers file only stamps (and names the catalogue of a
-    product that has no 1C state yet). ``stateless``: those of them the caller read
-    without a state row (new products), written as new rows.
+    Stamp products (parents / standalone) as written by this exchange now. ``claim``:
+    the catalogue file lists them, so they belong to ``catalogue`` from now on; an offers
+    file only stamps (and names the catalogue of a product that has no 1C state yet).
+    ``stateless``: those of them the caller read without a state row (the others have
+    one, and are updated); None when the caller does not know (every row is upserted).
     """
     if not product_ids:
         return
     now = timezone.now()
-    stateless = set(stateless)
-    fresh, known = [], []
-    for pk in sorted(set(product_ids)):
-        (fresh if pk in stateless else known).append(
-            {"product_id": pk, "catalogue": catalogue or "", "touched_at": now}
-        )
     update = ["catalogue", "touched_at"] if claim else ["touched_at"]
-    upsert(ProductExchange, known, unique=["product"], update=update)
-    insert_new(ProductExchange, fresh, unique=["product"], update=update)
+    rows = [{"product_id": pk, "catalogue": catalogue or "", "touched_at": now} for pk in sorted(set(product_ids))]
+    if stateless is None:
+        upsert(ProductExchange, rows, unique=["product"], update=update)
+        return
+    stateless = set(stateless)
+    update_rows(
+        ProductExchange, [{"id": row["product_id"], **row} for row in rows if row["product_id"] not in stateless], update
+    )
+    insert_new(
+        ProductExchange, [row for row in rows if row["product_id"] in stateless], unique=["product"], update=update
+    )
 
 
 def in_catalogue(queryset, catalogue):

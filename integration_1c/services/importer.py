@@ -107,6 +107,7 @@ class RecordApplier:
         self.warehouses = WarehouseIndex(ctx)
         self._attributes = None
         self._products = None
+        self._images = None
         self._offers = None
         self._pending = []
         self._pending_type = None
@@ -120,8 +121,8 @@ class RecordApplier:
     @property
     def products(self):
         if self._products is None:
-            images = ImageWriter(self.ctx, self.ctx.images)
-            self._products = ProductWriter(self.ctx, self.attributes, images)
+            self._images = ImageWriter(self.ctx, self.ctx.images)
+            self._products = ProductWriter(self.ctx, self.attributes, self._images)
         return self._products
 
     @property
@@ -131,6 +132,16 @@ class RecordApplier:
         return self._offers
 
     def apply(self, stream):
+        """Apply the file's records; returns its Document. The pictures are on disk when it returns."""
+        try:
+            document = self._apply(stream)
+        except BaseException:
+            self.close(failed=True)
+            raise
+        self.close()
+        return document
+
+    def _apply(self, stream):
         stream = iter(stream)
         document = next(stream, None)
         if not isinstance(document, rec.Document):
@@ -173,6 +184,11 @@ class RecordApplier:
         elif kind is rec.Offer:
             self.offers.write(batch)
         self.ctx.tick(len(batch))
+
+    def close(self, failed=False):
+        """The pictures of the file are on disk (and named for a rollback): see ``PicturePlacer``."""
+        if self._images is not None:
+            self._images.close(failed=failed)
 
     def finish(self, document):
         """What a full package means for what it did not list; caches and views."""

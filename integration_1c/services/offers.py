@@ -33,7 +33,7 @@ from integration_1c.commerceml import records as rec
 from integration_1c.models import PriceType, ProductExchange, ProductPrice
 
 from . import stock
-from .bulk import KeySet, allow_table_scans, delete_where_in, insert_new, upsert
+from .bulk import KeySet, allow_table_scans, delete_where_in, insert_new, update_rows
 from .catalogue import is_public, make_slug, touch_products, write_products, write_variant_attributes
 from .context import ImportFailed
 
@@ -245,7 +245,7 @@ class OfferWriter:
             row["code"]: row
             for row in Product.objects.order_by()
             .filter(code__in_array=list(codes))
-            .values("id", "code", "structure", "parent_id", "title", "is_public")
+            .values("id", "code", "structure", "parent_id", "title", "is_public", "onec__touched_at")
         }
         targets = []  # (offer, product row)
         variants = []  # (offer, parent row)
@@ -269,10 +269,12 @@ class OfferWriter:
         if new_parents:
             self._make_parents(new_parents)
         # Writing an offer touches its product: mode=deactivate never hides it.
+        touched = [base for _, base in targets] + [parent for _, parent in variants]
         touch_products(
-            [base["id"] for _, base in targets] + [parent["id"] for _, parent in variants],
+            [row["id"] for row in touched],
             self.ctx.catalogue_id,
             claim=False,
+            stateless=[row["id"] for row in touched if row["onec__touched_at"] is None],
         )
         targets.extend(self._write_variants(variants, products))
         self._write_activity(targets)
@@ -410,17 +412,20 @@ class OfferWriter:
             .filter(product_id__in_array=list(product_ids))
             .values_list("id", "product_id", "price_type_id", "price", "currency")
         ):
-            existing[(product_id, type_id)] = (value, currency)
+            existing[(product_id, type_id)] = (pk, value, currency)
             if type_id in declared and (product_id, type_id) not in wanted:
                 stale.append(pk)
         new_rows = []
         for (product_id, type_id), (value, currency) in wanted.items():
             stored = existing.get((product_id, type_id))
-            if stored != (value, currency):
-                row = {"product_id": product_id, "price_type_id": type_id, "price": value, "currency": currency}
-                (rows if stored is not None else new_rows).append(row)
+            if stored is None:
+                new_rows.append(
+                    {"product_id": product_id, "price_type_id": type_id, "price": value, "currency": currency}
+                )
+            elif stored[1:] != (value, currency):
+                rows.append({"id": stored[0], "price": value, "currency": currency})
         delete_where_in(ProductPrice, "id", stale)
-        upsert(ProductPrice, rows, unique=["product", "price_type"], update=["price", "currency"])
+        update_rows(ProductPrice, rows, ["price", "currency"])
         insert_new(ProductPrice, new_rows, unique=["product", "price_type"], update=["price", "currency"])
         return selling_prices
 
@@ -514,12 +519,12 @@ class OfferWriter:
             )
         changed, new_rows = [], []
         for row in rows:
-            new, dirty = row.pop("_new"), row.pop("_changed")
-            if new:
+            pk, dirty = row.pop("_pk"), row.pop("_changed")
+            if pk is None:
                 new_rows.append(row)
             elif dirty:
-                changed.append(row)
-        upsert(StockRecord, changed, unique=["partner", "partner_sku"], update=self.STOCK_FIELDS)
+                changed.append({"id": pk, **row})
+        update_rows(StockRecord, changed, self.STOCK_FIELDS)
         insert_new(StockRecord, new_rows, unique=["partner", "partner_sku"], update=self.STOCK_FIELDS)
         changed.extend(new_rows)
         stock.stock_written(row["product_id"] for row in changed)
@@ -550,7 +555,7 @@ class OfferWriter:
             "price": price,
             "price_currency": currency,
             "_changed": changed,
-            "_new": row is None,
+            "_pk": row["pk"] if row is not None else None,
         }
 
     def _known_selling_prices(self, product_ids):

@@ -60,11 +60,18 @@ def read_ahead_depth(batch_size):
     return max(READ_AHEAD_CHUNKS, -(-batch_size // READ_AHEAD_CHUNK) + 1)
 
 
+def may_fork():
+    """
+    Whether the import may fork helper processes here: only from a process's main thread
+    (the Celery worker, ``import_1c_folder``) — never from a thread of the embedded shop's
+    web server, whose other threads could hold locks the child would then wait for.
+    """
+    return hasattr(os, "fork") and threading.current_thread() is threading.main_thread()
+
+
 def can_fork(path):
     """Whether :func:`read_in_process` may read the file at ``path`` (see the module docstring)."""
-    if not path or not hasattr(os, "fork"):
-        return False
-    if threading.current_thread() is not threading.main_thread():
+    if not path or not may_fork():
         return False
     try:
         return os.path.getsize(path) >= PROCESS_MIN_BYTES

@@ -229,7 +229,7 @@ def recompute_sales_stock(product_ids, *, counted_before=None):
     Apply the rule above to the sales records of ``product_ids`` (an iterable of ids), reading the
     warehouse quantities from the database. Returns how many records changed.
     """
-    from .bulk import upsert
+    from .bulk import update_rows
 
     rule = SalesStockRule(counted_before)
     rows = read_stock_records(
@@ -250,15 +250,9 @@ def recompute_sales_stock(product_ids, *, counted_before=None):
         allocated = reserved.get(row["pk"], 0)
         if row["num_in_stock"] != in_stock or (row["num_allocated"] or 0) != allocated:
             changed.append(
-                {
-                    "product_id": row["product_id"],
-                    "partner_id": row["partner_id"],
-                    "partner_sku": row["partner_sku"],
-                    "num_in_stock": in_stock,
-                    "num_allocated": allocated,
-                }
+                {"id": row["pk"], "product_id": row["product_id"], "num_in_stock": in_stock, "num_allocated": allocated}
             )
-    upsert(StockRecord, changed, unique=["partner", "partner_sku"], update=["num_in_stock", "num_allocated"])
+    update_rows(StockRecord, changed, ["num_in_stock", "num_allocated"])
     stock_written(row["product_id"] for row in changed)
     if changed:
         sync_stock_alerts([row["pk"] for row in sales_rows])

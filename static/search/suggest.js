@@ -59,7 +59,8 @@
         function show(data) {
             box.textContent = "";
             data.categories.forEach(function (category) {
-                box.appendChild(link(category.url, "suggest-category", [["suggest-title", category.name]]));
+                // The parent beside the name: «Футболки» of men and of women are told apart.
+                box.appendChild(link(category.url, "suggest-category", [["suggest-title", category.name], ["suggest-context", category.parent || ""]]));
             });
             data.products.forEach(function (product) {
                 box.appendChild(link(product.url, "suggest-product", [["suggest-title", product.title], ["suggest-price", product.price]]));

@@ -117,6 +117,42 @@ def test_choosing_size_then_colour_updates_price_and_stock(live_server, live_cat
     assert line.product == live_catalogue.variants[("L", "Чёрный")]
 
 
+@pytest.mark.parametrize("viewport", sorted(VIEWPORTS))
+def test_pickup_points_follow_the_chosen_variant(live_server, live_catalogue, viewport):
+    """With Алматы a pickup point, the page lists it (address, hours) and the courier's stock from Астана."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from shop.apps.partner.models import Partner
+
+    Partner.objects.filter(name="Алматы").update(
+        is_pickup_point=True, pickup_address="пр. Абая, 52", pickup_hours="10:00–22:00"
+    )
+    url = live_server.url + live_catalogue.tshirt.get_absolute_url()
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        try:
+            page = new_page(browser, viewport)
+            page.goto(url)
+            point = page.locator('[data-variant="pickup"] [data-point]')
+            courier = page.locator('[data-variant="pickup"] [data-courier]')
+            expect(point).to_contain_text("пр. Абая, 52")
+            expect(point).to_contain_text("10:00–22:00")
+            # Opens on S / Белый: 3 at the point, none for a courier.
+            expect(point.locator(".warehouse-amount")).to_have_text("3 шт.")
+            expect(courier).to_have_text(re.compile(r"Курьерская доставка\s+нет в наличии"))
+            expect(page.locator('[data-variant="warehouses"]')).to_have_count(0)
+
+            page.locator('label[for]:text-is("M")').click()  # M / Белый: only in Астана
+            expect(point.locator(".warehouse-amount")).to_have_text("нет в наличии")
+            expect(point).to_have_class("out-of-stock")
+            expect(courier.locator(".warehouse-amount")).to_have_text("2 шт.")
+            page.locator('label[for]:text-is("Чёрный")').click()  # M / Чёрный: 1 and 4
+            expect(point.locator(".warehouse-amount")).to_have_text("1 шт.")
+            expect(courier.locator(".warehouse-amount")).to_have_text("4 шт.")
+        finally:
+            browser.close()
+
+
 # --- No English on the shopper's pages -----------------------------------------------
 
 #: Interface phrases of Oscar's that have escaped translation before.

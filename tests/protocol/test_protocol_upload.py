@@ -102,6 +102,20 @@ def test_a_name_longer_than_the_journal_holds_is_refused():
         clean_name("a" * 256)
 
 
+def test_the_control_characters_refused_are_exactly_unicodes_category_cc():
+    import sys
+    import unicodedata
+
+    from integration_1c.protocol.names import CONTROL_CHARACTERS
+
+    characters = [chr(code) for code in range(sys.maxunicode + 1)]
+    control = [char for char in characters if unicodedata.category(char) == "Cc"]
+    assert [char for char in characters if CONTROL_CHARACTERS.search(char)] == control
+    for char in control:
+        with pytest.raises(UnsafeName, match="управляющие символы"):
+            clean_name(f"import_files/a{char}b.jpg")
+
+
 def test_a_cp1251_file_name_from_an_old_client_is_understood(onec):
     name = "остатки.xml"
     query = "type=catalog&mode=file&filename=" + "".join(f"%{byte:02X}" for byte in name.encode("cp1251"))

@@ -132,3 +132,50 @@ def test_a_card_drawn_on_one_page_is_not_drawn_again_on_another(client, catalogu
         return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", found)
 
     assert card(category) == card(search)
+
+
+def test_all_products_show_the_counts_before_a_change_while_they_are_counted_again(client, catalogue, monkeypatch):
+    """
+    The whole listing's counts are one pass over every row: after a change «Все товары»
+    shows the previous counts at once and a background task counts again, once per change.
+    """
+    from shop import background
+    from shop.apps.search import selectors
+
+    scheduled = []
+    monkeypatch.setattr(background, "enqueue", lambda task, *args, **kwargs: scheduled.append(task.name))
+    brand = catalogue["brand"]
+    first, _ = page(client, "/catalogue/")
+    assert brand_counts(first, brand.pk) == {"Bosch": 2, "Makita": 1} and not scheduled  # counted here the first time
+
+    new = ProductFactory(title="Дрель аккумуляторная Makita", categories=[catalogue["drills"]], stock=(Decimal("45990"), 1))
+    set_option(new, brand, "Makita")
+    stale, _ = page(client, "/catalogue/")
+    assert brand_counts(stale, brand.pk) == {"Bosch": 2, "Makita": 1}
+    assert scheduled == ["shop.apps.search.tasks.count_whole_listing"]
+    page(client, "/catalogue/", sort_by="newest")
+    assert len(scheduled) == 1  # once per change
+    # A page filtered by a value counts the rows it lets through: its own count is never behind.
+    makita, _ = page(client, "/catalogue/", **{f"f{brand.pk}": "Makita"})
+    assert "2 товара" in makita and makita.count('class="product_pod"') == 2
+    # The category's own counts are current at once.
+    assert brand_counts(page(client, catalogue["drills"].get_absolute_url())[0], brand.pk) == {"Bosch": 2, "Makita": 2}
+
+    selectors.count_whole_listing()  # what the task does
+    fresh, _ = page(client, "/catalogue/")
+    assert brand_counts(fresh, brand.pk) == {"Bosch": 2, "Makita": 2}
+
+
+def test_all_products_count_at_once_when_the_counting_cannot_be_scheduled(client, catalogue, monkeypatch):
+    from shop import background
+
+    def broker_down(task, *args, **kwargs):
+        raise ConnectionError("the broker is down")
+
+    monkeypatch.setattr(background, "enqueue", broker_down)
+    brand = catalogue["brand"]
+    page(client, "/catalogue/")
+    new = ProductFactory(title="Дрель аккумуляторная Makita", categories=[catalogue["drills"]])
+    set_option(new, brand, "Makita")
+    html, _ = page(client, "/catalogue/")
+    assert brand_counts(html, brand.pk) == {"Bosch": 2, "Makita": 2}

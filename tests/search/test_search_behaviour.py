@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.db.models import Max, Min
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -140,8 +141,13 @@ def test_near_misses_read_the_title_words_the_refresh_keeps(client, catalogue):
     assert not any(word.isdigit() or len(word) < 3 for word in words)
 
 
-def test_empty_query_finds_nothing(client, catalogue):
-    assert found(client, "") == []
+def test_an_empty_search_leads_to_all_products_with_its_filters(client, catalogue):
+    response = client.get(reverse("search:search"), {"q": "  "})
+    assert response.status_code == 302 and response["Location"] == reverse("catalogue:index")
+    response = client.get(reverse("search:search"), {"q": "", "in_stock": "1", "sort_by": "price-asc"})
+    assert response["Location"] == reverse("catalogue:index") + "?sort_by=price-asc&in_stock=1"
+    response = client.get(reverse("search:search"), {"q": "", "sort_by": "relevancy"})
+    assert response["Location"] == reverse("catalogue:index")  # all products have no relevancy
 
 
 def test_search_results_can_be_filtered(client, catalogue):
@@ -316,8 +322,8 @@ def test_sorting_by_price_novelty_and_popularity(client, catalogue):
     url = catalogue["drills"].get_absolute_url()
     assert titles(get(client, url, sort_by="price-asc")) == [
         "Дрель ударная Bosch",
-        "Дрель Bosch Professional",
         "Дрель безударная Makita",
+        "Дрель Bosch Professional",  # out of stock: after what can be bought
     ]
     assert titles(get(client, url, sort_by="price-desc"))[0] == "Дрель безударная Makita"
     assert titles(get(client, url, sort_by="newest"))[0] == "Дрель безударная Makita"
@@ -330,11 +336,9 @@ def test_popularity_follows_purchases(client, catalogue):
     from oscar.core.loading import get_model
 
     ProductRecord = get_model("analytics", "ProductRecord")
-    ProductRecord.objects.create(product=catalogue["bosch_pro"], num_purchases=12)
-    indexing.refresh_products([catalogue["bosch_pro"].pk])
-    assert titles(get(client, catalogue["drills"].get_absolute_url(), sort_by="popular"))[0] == (
-        "Дрель Bosch Professional"
-    )
+    ProductRecord.objects.create(product=catalogue["bosch"], num_purchases=12)
+    indexing.refresh_products([catalogue["bosch"].pk])
+    assert titles(get(client, catalogue["drills"].get_absolute_url(), sort_by="popular"))[0] == "Дрель ударная Bosch"
 
 
 def test_page_numbers_keep_the_filters(client, catalogue, settings):
@@ -470,3 +474,368 @@ def test_related_products_are_the_newest_listed_of_the_category_itself(catalogue
     # «Инструменты» files the bits and the hidden secateurs; the drills are filed below it.
     tools = selectors.newest_in_category(catalogue["tools"], 8)
     assert [ProductListing.objects.get(product_id=pk).title for pk in tools] == ["Набор бит для шуруповёрта"]
+
+
+# -- text and yes/no properties as filters -------------------------------------------------------
+
+
+@pytest.fixture
+def background_now(monkeypatch):
+    """Background tasks run at once, in the test's transaction (what a worker does after the commit)."""
+    ran = []
+
+    def enqueue(task, *args, **kwargs):
+        ran.append(task.name)
+        task.apply(args=args, kwargs=kwargs)
+
+    monkeypatch.setattr("shop.background.enqueue", enqueue)
+    return ran
+
+
+@pytest.fixture
+def materials(catalogue):
+    """A 1C text property (Строка) «Материал» and a yes/no one (Булево) «Аккумуляторная» on the drills."""
+    from oscar.core.loading import get_model
+
+    from tests.storefront.factories import set_text_attribute
+
+    ProductAttributeValue = get_model("catalogue", "ProductAttributeValue")
+    for key, material in (("bosch", "Пластик"), ("bosch_pro", "Пластик"), ("makita", "Алюминий")):
+        set_text_attribute(catalogue[key], "p_material", "Материал", material)
+    product_class = catalogue["bosch"].get_product_class()
+    cordless = product_class.attributes.create(code="p_cordless", name="Аккумуляторная", type="boolean")
+    for key, flag in (("bosch", False), ("bosch_pro", True), ("makita", True)):
+        ProductAttributeValue.objects.create(product=catalogue[key], attribute=cordless, value_boolean=flag)
+    indexing.flush_pending()
+    material = FilterSetting.objects.get(attribute__code="p_material")
+    return {"material": material, "cordless": FilterSetting.objects.get(attribute=cordless)}
+
+
+def test_every_property_has_a_filter_setting_text_ones_off(client, catalogue, materials):
+    material, cordless = materials["material"], materials["cordless"]
+    assert not material.is_filterable and not cordless.is_filterable
+    # Off, the rows carry none of their values: a refresh costs what it did before.
+    assert not ProductListing.objects.filter(facets__overlaps=[f"v{material.attribute_id}:Пластик"]).exists()
+    assert not any(
+        facet.startswith((f"v{material.attribute_id}:", f"v{cordless.attribute_id}:"))
+        for facets in ProductListing.objects.values_list("facets", flat=True)
+        for facet in facets
+    )
+    html = get(client, catalogue["drills"].get_absolute_url())
+    assert f'name="f{material.attribute_id}"' not in html
+
+
+def test_a_text_property_switched_on_becomes_a_checkbox_filter(client, catalogue, materials, background_now):
+    material = materials["material"]
+    param = f"f{material.attribute_id}"
+    material.is_filterable = True
+    material.save()
+    assert background_now == ["shop.apps.search.tasks.refresh_filter_attribute"]
+    url = catalogue["drills"].get_absolute_url()
+    html = get(client, url)
+    assert facet_counts(html, param) == {"Алюминий": 1, "Пластик": 2}
+    assert set(titles(get(client, url, **{param: "Пластик"}))) == {"Дрель ударная Bosch", "Дрель Bosch Professional"}
+    refreshed = listing_rows()
+    indexing.rebuild_all()
+    assert listing_rows() == refreshed  # the rebuild carries them too
+
+    material.position = 5  # not a switch: nothing to refresh
+    material.save()
+    assert len(background_now) == 1
+    material.is_filterable = False
+    material.save()
+    assert len(background_now) == 2
+    assert param not in get(client, url)
+    assert not ProductListing.objects.filter(facets__overlaps=[f"v{material.attribute_id}:Пластик"]).exists()
+
+
+def test_a_yes_no_property_switched_on_filters_by_yes_and_no(client, catalogue, materials, background_now):
+    cordless = materials["cordless"]
+    cordless.is_filterable = True
+    cordless.save()
+    param = f"f{cordless.attribute_id}"
+    url = catalogue["drills"].get_absolute_url()
+    html = get(client, url)
+    counts = facet_counts(html, param)
+    assert counts in ({"Да": 2, "Нет": 1}, {"Yes": 2, "No": 1}) and list(counts)[0] in ("Да", "Yes")
+    assert set(titles(get(client, url, **{param: "1"}))) == {"Дрель Bosch Professional", "Дрель безударная Makita"}
+
+
+def test_a_manager_switches_a_text_property_on_in_the_admin(admin_client, catalogue, materials, background_now):
+    material = materials["material"]
+    response = admin_client.post(
+        reverse("admin:search_filtersetting_change", args=[material.pk]),
+        {"is_filterable": "on", "position": "100"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "Материал" in "".join(str(message) for message in response.context["messages"])
+    assert background_now == ["shop.apps.search.tasks.refresh_filter_attribute"]
+    assert ProductListing.objects.filter(facets__overlaps=[f"v{material.attribute_id}:Алюминий"]).count() == 1
+
+
+# -- all products -----------------------------------------------------------------------------
+
+
+def test_all_products_have_the_filter_panel_of_a_category(client, catalogue):
+    brand, power = catalogue["brand"], catalogue["power"]
+    FilterSetting.objects.filter(attribute=power).update(is_filterable=True)
+    url = reverse("catalogue:index")
+    html = get(client, url)
+    assert facet_counts(html, f"f{brand.pk}") == {"Bosch": 2, "Makita": 1}
+    assert facet_counts(html, "wh") == {"Основной склад": 6, "Склад Алматы": 1, "Склад Астана": 1}
+    assert 'name="price_min"' in html and 'name="in_stock"' in html
+    assert re.search(r'placeholder="(от|from) 510"', html)  # the power range over every product
+    size = FilterSetting.objects.get(attribute__code="c_razmer").attribute_id
+    assert list(facet_counts(html, f"f{size}")) == ["S", "M", "L", "XL"]
+
+    filtered = get(client, url, **{f"f{brand.pk}": "Bosch", "sort_by": "newest"})
+    assert titles(filtered) == ["Дрель ударная Bosch", "Дрель Bosch Professional"]  # in stock first, then the newest
+    assert '<meta name="robots" content="noindex, follow" />' in filtered
+    assert f'<link rel="canonical" href="http://testserver{url}" />' in filtered
+    assert set(titles(get(client, url, in_stock="1", **{f"n{power.pk}_max": "600"}))) == {
+        "Дрель ударная Bosch",
+        "Дрель безударная Makita",
+    }
+
+
+def test_all_products_cost_the_same_queries_filtered_or_not_whatever_the_page(client, catalogue):
+    from tests.storefront.factories import ProductFactory
+
+    url = reverse("catalogue:index")
+    brand = catalogue["brand"]
+
+    def queries(params):
+        client.get(url, params)
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url, params)
+        return len(captured), response.content.decode().count('class="product_pod"')
+
+    plain, shown = queries({})
+    filtered, _ = queries({f"f{brand.pk}": "Bosch"})
+    assert shown == 7
+    for n in range(20):
+        set_option(ProductFactory(title=f"Дрель {n}", categories=[catalogue["drills"]]), brand, "Bosch")
+    assert queries({}) == (plain, 24)
+    assert queries({f"f{brand.pk}": "Bosch"}) == (filtered, 22)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"in_stock": "1"},
+        {"brand": "Bosch"},
+        {"brand": "Bosch", "in_stock": "1"},
+        {"brand": "Makita", "warehouse": "astana"},
+        {"brand": "Bosch", "in_stock": "1", "warehouse": "almaty"},
+        {"price_max": "60000", "brand": "Bosch"},
+        {"price_max": "60000", "in_stock": "1"},
+        {"size": "M"},
+        {"size": "M", "colour": "Чёрный", "in_stock": "1"},
+    ],
+)
+def test_filter_counts_are_what_each_filter_would_show(catalogue, params):
+    """
+    Each value's count is the number of rows the page would show with the value added
+    to the other filters, however the panel reads it (a pass shared with the unfiltered
+    page, its in-stock counts, or a pass over the rows the filters let through).
+    """
+    from collections import Counter
+
+    from shop.apps.search.filters import ListingFilters
+
+    size = FilterSetting.objects.get(attribute__code="c_razmer").attribute_id
+    colour = FilterSetting.objects.get(attribute__code="c_tsvet").attribute_id
+    filters = ListingFilters(
+        price_max=Decimal(params["price_max"]) if "price_max" in params else None, in_stock="in_stock" in params
+    )
+    for name, key in (("brand", catalogue["brand"].pk), ("size", size), ("colour", colour)):
+        if name in params:
+            filters.values[key] = [params[name]]
+    if "warehouse" in params:
+        filters.warehouses = [catalogue[params["warehouse"]].pk]
+    for base in (selectors.listings(), selectors.in_category(selectors.listings(), catalogue["tools"])):
+        counts, totals = selectors._facet_counts(base, filters)
+        for skip in ["all", *filters.values, *(["wh"] if filters.warehouses else [])]:
+            rows = selectors.apply_filters(base, filters, skip=None if skip == "all" else skip)
+            expected = Counter(facet for facets in rows.values_list("facets", flat=True) for facet in facets)
+            assert counts[skip] == dict(expected), skip
+        passing = selectors.apply_filters(base, filters)
+        assert totals["count"] == passing.count()
+        assert totals["in_stock"] == passing.filter(in_stock=True).count()
+        assert (totals["price_low"], totals["price_high"]) == tuple(
+            base.aggregate(low=Min("price"), high=Max("price")).values()
+        )
+
+
+# -- out of stock last -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sold_out(catalogue):
+    """
+    Two drills out of stock that every order would otherwise put first: the newest, the
+    most bought, one the cheapest and one the dearest, first by name.
+    """
+    from oscar.core.loading import get_model
+
+    from tests.storefront.factories import ProductFactory
+
+    ProductRecord = get_model("analytics", "ProductRecord")
+    cheap = ProductFactory(title="Аа дрель дешёвая", categories=[catalogue["drills"]], stock=(Decimal("10"), 0))
+    dear = ProductFactory(title="Аб дрель дорогая", categories=[catalogue["drills"]], stock=(Decimal("999999"), 0))
+    for product in (cheap, dear):
+        ProductRecord.objects.create(product=product, num_purchases=100)
+    indexing.refresh_products([cheap.pk, dear.pk])
+    return {"Аа дрель дешёвая", "Аб дрель дорогая", "Дрель Bosch Professional"}
+
+
+@pytest.mark.parametrize("sort", [None, "popular", "newest", "price-asc", "price-desc", "title-asc"])
+def test_what_is_out_of_stock_comes_after_what_can_be_bought_in_every_sort(client, catalogue, sold_out, sort):
+    params = {"sort_by": sort} if sort else {}
+    for url in (catalogue["drills"].get_absolute_url(), reverse("catalogue:index")):
+        shown = titles(get(client, url, **params))
+        assert set(shown[-3:]) == sold_out and not sold_out & set(shown[:-3]), (url, shown)
+    if sort:  # search results sorted so; relevancy ranks by the words (titles before descriptions)
+        shown = found(client, "дрель", **params)
+        assert set(shown[-3:]) == sold_out and not sold_out & set(shown[:-3]), shown
+
+
+def test_in_stock_first_pages_neither_repeat_nor_skip(client, catalogue, sold_out):
+    from tests.storefront.factories import ProductFactory
+
+    for n in range(30):
+        ProductFactory(title=f"Лампа {n:02d}", categories=[catalogue["light"]], stock=(Decimal(100 + n), n % 3))
+    indexing.flush_pending()
+    url = reverse("catalogue:index")
+    for sort in ("popular", "newest", "price-asc", "price-desc", "title-asc"):
+        pages = titles(get(client, url, sort_by=sort)) + titles(get(client, url, sort_by=sort, page=2))
+        assert len(pages) == len(set(pages)) == 39, sort  # 7 + 2 sold out + 30 lamps
+        stock = dict(ProductListing.objects.values_list("title", "in_stock"))
+        flags = [stock[title] for title in pages]
+        assert flags == sorted(flags, reverse=True), sort  # every in-stock product before any other
+        only_in_stock = titles(get(client, url, sort_by=sort, in_stock="1", page=2))
+        assert only_in_stock and all(stock[title] for title in only_in_stock), sort
+
+
+def test_the_home_page_shows_new_arrivals_that_are_in_stock(client, catalogue, sold_out):
+    html = get(client, "/")
+    new_arrivals = titles(html.split('id="new_arrivals"')[1].split("</section>")[0])
+    assert new_arrivals and not sold_out & set(new_arrivals)
+    assert not sold_out & set(titles(html))
+
+
+# -- pickup points in the filter -------------------------------------------------------------
+
+
+def test_the_filter_offers_pickup_points_instead_of_warehouses(client, catalogue):
+    almaty = catalogue["almaty"]
+    url = catalogue["tools"].get_absolute_url()
+    assert "Забрать сегодня" not in get(client, url)  # none configured: every warehouse, as before
+
+    almaty.is_pickup_point = True
+    almaty.pickup_address = "ул. Абая, 10"
+    almaty.save()
+    html = get(client, url)
+    assert re.search(r"<legend>\s*(Забрать сегодня|Pick up today)\s*</legend>", html)
+    assert facet_counts(html, "wh") == {"Склад Алматы": 1}  # the one point, not the internal warehouses
+    assert titles(get(client, url, wh=str(almaty.pk))) == ["Дрель ударная Bosch"]
+
+    # A warehouse chosen in an older link stays offered, to be unticked.
+    old_link = get(client, url, wh=str(catalogue["astana"].pk))
+    assert facet_counts(old_link, "wh") == {"Склад Алматы": 1, "Склад Астана": 1}
+
+
+# -- search: word forms, empty and fruitless searches, suggestions --------------------------------
+
+
+@pytest.fixture
+def plural_forms(catalogue):
+    from tests.storefront.factories import ProductFactory
+
+    ProductFactory(title="Кроссовки беговые Demix", categories=[catalogue["clothes"]])
+    ProductFactory(title="Футболка хлопковая", categories=[catalogue["clothes"]])
+    ProductFactory(title="Сковорода Tefal 28 см", categories=[catalogue["tools"]])
+    ProductFactory(title="Полотенце махровое", categories=[catalogue["clothes"]])
+    indexing.flush_pending()
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("кроссовок", "Кроссовки беговые Demix"),  # genitive plural: a stem of its own
+        ("футболок", "Футболка хлопковая"),
+        ("сковородки", "Сковорода Tefal 28 см"),  # another suffix
+        ("полотенец", "Полотенце махровое"),
+        ("кроссовок demix", "Кроссовки беговые Demix"),
+    ],
+)
+def test_a_form_of_a_title_word_is_a_search_not_a_typo(client, catalogue, plural_forms, query, expected):
+    html = get(client, reverse("search:search"), q=query)
+    assert titles(html) == [expected]
+    assert "data-corrected-query" not in html and "ничего не нашлось" not in html
+
+
+def test_a_typo_is_still_said_to_be_corrected(client, catalogue, plural_forms):
+    for typo, meant in (("куртак", "куртка"), ("кросовки", "кроссовки"), ("дрэль", "дрель")):
+        html = get(client, reverse("search:search"), q=typo)
+        assert f'data-corrected-query="{meant}"' in html, typo
+
+
+def test_word_forms_against_typos():
+    assert selectors.is_word_form("кроссовок", "кроссовки")
+    assert selectors.is_word_form("ручек", "ручка")
+    assert selectors.is_word_form("сковородки", "сковорода")
+    assert not selectors.is_word_form("куртак", "куртка")
+    assert not selectors.is_word_form("дрэли", "дрель")
+    assert not selectors.is_word_form("кросовки", "кроссовки")
+    assert not selectors.is_word_form("кот", "коты")  # too short a stem to tell
+
+
+def test_a_search_that_finds_nothing_offers_the_catalogue_and_the_query_to_change(client, catalogue):
+    html = get(client, reverse("search:search"), q="холодильник")
+    assert titles(html) == []
+    assert re.search(r"(По запросу «холодильник» ничего не нашлось|Nothing matched .холодильник.)", html)
+    assert re.search(r'<input[^>]*id="search_again"[^>]*value="холодильник"', html)
+    for category in ("tools", "light", "clothes"):
+        assert f'class="subcategory-chip" href="{catalogue[category].get_absolute_url()}"' in html
+    assert f'href="{reverse("catalogue:index")}"' in html
+    assert "0 товаров" not in html and 'name="sort_by"' not in html  # no count and sort of nothing
+
+    filtered = get(client, reverse("search:search"), q="дрель", price_min="999999")
+    assert "search_again" not in filtered  # nothing passes the filters: the filters' own message
+    assert re.search(r"(Сбросить фильтры|Reset filters)", filtered)
+
+
+def test_suggested_categories_say_which_is_which(client, catalogue):
+    from tests.storefront.factories import CategoryFactory
+
+    men, women = CategoryFactory(name="Мужская одежда"), CategoryFactory(name="Женская одежда")
+    for parent in (men, women):
+        CategoryFactory(name="Футболки", parent=parent)
+    data = json.loads(client.get(reverse("search:suggest"), {"q": "футб"}).content)
+    assert sorted((item["name"], item["parent"]) for item in data["categories"]) == [
+        ("Футболки", "Женская одежда"),
+        ("Футболки", "Мужская одежда"),
+    ]
+    data = json.loads(client.get(reverse("search:suggest"), {"q": "дре"}).content)
+    assert data["categories"] == [
+        {"name": "Дрели", "parent": "Инструменты", "url": catalogue["drills"].get_absolute_url()}
+    ]
+
+
+def test_an_unfilled_number_is_no_value_of_its_range_filter(client, catalogue):
+    """1C unloads a number nobody entered as 0: the range starts at the real minimum and «up to» skips it."""
+    from .conftest import set_number
+
+    power = catalogue["power"]
+    FilterSetting.objects.filter(attribute=power).update(is_filterable=True)
+    set_number(catalogue["makita"], power, 0.0)
+    indexing.flush_pending()
+    url = catalogue["drills"].get_absolute_url()
+    html = get(client, url)
+    assert re.search(r'name="n%d_min"[^>]*placeholder="(от|from) 600"' % power.pk, html)
+    assert re.search(r'name="n%d_max"[^>]*placeholder="(до|to) 850"' % power.pk, html)
+    assert titles(get(client, url, **{f"n{power.pk}_max": "700"})) == ["Дрель ударная Bosch"]
+    assert re.search(r'placeholder="(от|from) 600"', get(client, reverse("catalogue:index")))

@@ -34,6 +34,7 @@ from integration_1c.commerceml import records
 from integration_1c.commerceml.reader import iter_records
 from integration_1c.models import ProductExchange, ProductPrice
 from integration_1c.services import attributes, bulk, importer, reading
+from integration_1c.services.images import PicturePlacer
 from integration_1c.services.stock import recompute_sales_stock
 from integration_1c.testing.generator import generate_exchange, generate_offer_changes
 
@@ -165,6 +166,12 @@ def test_linked_copied_and_stored_pictures_give_the_same_catalogue(package, monk
     copied = catalogue()
     assert first_picture.stat().st_nlink == 1
     assert copied == linked
+
+    empty_catalogue()
+    monkeypatch.setattr(PicturePlacer, "WRITER_AFTER", 0)  # written by a process of their own
+    import_package(package)
+    assert catalogue() == linked
+    monkeypatch.setattr(PicturePlacer, "WRITER_AFTER", 10**9)
 
     empty_catalogue()
     settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"}}
@@ -338,3 +345,24 @@ def spy(function, calls):
         return function(*args, **kwargs)
 
     return called
+
+
+def test_prices_and_states_go_with_their_product_and_type(package):
+    """No database constraint holds them (see ProductPrice): Django's cascade removes them."""
+    from integration_1c.models import PriceType
+
+    import_package(package)
+    product = Product.objects.filter(onec_prices__isnull=False, onec__isnull=False).distinct().first()
+    prices = ProductPrice.objects.filter(product=product).count()
+    assert prices and ProductExchange.objects.filter(product=product).exists()
+    total = ProductPrice.objects.count()
+
+    product.delete()
+
+    assert not ProductExchange.objects.filter(product_id=product.pk).exists()
+    assert ProductPrice.objects.count() == total - prices
+    price_type = PriceType.objects.first()
+    typed = ProductPrice.objects.filter(price_type=price_type).count()
+    price_type.delete()
+    assert ProductPrice.objects.count() == total - prices - typed
+    assert not ProductPrice.objects.filter(price_type_id=price_type.pk).exists()

@@ -366,3 +366,132 @@ def test_copied_pictures_get_the_storage_s_file_mode(upload, monkeypatch, umask)
 
     stored = Path(django_settings.MEDIA_ROOT) / ProductImage.objects.get().original.name
     assert stored.stat().st_mode & 0o777 == django_settings.FILE_UPLOAD_PERMISSIONS
+
+
+# -- pictures written by a process of their own (PicturePlacer.WRITER_AFTER) ------------------------
+
+
+@pytest.fixture
+def copies_by_writer(monkeypatch):
+    """Every picture copied (no links), by the writing process from the first one."""
+    import errno
+    import os
+
+    from integration_1c.services.images import PicturePlacer
+
+    def refuse(source, target):
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "link", refuse)
+    monkeypatch.setattr(PicturePlacer, "WRITER_AFTER", 0)
+
+
+def child_processes():
+    import os
+
+    found = []
+    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+        found += (task / "children").read_text().split()
+    return found
+
+
+def test_pictures_written_by_a_process_of_their_own(upload, copies_by_writer, monkeypatch):
+    from integration_1c.services import images
+
+    forked = []
+
+    class Counted(images.PictureFiles):
+        def __init__(self, mode):
+            forked.append(mode)
+            super().__init__(mode)
+
+    monkeypatch.setattr(images, "PictureFiles", Counted)
+    apply(shoe("import_files/ab/front.png", "import_files/ab/side.png"), images=DirectoryImageSource(upload))
+
+    assert len(forked) == 1
+    stored = {row.original.name: row for row in ProductImage.objects.all()}
+    assert sorted(stored) == media_files() and len(stored) == 2
+    for name in stored:
+        assert (Path(django_settings.MEDIA_ROOT) / name).read_bytes()[:4] == b"\x89PNG"
+    assert not child_processes()  # the writing process ended with the file
+
+
+def test_a_failed_import_removes_the_pictures_the_writing_process_placed(upload, copies_by_writer):
+    from django.db import transaction
+
+    from integration_1c.services.context import ImportContext, ImportFailed
+    from integration_1c.services.importer import RecordApplier
+    from integration_1c.services.report import ImportReport
+
+    ctx = ImportContext(ImportReport(source="import.xml"), images=DirectoryImageSource(upload))
+
+    class Broken(RecordApplier):
+        def finish(self, document):
+            raise ImportFailed("boom")
+
+    with pytest.raises(ImportFailed):
+        try:
+            with transaction.atomic():
+                Broken(ctx).apply(
+                    [rec.Document(kind=rec.CATALOGUE), shoe("import_files/ab/front.png", "import_files/ab/side.png")]
+                )
+        except BaseException:
+            ctx.rolled_back()
+            raise
+
+    assert media_files() == []
+    assert not child_processes()
+
+
+def test_a_full_disk_met_by_the_writing_process_fails_the_file_and_leaves_nothing(upload, copies_by_writer, monkeypatch):
+    import errno
+
+    from django.db import transaction
+
+    from integration_1c.services import images
+    from integration_1c.services.context import ImportContext
+    from integration_1c.services.importer import RecordApplier
+    from integration_1c.services.report import ImportReport
+
+    written = images.write_picture
+
+    def second_fails(target, data, mode=None):
+        if "side" in target:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return written(target, data, mode)
+
+    monkeypatch.setattr(images, "write_picture", second_fails)
+    ctx = ImportContext(ImportReport(source="import.xml"), images=DirectoryImageSource(upload))
+    with pytest.raises(OSError) as raised:
+        try:
+            with transaction.atomic():
+                RecordApplier(ctx).apply(
+                    [rec.Document(kind=rec.CATALOGUE), shoe("import_files/ab/front.png", "import_files/ab/side.png")]
+                )
+        except BaseException:
+            ctx.rolled_back()
+            raise
+
+    assert "No space left on device" in str(raised.value) and "side" in str(raised.value)
+    assert media_files() == [] and not ProductImage.objects.exists()
+    assert not child_processes()
+
+
+@pytest.mark.parametrize("by_writer", [False, True], ids=["in place", "by the writing process"])
+def test_a_picture_a_crashed_import_left_half_written_is_written_again(upload, by_writer, request):
+    if by_writer:
+        request.getfixturevalue("copies_by_writer")
+    source = DirectoryImageSource(upload)
+    apply(shoe("import_files/ab/front.png"), images=source)
+    name = ProductImage.objects.get().original.name
+    stored = Path(django_settings.MEDIA_ROOT) / name
+    whole = stored.read_bytes()
+    ProductImage.objects.all()._raw_delete("default")
+    stored.unlink()
+    stored.write_bytes(whole[:10])  # the crash came in the middle of writing it
+
+    apply(shoe("import_files/ab/front.png"), images=source)
+
+    assert ProductImage.objects.get().original.name == name
+    assert stored.read_bytes() == whole
+    assert not list(stored.parent.glob("*.part"))

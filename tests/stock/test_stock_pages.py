@@ -235,3 +235,79 @@ def test_a_changed_stock_record_shows_on_the_next_request(client, almaty):
     html = page(client, product)
     assert "Нет в наличии" in html
     assert 'id="add_to_basket_form"' not in html
+
+
+# -- pickup points ---------------------------------------------------------------------------
+
+
+def pickup_text(html):
+    """The pickup block as lines: «Алматы | ул. Абая, 10 | Часы работы: 10:00–20:00 — 3 шт.» and the courier's."""
+    block = re.search(r'data-variant="pickup">(.*?class="warehouse-list courier-list">.*?</ul>)', html, re.S)
+    assert block, "no pickup block"
+    lines = []
+    for item in re.findall(r"<li[^>]*>(.*?)</li>", block.group(1), re.S):
+        parts = [re.sub(r"\s+", " ", part).strip() for part in re.findall(r">([^<>]+)<", item)]
+        parts = [part for part in parts if part]
+        lines.append(" | ".join(parts[:-1]) + " — " + parts[-1])
+    return lines
+
+
+@pytest.fixture
+def shop_point(almaty):
+    almaty.is_pickup_point = True
+    almaty.pickup_address = "ул. Абая, 10"
+    almaty.pickup_hours = "10:00–20:00"
+    almaty.pickup_map_url = "https://2gis.kz/almaty/geo/1"
+    almaty.save()
+    return almaty
+
+
+def test_the_product_page_lists_pickup_points_with_address_hours_and_the_courier(client, shop_point, astana):
+    product = ProductFactory(title="Чайник")
+    stock(product, {shop_point: 3, astana: 20}, price="12990.00")
+
+    html = page(client, product)
+
+    assert pickup_text(html) == [
+        "Алматы | ул. Абая, 10 | Часы работы: 10:00–20:00 | Показать на карте — 3 шт.",
+        "Курьерская доставка — 20 шт.",
+    ]
+    assert 'href="https://2gis.kz/almaty/geo/1"' in html
+    assert "Наличие на складах" not in html  # the internal warehouses are not listed
+
+
+def test_a_point_without_the_product_and_a_courier_without_stock(client, shop_point, astana):
+    product = ProductFactory(title="Чайник")
+    stock(product, {shop_point: 2}, price="12990.00")
+    assert pickup_text(page(client, product)) == [
+        "Алматы | ул. Абая, 10 | Часы работы: 10:00–20:00 | Показать на карте — 2 шт.",
+        "Курьерская доставка — нет в наличии",
+    ]
+    other = ProductFactory(title="Утюг")
+    stock(other, {astana: 4}, price="9990.00")
+    assert pickup_text(page(client, other))[0].endswith("— нет в наличии")
+
+
+def test_variants_carry_their_pickup_and_courier_stock(client, shop_point, astana):
+    parent = ParentProductFactory(title="Футболка")
+    for size, at_point, elsewhere in (("S", 0, 5), ("L", 2, 0)):
+        child = ChildProductFactory(parent=parent)
+        set_attribute(child, "c_razmer", size, name="Размер")
+        stock(child, {shop_point: at_point, astana: elsewhere}, price="4990.00")
+
+    html = page(client, parent)
+
+    variants = json.loads(re.search(r'id="variant_data" type="application/json">(.*?)</script>', html, re.S).group(1))
+    assert [
+        (v["values"]["c_razmer"], [(p["point"], p["text"]) for p in v["pickup"]], v["courier"]["text"])
+        for v in variants["variants"]
+    ] == [("S", [(shop_point.pk, "нет в наличии")], "5 шт."), ("L", [(shop_point.pk, "2 шт.")], "нет в наличии")]
+    assert f'data-point="{shop_point.pk}"' in html and "data-courier" in html
+
+
+def test_without_pickup_points_the_page_lists_the_warehouses(client, almaty, astana):
+    product = ProductFactory(title="Чайник")
+    stock(product, {almaty: 3, astana: 0}, price="12990.00")
+    html = page(client, product)
+    assert 'data-variant="pickup"' not in html
+    assert warehouse_text(html) == ["Алматы — 3 шт., Астана — нет в наличии"]

@@ -169,9 +169,11 @@ def test_search_by_article_code_and_barcode(client):
     assert "Футболка XL" not in found("4601234567890")
 
 
-def test_empty_search_finds_nothing(client):
+def test_empty_search_leads_to_all_products(client):
     ProductFactory(title="Дрель")
-    assert "Дрель" not in page(client, reverse("search:search"), q="")
+    response = client.get(reverse("search:search"), {"q": ""}, follow=True)
+    assert response.redirect_chain == [(reverse("catalogue:index"), 302)]
+    assert "Дрель" in response.content.decode()
 
 
 def test_cyrillic_titles_get_readable_slugs(client):

@@ -29,6 +29,11 @@ class SellableStock:
     product: object
     info: object  # the strategy's PurchaseInfo
     warehouses: list = field(default_factory=list)
+    #: With pickup points configured: the stock at each (``[PickupStock]``) and what a
+    #: courier can bring from the other warehouses; without, ``[]`` and None (the page
+    #: lists ``warehouses``).
+    pickup: list = field(default_factory=list)
+    courier: int | None = None
     article: str = ""
     barcode: str = ""
     #: The variant chosen when the page opens: the first that can be bought.
@@ -96,16 +101,20 @@ def sellable_stock(product, strategy):
                 item.parent = product.parent
     identifiers = selectors.product_identifiers(items)
     warehouses = selectors.selling_warehouses()
+    points = selectors.pickup_points()
     result = []
     for item in items:
         info = strategy.fetch_for_product(item)
         available = getattr(info.availability, "num_available", None)
         ids = identifiers.get(item.pk, {})
+        stock = selectors.warehouse_stock(item, available=available, warehouses=warehouses)
         result.append(
             SellableStock(
                 product=item,
                 info=info,
-                warehouses=selectors.warehouse_stock(item, available=available, warehouses=warehouses),
+                warehouses=stock,
+                pickup=selectors.pickup_stock(item, points, available=available) if points else [],
+                courier=selectors.courier_stock(stock, points, available=available) if points else None,
                 article=ids.get("article", ""),
                 barcode=ids.get("barcode", ""),
             )
@@ -278,6 +287,15 @@ def variant_data(sellables, axes):
                     {"name": w.name, "quantity": w.quantity, "text": warehouse_amount(w.quantity)}
                     for w in sellable.warehouses
                 ],
+                "pickup": [
+                    {"point": p.point.pk, "quantity": p.quantity, "text": warehouse_amount(p.quantity)}
+                    for p in sellable.pickup
+                ],
+                "courier": (
+                    {"quantity": sellable.courier, "text": warehouse_amount(sellable.courier)}
+                    if sellable.courier is not None
+                    else None
+                ),
             }
         )
     return {"axes": [{"code": a.code, "name": a.name, "values": a.values} for a in axes], "variants": variants}

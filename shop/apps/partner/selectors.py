@@ -230,6 +230,57 @@ def warehouse_stock(product, available=None, warehouses=None):
     return sorted(rows.values(), key=lambda row: (row.name.casefold(), row.code))
 
 
+def pickup_points():
+    """The warehouses a manager made pickup points (``Partner.is_pickup_point``), in the manager's order."""
+    return list(Partner.objects.pickup_points())
+
+
+@dataclass(frozen=True)
+class PickupStock:
+    """What one pickup point has of one product: the point (address, hours, map link) and the quantity."""
+
+    point: object
+    quantity: int
+
+    @property
+    def in_stock(self):
+        return self.quantity > 0
+
+
+def pickup_stock(product, points, available=None):
+    """
+    The product's stock at each pickup point of ``points``, from 1C's figures for the
+    point's warehouse, each capped at ``available`` as :func:`warehouse_stock` caps them.
+    A point without a record for the product has none of it.
+    """
+    records = prefetched(product, "stockrecords")
+    if records is None:
+        records = list(StockRecord.objects.filter(product=product, partner__in=points))
+    held = {}
+    for record in records:
+        held[record.partner_id] = held.get(record.partner_id, 0) + max(0, record.net_stock_level)
+    result = []
+    for point in points:
+        quantity = held.get(point.pk, 0)
+        if available is not None:
+            quantity = min(quantity, max(0, available))
+        result.append(PickupStock(point=point, quantity=quantity))
+    return result
+
+
+def courier_stock(warehouses, points, available=None):
+    """
+    How much a courier can bring: the stock of the selling warehouses that are not
+    pickup points (``warehouses``, :func:`warehouse_stock`'s rows), capped at
+    ``available``. What a point holds is for collecting there.
+    """
+    codes = {point.code for point in points}
+    quantity = sum(row.quantity for row in warehouses if row.code not in codes)
+    if available is not None:
+        quantity = min(quantity, max(0, available))
+    return quantity
+
+
 # --- Identifiers -----------------------------------------------------------------
 
 IDENTIFIER_CODES = ("article", "barcode")

@@ -24,6 +24,17 @@ class FilterSettingAdmin(admin.ModelAdmin):
     def attribute_type(self, obj):
         return obj.attribute.get_type_display()
 
+    def save_model(self, request, obj, form, change):
+        refreshes = obj.changes_listing_values()
+        super().save_model(request, obj, form, change)
+        if refreshes:
+            # The rows of the property's products are refreshed in the background (receivers.filter_setting_saved).
+            self.message_user(
+                request,
+                _("The values of «%(name)s» are being added to or removed from the product listings: the filter changes within a few minutes.")
+                % {"name": obj.attribute.name},
+            )
+
     def has_add_permission(self, request):
         # Rows appear with the attributes' values (indexing.ensure_filter_settings).
         return False

@@ -62,6 +62,11 @@ class SearchConfig(apps.SearchConfig):
         ProductImage = get_model("catalogue", "ProductImage")
 
         catalogue_changed.connect(receivers.catalogue_changed, dispatch_uid="shop.search.catalogue_changed")
+        post_save.connect(
+            receivers.filter_setting_saved,
+            sender="search.FilterSetting",
+            dispatch_uid="shop.search.filter_setting_saved",
+        )
         for signal, name in ((post_save, "post_save"), (post_delete, "post_delete")):
             signal.connect(
                 lambda sender, instance, _name=name, **kw: receivers.product_saved(

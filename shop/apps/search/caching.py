@@ -26,6 +26,10 @@ logger = logging.getLogger(__name__)
 VERSION_KEY = "search:listing-version"
 #: Seconds a cached count lives at most.
 TIMEOUT = 600
+#: Seconds a value kept for the versions after it (``cached(…, refresh=…)``) may still be answered.
+STALE_TIMEOUT = 3600
+#: Where the generation of the values kept for the versions after theirs is (:func:`forget_latest`).
+LATEST_KEY = "search:listing-latest"
 
 
 def changed():
@@ -105,26 +109,86 @@ def cached_fragments(kind, parts_by_key, compute):
     return found
 
 
-def cached(kind, sql, params, compute):
+def cached(kind, sql, params, compute, refresh=None):
     """
     ``compute()``'s result for the statement ``sql`` with ``params``, from the cache
     when the listing rows have not changed since it was stored.
+
+    ``refresh``, for a costly value that many pages share (the whole listing's counts,
+    a pass over every row): while the current version has no value yet, the value of
+    an earlier one is answered — counts a change or two behind for a moment — and
+    ``refresh()`` is called once per version to have :func:`recompute` store the
+    current one in the background. If it cannot (the broker is down), the value is
+    computed here.
     """
     if connection.in_atomic_block:
         return compute()
+    text = f"{sql}\x00{params!r}"
     try:
-        key = _key(kind, _version(), f"{sql}\x00{params!r}")
+        version = _version()
+        key = _key(kind, version, text)
         value = cache.get(key)
+        if value is None and refresh is not None:
+            value = _stale(kind, version, text, refresh)
     except Exception:
         logger.warning("The listing cache is unavailable; counting directly", exc_info=True)
         return compute()
     if value is None:
         value = compute()
-        try:
-            cache.set(key, value, TIMEOUT)
-        except Exception:
-            logger.warning("Could not store listing counts in the cache", exc_info=True)
+        _store(kind, key, text, value, latest=refresh is not None)
     return value
+
+
+def _stale(kind, version, text, refresh):
+    """The value kept from an earlier version, once its refresh is under way; else None."""
+    value = cache.get(_latest_key(kind, text))
+    if value is None:
+        return None
+    if cache.add(_key(f"{kind}-refresh", version, text), 1, TIMEOUT):
+        try:
+            refresh()
+        except Exception:
+            logger.warning("Could not schedule a refresh of the listing counts; counting directly", exc_info=True)
+            cache.delete(_key(f"{kind}-refresh", version, text))
+            return None
+    return value
+
+
+def recompute(kind, sql, params, compute):
+    """
+    ``compute()``'s result stored for the current version and kept for the versions
+    after it (what ``cached(…, refresh=…)`` has done in the background).
+    """
+    text = f"{sql}\x00{params!r}"
+    key = _key(kind, _version(), text)  # the version read before the rows: never newer than them
+    value = compute()
+    _store(kind, key, text, value, latest=True)
+    return value
+
+
+def _store(kind, key, text, value, latest=False):
+    try:
+        cache.set(key, value, TIMEOUT)
+        if latest:
+            cache.set(_latest_key(kind, text), value, STALE_TIMEOUT)
+    except Exception:
+        logger.warning("Could not store listing counts in the cache", exc_info=True)
+
+
+def _latest_key(kind, text):
+    """Where the value of ``text`` is kept for the versions after its own."""
+    return _key(kind, f"latest-{cache.get(LATEST_KEY) or 0}", text)
+
+
+def forget_latest():
+    """
+    Answer no value kept from an earlier version any more: they belong to another
+    catalogue (a test's, or the one before a rebuild of the listing rows).
+    """
+    try:
+        cache.set(LATEST_KEY, uuid.uuid4().hex, None)
+    except Exception:
+        logger.warning("Could not renew the generation of the kept listing counts", exc_info=True)
 
 
 def _key(kind, version, text):

@@ -95,6 +95,14 @@ class ListingFilters:
             or self.ranges
         )
 
+    @property
+    def narrows_rows(self):
+        """
+        True when the filters keep a part of the rows that a sort index cannot walk to:
+        anything but «in stock» (the sort indexes begin with it, and most of a catalogue is).
+        """
+        return self.active and self != type(self)(in_stock=True)
+
     def params(self):
         """The filters as ``(name, value)`` pairs in canonical order."""
         pairs = []

@@ -134,6 +134,45 @@ def default_filterable(attribute_type, code):
     return attribute_type == ProductAttribute.OPTION or code.startswith(CHARACTERISTIC_PREFIX)
 
 
+# -- text and yes/no properties as filters ---------------------------------------------------------
+
+#: 1C properties are attributes with this code prefix (integration_1c.services.attributes).
+PROPERTY_PREFIX = "p_"
+#: Property types whose values the listing rows carry only while a manager has made them filters:
+#: a free text (Строка) such as «Материал» is rarely a useful filter, and carrying every product's
+#: texts would make every refresh and every count longer for nothing.
+SWITCHED_TYPES = (ProductAttribute.TEXT, ProductAttribute.BOOLEAN)
+#: What a yes/no property's value is in a facet string and in the filter's URL.
+YES, NO = "1", "0"
+
+
+def is_switched_property(attribute_type, code):
+    """Whether the listing rows carry this attribute's values only while it is a filter (see :data:`SWITCHED_TYPES`)."""
+    return attribute_type in SWITCHED_TYPES and code.startswith(PROPERTY_PREFIX)
+
+
+def switched_on_properties():
+    """Ids of the text and yes/no 1C properties a manager made filters: the rows carry their values."""
+    return sorted(
+        FilterSetting.objects.filter(
+            is_filterable=True, attribute__type__in=SWITCHED_TYPES, attribute__code__startswith=PROPERTY_PREFIX
+        ).values_list("attribute_id", flat=True)
+    )
+
+
+def refresh_attribute(attribute_id):
+    """
+    Refresh the rows of every listed product with a value of the attribute: a text or
+    yes/no property a manager switched on (its values join the rows) or off (they leave).
+    Returns how many products had a value.
+    """
+    product_ids = set(
+        ProductAttributeValue.objects.filter(attribute_id=attribute_id).values_list("product_id", flat=True)
+    )
+    refresh_products(product_ids)
+    return len(product_ids)
+
+
 def listed_ids(product_ids):
     """The listed products behind ``product_ids``: a variant stands for its parent."""
     result = set()
@@ -362,6 +401,7 @@ def _refresh_batch_python(ids):
             _add_identifier(identifiers[pk], identifier)
 
     attribute_ids = set()
+    switched_on = set(switched_on_properties())
     for value in (
         ProductAttributeValue.objects.order_by()
         .filter(product_id__in_array=all_ids)
@@ -373,6 +413,7 @@ def _refresh_batch_python(ids):
             "value_text",
             "value_float",
             "value_integer",
+            "value_boolean",
             "value_option__option",
         )
     ):
@@ -394,10 +435,17 @@ def _refresh_batch_python(ids):
                 attribute_ids.add(value["attribute_id"])
         elif kind == ProductAttribute.TEXT and value["value_text"]:
             text = value["value_text"].strip()
-            if code.startswith(CHARACTERISTIC_PREFIX):
+            if code.startswith(CHARACTERISTIC_PREFIX) or value["attribute_id"] in switched_on:
                 values[pk].add(ProductListing.value_facet(value["attribute_id"], text[:255]))
+            if code.startswith(CHARACTERISTIC_PREFIX) or code.startswith(PROPERTY_PREFIX):
                 attribute_ids.add(value["attribute_id"])
             texts[pk].append(text)
+        elif kind == ProductAttribute.BOOLEAN and value["value_boolean"] is not None:
+            if value["attribute_id"] in switched_on:
+                flag = YES if value["value_boolean"] else NO
+                values[pk].add(ProductListing.value_facet(value["attribute_id"], flag))
+            if code.startswith(PROPERTY_PREFIX):
+                attribute_ids.add(value["attribute_id"])
 
     for product_id, category_id in (
         ProductCategory.objects.order_by().filter(product_id__in_array=listed).values_list("product_id", "category_id")
@@ -538,7 +586,7 @@ sales AS (
 _MEMBERS_SQL = _LISTED_SQL + """,
 attribute_values AS MATERIALIZED (
     SELECT m.owner, v.attribute_id, a.code, a.type, btrim(v.value_text) AS value_text,
-           coalesce(v.value_float, v.value_integer::float) AS number, o.option
+           coalesce(v.value_float, v.value_integer::float) AS number, o.option, v.value_boolean AS flag
     FROM members m
     CROSS JOIN LATERAL (
         SELECT * FROM catalogue_productattributevalue v WHERE v.product_id = m.pid OFFSET 0
@@ -566,6 +614,13 @@ value_lists AS (
         UNION ALL
         SELECT owner, 'v' || attribute_id || ':' || left(value_text, 255) FROM attribute_values
         WHERE type = 'text' AND code LIKE %(characteristic)s AND value_text <> ''
+        UNION ALL
+        -- Text and yes/no properties a manager made filters (switched_on_properties).
+        SELECT owner, 'v' || attribute_id || ':' || CASE WHEN type = 'boolean'
+            THEN CASE WHEN flag THEN %(yes)s ELSE %(no)s END ELSE left(value_text, 255) END
+        FROM attribute_values
+        WHERE attribute_id = ANY(%(switched_on)s::int[])
+          AND ((type = 'text' AND value_text <> '') OR (type = 'boolean' AND flag IS NOT NULL))
         UNION ALL
         SELECT owner, 'w' || partner_id FROM stock
         WHERE num_in_stock > 0 AND (%(sales)s::int IS NULL OR partner_id <> %(sales)s::int)
@@ -677,6 +732,7 @@ SELECT DISTINCT attribute_id FROM attribute_values
 WHERE (type = 'option' AND option IS NOT NULL AND code <> ALL(%(not_text)s))
    OR (type = 'text' AND code LIKE %(characteristic)s AND value_text <> '')
    OR (type IN ('float', 'integer') AND number IS NOT NULL)
+   OR (code LIKE %(property)s AND ((type = 'text' AND value_text <> '') OR (type = 'boolean' AND flag IS NOT NULL)))
 """
 
 
@@ -714,6 +770,16 @@ WHERE NOT EXISTS (SELECT 1 FROM computed c WHERE c.product_id = ids.id)
 """
 
 
+def _switched_params():
+    """The refresh's parameters for the text and yes/no properties made filters (:func:`switched_on_properties`)."""
+    return {
+        "switched_on": switched_on_properties(),
+        "property": PROPERTY_PREFIX.replace("_", "\\_") + "%",
+        "yes": YES,
+        "no": NO,
+    }
+
+
 def _refresh_batch_sql(ids):
     """
     The rows computed by PostgreSQL, in one statement whatever the batch (after the
@@ -727,6 +793,7 @@ def _refresh_batch_sql(ids):
         "identifiers": list(IDENTIFIER_ATTRIBUTES),
         "characteristic": CHARACTERISTIC_PREFIX.replace("_", "\\_") + "%",
         **_title_word_params(),
+        **_switched_params(),
     }
     product_table = connection.ops.quote_name(Product._meta.db_table)
     with transaction.atomic(), connection.cursor() as cursor:

@@ -19,6 +19,7 @@ have GIN indexes (migration 0003). Near misses look up the words of the titles
 """
 
 from django.db import models
+from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -60,8 +61,9 @@ class ProductListing(models.Model):
     ancestors: a page asks for its public subtree, so hiding or moving a 1C group needs
     no refresh of its products). ``facets`` are what filters match, as strings:
     ``v<attribute id>:<value>`` for a reference property's or a characteristic's value
-    (of the product or of one of its public variants) and ``w<partner id>`` for a
-    warehouse holding it. ``identifiers`` are what search finds as a whole query.
+    (of the product or of one of its public variants) — and for a text or yes/no
+    property's (``1``/``0``) while a manager has made it a filter — and ``w<partner id>``
+    for a warehouse holding it. ``identifiers`` are what search finds as a whole query.
     """
 
     VALUE_PREFIX, WAREHOUSE_PREFIX = "v", "w"
@@ -88,10 +90,22 @@ class ProductListing(models.Model):
     class Meta:
         verbose_name = _("Product listing row")
         verbose_name_plural = _("Product listing rows")
+        # The orders of all products' pages (selectors.sort_documents), in stock first: a
+        # page is a walk along one of them.
         indexes = [
-            models.Index(fields=["-date_created", "-product"], name="search_listing_newest"),
-            models.Index(fields=["price", "product"], name="search_listing_price"),
-            models.Index(fields=["-popularity", "-date_created", "-product"], name="search_listing_popular"),
+            models.Index(fields=["-in_stock", "-date_created", "-product"], name="search_listing_newest"),
+            models.Index(
+                F("in_stock").desc(), F("price").asc(nulls_last=True), F("product").desc(), name="search_listing_price"
+            ),
+            models.Index(
+                F("in_stock").desc(),
+                F("price").desc(nulls_last=True),
+                F("product").desc(),
+                name="search_listing_price_desc",
+            ),
+            models.Index(
+                fields=["-in_stock", "-popularity", "-date_created", "-product"], name="search_listing_popular"
+            ),
         ]
 
     def __str__(self):
@@ -168,8 +182,11 @@ class SearchWord(models.Model):
 class FilterSetting(models.Model):
     """
     Whether a product attribute is offered as a filter on listing pages, and where.
-    By default 1C's reference properties (Справочник) and the variants'
-    characteristics are filters and other properties are not; a manager changes it here.
+    Every 1C property and characteristic has one. By default 1C's reference properties
+    (Справочник) and the variants' characteristics are filters and other properties are
+    not; a manager changes it here. The listing rows carry the values of a text or
+    yes/no property only while it is a filter, so switching one on or off refreshes the
+    rows of its products (:meth:`changes_listing_values`, ``receivers.filter_setting_saved``).
     """
 
     attribute = models.OneToOneField(
@@ -192,3 +209,22 @@ class FilterSetting(models.Model):
 
     def __str__(self):
         return self.attribute.name
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._stored_is_filterable = instance.__dict__.get("is_filterable")
+        return instance
+
+    def changes_listing_values(self):
+        """
+        Whether saving this setting changes what the listing rows hold: a text or yes/no
+        property switched on or off (reference properties, characteristics and numbers
+        are in the rows whatever the setting).
+        """
+        from .indexing import is_switched_property
+
+        stored = getattr(self, "_stored_is_filterable", None)
+        if stored is None or stored == self.is_filterable:
+            return False
+        return is_switched_property(self.attribute.type, self.attribute.code)

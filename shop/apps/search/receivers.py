@@ -59,3 +59,18 @@ def order_status_changed(sender, order, **kwargs):
     product_ids = [pk for pk in order.lines.values_list("product_id", flat=True) if pk]
     if product_ids:
         indexing.schedule_refresh(product_ids)
+
+
+def filter_setting_saved(sender, instance, **kwargs):
+    """
+    A manager switched a text or yes/no property on or off as a filter: the rows of its
+    products gain or lose its values, in the background once the change commits.
+    """
+    if kwargs.get("raw") or not instance.changes_listing_values():
+        return
+    from shop import background
+
+    from .tasks import refresh_filter_attribute
+
+    background.enqueue(refresh_filter_attribute, instance.attribute_id)
+    instance._stored_is_filterable = instance.is_filterable

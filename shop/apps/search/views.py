@@ -55,7 +55,7 @@ class ProductListView(TemplateView):
     #: Whether the page's rows are a part of the listing (a category, a search): they are
     #: then found first and sorted, rather than read along a sort index of all products.
     narrowed = True
-    #: Whether the page has a filter panel (the whole catalogue has none: a shopper narrows it by category).
+    #: Whether the page has a filter panel.
     with_facets = True
 
     def get(self, request, *args, **kwargs):
@@ -76,8 +76,9 @@ class ProductListView(TemplateView):
 
     def ordered_ids(self, rows):
         """The ids of the filtered ``rows`` in the chosen order (sliced by the paginator)."""
-        if self.narrowed or self.filters.active:
+        if self.narrowed or self.filters.narrows_rows:
             return selectors.narrowed_page_ids(rows, self.form.sort_key())
+        # All products, or all that are in stock: a walk along a sort index (in stock first).
         return selectors.sort_documents(rows, self.form.sort_key()).values_list("product_id", flat=True)
 
     def base_url(self):
@@ -144,10 +145,13 @@ class ProductListView(TemplateView):
 
 
 class CatalogueView(ProductListView):
-    """Every listed product of the shop."""
+    """
+    Every listed product of the shop («Все товары», where «Все новинки» leads too), with
+    the filter panel of a category page. Unfiltered, its pages walk a sort index of the
+    whole listing instead of sorting it.
+    """
 
     template_name = "oscar/catalogue/browse.html"
-    with_facets = False
     narrowed = False
 
     def get_rows(self):
@@ -209,6 +213,15 @@ class SearchView(ProductListView):
         user_search.send(sender=self, session=request.session, user=request.user, query=request.GET.get("q", ""))
         return super().dispatch(request, *args, **kwargs)
 
+    def get(self, request, *args, **kwargs):
+        form = SearchForm(request.GET, searching=True)
+        if not form.query():
+            # An empty search (the box sent as it was): all products, with the same filters and sort.
+            query = ListingFilters.from_querydict(request.GET).querystring(sort_by=form.sort_param())
+            url = reverse("catalogue:index")
+            return redirect(f"{url}?{query}" if query else url)
+        return super().get(request, *args, **kwargs)
+
     def get_rows(self):
         # pylint: disable=attribute-defined-outside-init
         self.match = selectors.match(selectors.listings(), self.form.query())
@@ -235,6 +248,8 @@ class SearchView(ProductListView):
         context["query"] = self.form.query()
         context["corrected_query"] = self.match.corrected
         context["results"] = context["products"]
+        if not context["products"] and not self.filters.active:
+            context["categories"] = list(selectors.top_categories())  # where to look instead
         return context
 
 
@@ -265,7 +280,8 @@ class SuggestView(View):
                 "query": query,
                 "products": products,
                 "categories": [
-                    {"name": category.name, "url": category.get_absolute_url()} for category in categories
+                    {"name": category.name, "parent": category.parent_name, "url": category.get_absolute_url()}
+                    for category in categories
                 ],
                 "all_url": f"{reverse('search:search')}?{ListingFilters().querystring(q=query)}",
                 "all_label": str(_("All results")),

@@ -127,6 +127,25 @@
         return element;
     }
 
+    function drawAmount(item, row) {
+        if (!item) {
+            return;
+        }
+        item.className = row.quantity > 0 ? "in-stock" : "out-of-stock";
+        item.querySelector(".warehouse-amount").textContent = row.text;
+    }
+
+    function drawPickup(variant) {
+        // The pickup points stay (address, hours); their figures and the courier's follow the variant.
+        var box = page.querySelector('[data-variant="pickup"]');
+        (variant.pickup || []).forEach(function (row) {
+            drawAmount(box.querySelector('[data-point="' + row.point + '"]'), row);
+        });
+        if (variant.courier) {
+            drawAmount(box.querySelector("[data-courier]"), variant.courier);
+        }
+    }
+
     function drawWarehouses(warehouses) {
         var box = page.querySelector('[data-variant="warehouses"]');
         if (!box) {
@@ -180,7 +199,11 @@
             availability = setText("availability", variant.availability);
             availability.className = "availability " + variant.availability_code;
             availability.hidden = false;
-            drawWarehouses(variant.warehouses);
+            if (page.querySelector('[data-variant="pickup"]')) {
+                drawPickup(variant);
+            } else {
+                drawWarehouses(variant.warehouses);
+            }
             childId.value = variant.id;
             buy.disabled = !variant.can_buy;
             if (variant.can_buy) {

@@ -7,8 +7,8 @@ Each scenario sends ``--requests`` GETs through Django's full request cycle
 (middleware, view, templates) in this process and records the server time and the
 number of SQL queries of each:
 
-* category — category pages, every category that lists products in turn, with the
-  sorts and first pages a shopper uses;
+* category — all products and the category pages, every category that lists products
+  in turn, with the sorts and first pages a shopper uses;
 * search — words of real titles in other forms («дрели» for «Дрель»), articles, near misses;
 * filtered — a category narrowed by two properties (its most common values) and a price;
 * suggest — the search box's suggestions;
@@ -128,7 +128,7 @@ class Command(BaseCommand):
             .order_by("path")
         )
         roots = list(selectors.top_categories())
-        every_category = (roots + categories) or [None]
+        every_category = [None] + roots + categories  # None: all products («Все товары»)
         # Drawn with the seed (not the database's random order): the same catalogue and
         # seed give the same requests, so that two runs compare like with like.
         listed = list(ProductListing.objects.order_by("product_id").values_list("product_id", flat=True))

@@ -5,7 +5,7 @@ import time
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from shop.apps.search import indexing
+from shop.apps.search import caching, indexing
 
 
 class Command(BaseCommand):
@@ -24,6 +24,7 @@ class Command(BaseCommand):
 
         with transaction.atomic():
             count = indexing.rebuild_all(progress=progress)
+        caching.forget_latest()  # a restored database's counts: never answered while counting again
         self.stdout.write(
             self.style.SUCCESS(f"Listing rows rebuilt for {count:,} products in {time.monotonic() - started:.1f} s.")
         )
