@@ -30,7 +30,7 @@ messages: venv
 ## Run the shop on http://$(HOST):$(PORT) with the embedded default (SQLite, tasks in-process).
 run: venv messages
 	$(PY) manage.py migrate --noinput
-	SITE_DOMAIN=$${SITE_DOMAIN:-$(HOST):$(PORT)} $(PY) manage.py setup_shop
+	SITE_DOMAIN=$${SITE_DOMAIN:-$(HOST):$(PORT)} $(PY) manage.py setup_shop --demo
 	$(PY) manage.py demo_exchange --url http://$(HOST):$(PORT) --wait-for-server --if-empty &
 	$(PY) manage.py runserver $(HOST):$(PORT)
 

@@ -92,13 +92,13 @@ INSTALLED_APPS = [
     "shop.apps.shipping.apps.ShippingConfig",
     "oscar.apps.catalogue.apps.CatalogueConfig",
     "oscar.apps.catalogue.reviews.apps.CatalogueReviewsConfig",
-    "oscar.apps.communication.apps.CommunicationConfig",
+    "shop.apps.communication.apps.CommunicationConfig",
     "shop.apps.partner.apps.PartnerConfig",
     "shop.apps.basket.apps.BasketConfig",
     "oscar.apps.payment.apps.PaymentConfig",
     "oscar.apps.offer.apps.OfferConfig",
     "shop.apps.order.apps.OrderConfig",
-    "oscar.apps.customer.apps.CustomerConfig",
+    "shop.apps.customer.apps.CustomerConfig",
     "shop.apps.search.apps.SearchConfig",
     "oscar.apps.voucher.apps.VoucherConfig",
     "oscar.apps.wishlists.apps.WishlistsConfig",
@@ -266,6 +266,34 @@ OSCAR_ORDER_STATUS_PIPELINE = {
 }
 OSCAR_LINE_STATUS_PIPELINE = OSCAR_ORDER_STATUS_PIPELINE
 OSCAR_ORDER_STATUS_CASCADE = {status: status for status in OSCAR_ORDER_STATUS_PIPELINE}
+
+# The dashboard's menu: Oscar's, and the admin pages a manager needs, so that they are found
+# from the dashboard: the listing filters under «Каталог», the shop's settings and the 1C
+# exchange journal under «Настройки». shop/apps/dashboard/nav.py shows an admin entry to
+# those the admin lets in.
+OSCAR_DASHBOARD_DEFAULT_ACCESS_FUNCTION = "shop.apps.dashboard.nav.default_access_fn"
+OSCAR_DASHBOARD_NAVIGATION = [dict(section) for section in OSCAR_DASHBOARD_NAVIGATION]  # noqa: F405
+for _section in OSCAR_DASHBOARD_NAVIGATION:
+    _children = _section.get("children", ())
+    if any(child.get("url_name") == "dashboard:catalogue-product-list" for child in _children):
+        _section["children"] = [
+            *_section["children"],
+            {"label": _("Filters"), "url_name": "admin:search_filtersetting_changelist"},
+        ]
+OSCAR_DASHBOARD_NAVIGATION.insert(
+    len(OSCAR_DASHBOARD_NAVIGATION) - 1,  # before «Отчёты», Oscar's last entry
+    {
+        "label": _("Settings"),
+        "icon": "fas fa-cog",
+        "children": [
+            {"label": _("Shop settings"), "url_name": "admin:constance_config_changelist"},
+            {
+                "label": _("1C exchange journal"),
+                "url_name": "admin:integration_1c_exchangesession_changelist",
+            },
+        ],
+    },
+)
 
 # --- Static and media -----------------------------------------------------------
 STATIC_URL = "/static/"

@@ -16,6 +16,8 @@ from constance.admin import Config, ConstanceAdmin
 from constance.signals import config_updated
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.dispatch import receiver
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -53,10 +55,13 @@ SETTING_HELP = {
     ),
     "SHOP_NAME": _("In the header, the page titles and the e-mails."),
     "SHOP_LOGO": _("A picture for the header (PNG, JPEG or SVG)."),
-    "SHOP_PHONE": _("In the header and the footer, e.g. +7 727 355-00-11."),
+    "SHOP_PHONE": _("In the header, the footer and the e-mails' signature, e.g. +7 727 355-00-11."),
     "SHOP_ADDRESS": _("In the footer and the e-mails."),
-    "SHOP_HOURS": _("In the footer, e.g. «Пн–Пт 9:00–19:00»."),
-    "SHOP_EMAIL": _("Where shoppers can write to."),
+    "SHOP_HOURS": _("In the footer and the e-mails' signature, e.g. «Пн–Пт 9:00–19:00»."),
+    "SHOP_EMAIL": _(
+        "Where shoppers can write to: in the footer and the e-mails' signature, and customers' "
+        "replies to the shop's e-mails go there."
+    ),
 }
 
 #: Settings whose help lists the price types 1C has sent.
@@ -78,6 +83,22 @@ class ShopSettingsAdmin(ConstanceAdmin):
         if choices and value["default"] in choices:
             value["default"] = choices[value["default"]]  # «Скрыть их», not «hide»
         return value
+
+    def _log_config_change(self, request, changed_fields):
+        """
+        The entry of the admin's «Последние действия» for a save of this page. Constance
+        writes one named «Config» under its model-less content type, which the admin shows
+        as «Config» twice; this one names the page and the kind of change in Russian and
+        links nowhere (the settings' own log, :class:`SettingChange`, keeps what changed).
+        """
+        LogEntry.objects.create(
+            user_id=request.user.pk,
+            content_type_id=ContentType.objects.get_for_model(SettingChange).pk,
+            object_id="",
+            object_repr=str(_("Shop settings")),
+            action_flag=CHANGE,
+            change_message=json.dumps([{"changed": {"fields": changed_fields}}]),
+        )
 
     def changelist_view(self, request, extra_context=None):
         user = request.user if request.user.is_authenticated else None

@@ -9,7 +9,8 @@ for after the commit (:mod:`integration_1c.notification_tasks`), so a slow or br
 mail server never holds up a status change. The email is rendered by Oscar's
 ``Dispatcher`` from the ``ORDER_STATUS_CHANGED`` communication event type, which staff
 can edit in the dashboard (templates under
-``templates/oscar/communication/emails/commtype_order_status_changed_*``).
+``templates/oscar/communication/emails/commtype_order_status_changed_*``); the
+dispatcher adds the shop's name and contacts from the admin (``shop.apps.communication``).
 """
 
 import logging
@@ -99,8 +100,6 @@ def message_context(order, old_status, new_status):
         "explanation": status_explanation(new_status),
         "status_path": path,
         "status_url": absolute_url(path, site),
-        "site": site,
-        "shop_name": getattr(settings, "OSCAR_SHOP_NAME", site.name),
         **tracking,
     }
 

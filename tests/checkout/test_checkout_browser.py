@@ -145,5 +145,5 @@ def test_guest_finds_an_order_by_number_and_phone(live_server, kettle_and_iron):
         return page.locator("body").inner_text()
 
     text = browse(live_server.url, steps)
-    assert f"Заказ №{order.number}" in text and "История статусов" in text
+    assert f"Заказ № {order.number}" in text and "История статусов" in text
     assert "Наличными при получении" in text

@@ -467,3 +467,37 @@ def test_suggestions_as_you_type_from_the_home_page(live_server, live_catalogue,
             assert box["x"] >= 0 and box["x"] + box["width"] <= VIEWPORTS[viewport]["width"] + 1, box
         finally:
             browser.close()
+
+
+@pytest.mark.parametrize("viewport", sorted(VIEWPORTS))
+def test_the_header_offers_the_shop_phone(live_server, live_catalogue, viewport):
+    """A phone gets a tap-to-call icon in the header row (beside the account and the basket, no second
+    menu button); a desktop shows the number and the hours."""
+    from constance import config
+    from playwright.sync_api import expect, sync_playwright
+
+    config.SHOP_PHONE = "+7 (727) 355-00-11"
+    config.SHOP_HOURS = "Пн–Пт 9:00–20:00"
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        try:
+            page = new_page(browser, viewport)
+            page.goto(live_server.url + "/")
+            call = page.locator(".shop-header__main a.shop-header__call")
+            number = page.locator(".shop-header__phone")
+            if viewport == "phone":
+                expect(call).to_be_visible()
+                expect(number).to_be_hidden()
+                assert call.get_attribute("href") == "tel:+77273550011"
+                assert call.get_attribute("title") == "Позвонить: +7 (727) 355-00-11"
+                row = page.locator(".shop-header__main").bounding_box()
+                box, basket = call.bounding_box(), page.locator(".shop-header__basket").bounding_box()
+                assert box["y"] < row["y"] + 60 and box["x"] + box["width"] <= basket["x"], (box, basket)
+                assert page.locator(".shop-menu-toggle:visible").count() == 1
+                assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS["phone"]["width"]
+            else:
+                expect(call).to_be_hidden()
+                expect(number).to_contain_text("+7 (727) 355-00-11")
+                expect(number).to_contain_text("Пн–Пт 9:00–20:00")
+        finally:
+            browser.close()

@@ -54,3 +54,55 @@ def test_every_plural_has_the_four_russian_forms():
         for message in entries(folder / "django.po"):
             if not isinstance(message.string, str):
                 assert len(message.string) == 4, message.id
+
+
+#: Every catalogue the shop ships: the project's, Oscar's corrections and the apps' own.
+ALL_CATALOGUES = CATALOGUES + sorted(REPO.glob("*/locale/ru/LC_MESSAGES")) + sorted(REPO.glob("shop/apps/*/locale/ru/LC_MESSAGES"))
+
+
+@pytest.mark.parametrize("folder", ALL_CATALOGUES, ids=lambda p: str(p.relative_to(REPO)))
+def test_filter_is_never_translated_as_find(folder):
+    """
+    "Filter" is a noun (the admin's filter panel, a model's name, a form's heading): a
+    search verb («Найти», «Ищем») for it leaked into every admin list. A form that wants
+    a verb says so with a context.
+    """
+    wrong = [
+        (m.id, m.string)
+        for m in entries(folder / "django.po")
+        if not m.context
+        and isinstance(m.id, str)
+        and re.match(r"filter(s|ing)?\b", m.id, re.IGNORECASE)
+        and re.search(r"найд|найт|ищем|поиск", m.string, re.IGNORECASE)
+    ]
+    assert wrong == []
+
+
+def test_filter_reads_as_a_noun_wherever_django_looks_it_up():
+    from django.utils import translation
+    from django.utils.translation import gettext, pgettext
+
+    from shop.apps.search.models import FilterSetting
+
+    with translation.override("ru"):
+        assert gettext("Filter") == "Фильтр"
+        assert gettext("Filters") == "Фильтры"
+        assert str(FilterSetting._meta.verbose_name) == "фильтр"
+        assert str(FilterSetting._meta.verbose_name_plural) == "фильтры"
+        assert pgettext("order history form", "Filter") == "Поиск заказов"
+
+
+def test_russian_texts_use_a_dash_not_a_hyphen():
+    """Whatever catalogue wins (ours, Oscar's, Django's), a Russian sentence breaks with «—», never « - »."""
+    from django.utils import translation
+    from django.utils.translation import trans_real
+
+    with translation.override("ru"):
+        catalogue = trans_real.translation("ru")._catalog
+        keys = {key for part in catalogue._catalogs for key in part}
+        hyphens = {
+            key: catalogue.get(key)
+            for key in keys
+            if isinstance(catalogue.get(key), str) and re.search(r"(?<=\S) - (?=\S)|^- ", catalogue.get(key))
+        }
+    assert hyphens == {}

@@ -82,3 +82,18 @@ def test_changing_the_old_price_type_shows_the_crossed_out_price(browser, live_s
     config.ONEC_OLD_PRICE_TYPE = "Старая цена"  # what saving the admin page does
     page.reload()
     assert page.locator("del.old-price").first.is_visible()
+
+
+@pytest.mark.parametrize("width", [1280, 1024])
+def test_the_settings_page_fits_the_window(browser, live_server, django_user_model, width):
+    """«Настройки магазина» beside the admin's side menu needs no horizontal scroll (it was 1627 px)."""
+    django_user_model.objects.create_superuser("boss", "boss@example.com", "Boss-parol-1")
+    config.ONEC_ORDER_STATUS_MAP = {"Отгружен со склада в Алматы": "Отправлен", "Закрыт": "Доставлен"}
+    config.SHOP_ADDRESS = "Алматы, проспект Абая, 150, торговый центр «Евразия», второй этаж, павильон 214"
+    page = signed_in(browser, live_server, "boss", "Boss-parol-1")
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(live_server.url + "/admin/constance/config/")
+
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    field = page.locator("#id_SHOP_ADDRESS").bounding_box()
+    assert field["x"] + field["width"] <= width

@@ -74,3 +74,38 @@ def test_unknown_shipping_country_is_refused(monkeypatch):
     monkeypatch.setenv("SHOP_SHIPPING_COUNTRIES", "KZ,XX")
     with pytest.raises(ValueError, match="XX"):
         setup_shop()
+
+
+def test_demo_gives_the_shop_an_identity_where_the_owner_gave_none(monkeypatch, settings):
+    """``make run``'s demo looks like a real shop; an owner's values (admin or environment) stay."""
+    from constance import config
+
+    from shop.identity import get_shop_identity
+
+    monkeypatch.delenv("SHOP_NAME", raising=False)
+    monkeypatch.delenv("SHOP_PHONE", raising=False)
+    monkeypatch.delenv("SHOP_ADDRESS", raising=False)
+    monkeypatch.setenv("SHOP_HOURS", "Круглосуточно")
+    settings.SHOP_HOURS = "Круглосуточно"
+    config.SHOP_EMAIL = ""  # the owner emptied it in the admin
+
+    call_command("setup_shop", "--demo", stdout=StringIO())
+
+    identity = get_shop_identity()
+    assert (identity.name, identity.phone, identity.address) == (
+        "Торговый дом", "+7 727 355-00-11", "Алматы, пр. Абая, 150",
+    )  # fmt: skip
+    assert identity.hours == "Круглосуточно" and identity.email == ""
+    assert Site.objects.get_current().name == "Торговый дом"
+
+    config.SHOP_NAME = "Стройдом"
+    call_command("setup_shop", "--demo", stdout=StringIO())
+    assert get_shop_identity().name == "Стройдом"
+
+
+def test_without_demo_the_identity_stays_empty(monkeypatch):
+    from shop.identity import get_shop_identity
+
+    call_command("setup_shop", stdout=StringIO())
+    identity = get_shop_identity()
+    assert identity.phone == identity.address == identity.hours == ""

@@ -9,7 +9,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from oscar.apps.order.admin import *  # noqa: F401,F403
 from oscar.apps.order.admin import OrderAdmin as OscarOrderAdmin
-from oscar.core.loading import get_model
+from oscar.core.loading import get_classes, get_model
 from oscar.templatetags.currency_filters import currency
 
 from integration_1c.display import order_1c_state
@@ -17,11 +17,25 @@ from integration_1c.display import order_1c_state
 Order = get_model("order", "Order")
 
 
+class DeliveryMethodFilter(admin.SimpleListFilter):
+    """The orders by delivery method, named as the shopper chose it («Самовывоз»), not by code («pickup»)."""
+
+    title = _("Delivery method")
+    parameter_name = "shipping_code"
+
+    def lookups(self, request, model_admin):
+        methods = get_classes("shipping.methods", ["CourierDelivery", "Pickup"])
+        return [(method.code, method.name) for method in methods]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(shipping_code=self.value()) if self.value() else queryset
+
+
 class OrderAdmin(OscarOrderAdmin):
     list_display = (
         "number", "date_placed", "customer", "total", "status", "shipping_method", "pickup_point_name", "onec_state",
     )  # fmt: skip
-    list_filter = ("status", "shipping_code", "pickup_point", ("date_placed", admin.DateFieldListFilter))
+    list_filter = ("status", DeliveryMethodFilter, "pickup_point", ("date_placed", admin.DateFieldListFilter))
     list_select_related = ("user", "shipping_address", "onec")
     readonly_fields = OscarOrderAdmin.readonly_fields + ("delivery", "phone", "payment_method")
     search_fields = OscarOrderAdmin.search_fields + (

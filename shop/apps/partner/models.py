@@ -7,6 +7,7 @@ shop's decision, so the import never touches these fields.
 """
 
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from oscar.apps.partner.abstract_models import AbstractPartner, AbstractStockRecord
 
@@ -62,6 +63,14 @@ class StockRecord(AbstractStockRecord):
         related_name="stockrecords",
         db_index=False,
     )
+
+    def __str__(self):
+        """Oscar's «Partner: …, product: …» is not translatable; the admin shows it in every stock field."""
+        text = gettext("%(product)s — %(partner)s") % {
+            "product": self.product,
+            "partner": self.partner.display_name,
+        }
+        return f"{text} ({self.partner_sku})" if self.partner_sku else text
 
     class Meta(AbstractStockRecord.Meta):
         app_label = "partner"

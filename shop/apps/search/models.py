@@ -201,9 +201,10 @@ class FilterSetting(models.Model):
     )
 
     class Meta:
-        # A context of its own: the storefront's «Filter» button of the order list is «Найти».
-        verbose_name = pgettext_lazy("filter setting", "Filter")
-        verbose_name_plural = _("Filters")
+        # A model's name sits inside Django's sentences («Выберите фильтр для изменения»,
+        # «1 фильтр был успешно изменён»): lower case, apart from the panel heading «Фильтр».
+        verbose_name = pgettext_lazy("admin model name", "Filter")
+        verbose_name_plural = pgettext_lazy("admin model name", "Filters")
         ordering = ["position", "attribute__name"]
 
     def __str__(self):

@@ -9,6 +9,9 @@ Environment:
   SHOP_ADMIN_USER / SHOP_ADMIN_EMAIL / SHOP_ADMIN_PASSWORD  (admin / admin@example.com / admin)
   ONEC_EXCHANGE_USER / ONEC_EXCHANGE_PASSWORD                ("1c" / "1c-exchange")
   SHOP_SHIPPING_COUNTRIES (KZ)       ISO codes of the countries the shop delivers to
+
+``--demo`` (``make run``): the demo shop's name, phone, address, hours and e-mail, where
+neither the admin nor the environment gives one (see :func:`setup_demo_identity`).
 """
 
 import os
@@ -24,6 +27,7 @@ from oscar.core.loading import get_model
 
 from integration_1c import conf
 from shop.apps.checkout.payment import PAYMENT_METHODS
+from shop.identity import get_shop_identity
 
 Partner = get_model("partner", "Partner")
 Country = get_model("address", "Country")
@@ -39,15 +43,30 @@ COUNTRIES = {
     "TJ": ("TJK", "762", "Таджикистан", "Республика Таджикистан"),
 }
 
+#: The demo shop's identity (``setup_shop --demo``): the name of the demo catalogue's owner
+#: (``generate_exchange --demo``), a phone, address, hours and e-mail, so that the header
+#: and the footer look like a real shop's. Not for production: ``--demo`` only.
+DEMO_IDENTITY = {
+    "SHOP_NAME": "Торговый дом",
+    "SHOP_PHONE": "+7 727 355-00-11",
+    "SHOP_ADDRESS": "Алматы, пр. Абая, 150",
+    "SHOP_HOURS": "Пн–Пт 9:00–20:00, Сб–Вс 10:00–18:00",
+    "SHOP_EMAIL": "zakaz@example.com",
+}
+
+
 def env(name, default):
     return os.environ.get(name) or default
 
 
 def setup_site():
-    """The Site of SITE_ID: its domain is used for absolute links (emails, order links)."""
+    """
+    The Site of SITE_ID: its domain is used for absolute links (emails, order links); its
+    name is the shop's as the admin says now (e-mails take the current name themselves).
+    """
     site, _ = Site.objects.update_or_create(
         pk=settings.SITE_ID,
-        defaults={"domain": env("SITE_DOMAIN", "127.0.0.1:8000"), "name": settings.OSCAR_SHOP_NAME},
+        defaults={"domain": env("SITE_DOMAIN", "127.0.0.1:8000"), "name": get_shop_identity().name},
     )
     return site
 
@@ -128,6 +147,24 @@ def setup_payment_methods():
     return [method.source_type() for method in PAYMENT_METHODS]
 
 
+def setup_demo_identity():
+    """
+    Save the demo identity's values in the admin's settings, each only where the owner has
+    said nothing: never saved in the admin (an owner who emptied a field saved it empty,
+    and that stays) and not given in the environment. Returns the keys it filled.
+    """
+    from constance import config
+
+    stored = config._backend.mget(list(DEMO_IDENTITY))
+    filled = []
+    for key, value in DEMO_IDENTITY.items():
+        if key in stored or os.environ.get(key):
+            continue
+        setattr(config, key, value)
+        filled.append(key)
+    return filled
+
+
 def exchange_path():
     """The clean path of the 1C exchange (integration_1c.urls), or None when it is not served."""
     try:
@@ -139,8 +176,17 @@ def exchange_path():
 class Command(BaseCommand):
     help = "Create or update the site, the administrator, the 1C exchange user, the sales partner and countries."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--demo",
+            action="store_true",
+            help="Give the shop the demo's name, phone, address, hours and e-mail where none is set.",
+        )
+
     def handle(self, *args, **options):
         with transaction.atomic():
+            if options["demo"]:
+                setup_demo_identity()
             site = setup_site()
             admin, admin_password = setup_admin()
             exchange_user, exchange_password = setup_exchange_user()
