@@ -97,12 +97,14 @@ def _array_type(field):
     return re.sub(r"^(varchar|character varying)\(\d+\)$", "varchar", db_type)
 
 
-def upsert(model, rows, *, unique, update, returning=()):
+def upsert(model, rows, *, unique, update, returning=(), conflicts=True):
     """
     Insert ``rows`` or, when a row conflicts on ``unique`` (field names), update its
     ``update`` fields. ``auto_now`` fields are always refreshed on update. Returns the
     ``returning`` columns of every written row as tuples (PostgreSQL), else ``[]``.
     Rows must be unique on ``unique``: one statement cannot update a row twice.
+    ``conflicts=False`` (:func:`insert_new`): a plain INSERT on PostgreSQL, which a row
+    that is there after all makes fail.
     """
     if not rows:
         return []
@@ -165,15 +167,16 @@ def upsert(model, rows, *, unique, update, returning=()):
         f"FROM unnest({unnest}) AS u({aliases})"
     )
     params = scalars + arrays  # in the order their placeholders appear
-    sql += f" ON CONFLICT ({', '.join(quote(column) for column in unique_columns)})"
-    if update_attnames:
-        assignments = ", ".join(
-            f"{quote(fields[attname].column)} = EXCLUDED.{quote(fields[attname].column)}"
-            for attname in update_attnames
-        )
-        sql += f" DO UPDATE SET {assignments}"
-    else:
-        sql += " DO NOTHING"
+    if conflicts:
+        sql += f" ON CONFLICT ({', '.join(quote(column) for column in unique_columns)})"
+        if update_attnames:
+            assignments = ", ".join(
+                f"{quote(fields[attname].column)} = EXCLUDED.{quote(fields[attname].column)}"
+                for attname in update_attnames
+            )
+            sql += f" DO UPDATE SET {assignments}"
+        else:
+            sql += " DO NOTHING"
     if returning:
         sql += " RETURNING " + ", ".join(quote(fields[names.get(name, name)].column) for name in returning)
     with connection.cursor() as cursor:
@@ -238,101 +241,53 @@ def update_rows(model, rows, fields):
 
 # -- rows known to be new ------------------------------------------------------------------------
 
-_copying = threading.local()
+_plain_inserts = threading.local()
 
 
 @contextmanager
-def copy_new_rows(enabled=True):
+def plain_inserts(enabled=True):
     """
-    Within the block (one file's import), :func:`insert_new` writes by ``COPY``; outside
-    it, or with ``enabled=False`` (the importer's second attempt after an
+    Within the block (one file's import), :func:`insert_new` writes plain INSERTs;
+    outside it, or with ``enabled=False`` (the importer's second attempt after an
     :class:`InsertConflict`), it is the plain :func:`upsert`.
     """
-    previous = getattr(_copying, "enabled", False)
-    _copying.enabled = enabled
+    previous = getattr(_plain_inserts, "enabled", False)
+    _plain_inserts.enabled = enabled
     try:
         yield
     finally:
-        _copying.enabled = previous
+        _plain_inserts.enabled = previous
 
 
 class InsertConflict(IntegrityError):
     """
     A row :func:`insert_new` wrote as new was there after all: someone (a manager in the
     dashboard) wrote it after the import read the table. The transaction is lost; the
-    importer applies the file again without ``COPY``.
+    importer applies the file again with upserts.
     """
 
 
-def reserve_ids(model, count):
-    """
-    ``count`` primary keys for new rows of ``model``, taken from its sequence as an INSERT
-    would take them, so that rows written by :func:`insert_new` can be referred to before
-    they are written (a product's values, an image's fingerprint). PostgreSQL only.
-    """
-    if count <= 0:
-        return []
-    meta = model._meta
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [connection.ops.quote_name(meta.db_table), meta.pk.column, count],
-        )
-        return [row[0] for row in cursor.fetchall()]
-
-
-def copies_new_rows():
-    """Whether :func:`insert_new` writes by ``COPY`` here and now (and ids must be reserved)."""
-    return connection.vendor == "postgresql" and getattr(_copying, "enabled", False)
-
-
-def insert_new(model, rows, *, unique, update):
+def insert_new(model, rows, *, unique, update, returning=()):
     """
     Write ``rows`` that the import found missing when it read the table (in this
-    transaction), by ``COPY`` when :func:`copies_new_rows`: no conflict handling, no
-    array to build and parse — of the ways PostgreSQL takes rows, the cheapest, which is
+    transaction): a plain INSERT, without the ``ON CONFLICT`` of :func:`upsert`, for
+    which PostgreSQL first probes every unique index for each row before inserting it —
     what a first import of a catalogue is made of (a million attribute values, half a
-    million stock records). Rows that conflict after all raise :class:`InsertConflict`.
-    Elsewhere the rows go through :func:`upsert` with ``unique`` and ``update``, which
-    gives the same table. Rows of a model with an auto primary key carry it when it was
-    reserved (:func:`reserve_ids`), else the database numbers them.
+    million stock records). A row that conflicts after all raises :class:`InsertConflict`.
+    Outside :func:`plain_inserts` the rows go through :func:`upsert` with ``unique`` and
+    ``update``, which gives the same table. Returns the ``returning`` columns (see upsert).
     """
     if not rows:
-        return
-    if not copies_new_rows():
-        upsert(model, rows, unique=unique, update=update)
-        return
-    meta = model._meta
-    given = list(rows[0])
-    extra = _completion(model, set(given))
-    fields = {field.attname: field for field in meta.concrete_fields}
-    attnames = given + list(extra)
-    quote = connection.ops.quote_name
-    prepared = [
-        (index, fields[attname])
-        for index, attname in enumerate(given)
-        if type(fields[attname]) not in PLAIN_FIELDS
-    ]
-    constants = tuple(fields[attname].get_db_prep_save(extra[attname], connection) for attname in extra)
-    sql = (
-        f"COPY {quote(meta.db_table)} ({', '.join(quote(fields[attname].column) for attname in attnames)}) "
-        "FROM STDIN"
-    )
+        return []
+    if connection.vendor != "postgresql" or not getattr(_plain_inserts, "enabled", False):
+        return upsert(model, rows, unique=unique, update=update, returning=returning)
     from psycopg.errors import UniqueViolation
 
     try:
-        # Django's own error classes, as for every other statement (the importer tells
-        # the 1C operator a refused value from a fault by them).
-        with connection.wrap_database_errors, connection.cursor() as cursor, cursor.copy(sql) as copy:
-            write = copy.write_row
-            for row in rows:
-                values = [row[attname] for attname in given]
-                for index, field in prepared:
-                    values[index] = field.get_db_prep_save(values[index], connection)
-                write((*values, *constants))
+        return upsert(model, rows, unique=unique, update=update, returning=returning, conflicts=False)
     except IntegrityError as error:
         if isinstance(error.__cause__, UniqueViolation):
-            raise InsertConflict(f"{meta.db_table}: {str(error).strip().splitlines()[0]}") from error
+            raise InsertConflict(f"{model._meta.db_table}: {str(error).strip().splitlines()[0]}") from error
         raise
 
 

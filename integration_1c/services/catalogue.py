@@ -38,7 +38,7 @@ from integration_1c.models import Catalogue, CategoryExchange, ProductExchange
 
 from . import attributes as attrs
 from .attributes import FIXED_ATTRIBUTES, FULL_NAME_REQUISITE, write_values
-from .bulk import copies_new_rows, delete_where_in, insert_new, reserve_ids, update_rows, upsert
+from .bulk import delete_where_in, insert_new, update_rows, upsert
 from .stock import stock_written
 
 logger = logging.getLogger(__name__)
@@ -537,21 +537,14 @@ class ProductWriter:
 def write_products(rows, existing, update):
     """
     Write product rows (keyed by ``code``) and return their code -> id. Rows whose code
-    ``existing`` (what the batch read) does not hold are new: they get ids reserved from
-    the sequence and go in by ``COPY`` (:func:`.bulk.insert_new`); the others are upserted.
+    ``existing`` (what the batch read) holds are updated by id; the others are new
+    (:func:`.bulk.insert_new`).
     """
-    new = [row for row in rows if row["code"] not in existing]
     changed = [{"id": existing[row["code"]]["id"], **row} for row in rows if row["code"] in existing]
     update_rows(Product, changed, update)
     ids = {row["code"]: row["id"] for row in changed}
-    if not new:
-        return ids
-    if not copies_new_rows():
-        ids.update(upsert(Product, new, unique=["code"], update=update, returning=["code", "id"]))
-        return ids
-    new = [{"id": pk, **row} for row, pk in zip(new, reserve_ids(Product, len(new)), strict=True)]
-    insert_new(Product, new, unique=["code"], update=update)
-    ids.update((row["code"], row["id"]) for row in new)
+    new = [row for row in rows if row["code"] not in existing]
+    ids.update(insert_new(Product, new, unique=["code"], update=update, returning=["code", "id"]))
     return ids
 
 

@@ -38,7 +38,7 @@ from PIL import Image, UnidentifiedImageError
 from integration_1c.models import ExchangeFile, ImageFingerprint
 from integration_1c.protocol.archives import DamagedMember, Packed, read_packed
 
-from .bulk import copies_new_rows, insert_new, reserve_ids, upsert
+from .bulk import insert_new, upsert
 from .reading import may_fork
 
 ProductImage = get_model("catalogue", "ProductImage")
@@ -577,27 +577,20 @@ class ImageWriter:
     @staticmethod
     def _insert(images):
         """The batch's new images, with their ids (their fingerprints refer to them)."""
-        if not copies_new_rows():
-            ProductImage.objects.bulk_create(images)
-            return
-        for image, pk in zip(images, reserve_ids(ProductImage, len(images)), strict=True):
-            image.id = pk
-        insert_new(
-            ProductImage,
-            [
-                {
-                    "id": image.id,
-                    "product_id": image.product_id,
-                    "code": image.code,
-                    "caption": image.caption,
-                    "display_order": image.display_order,
-                    "original": image.original.name,
-                }
-                for image in images
-            ],
-            unique=["code"],
-            update=["caption", "display_order", "original"],
-        )
+        rows = [
+            {
+                "product_id": image.product_id,
+                "code": image.code,
+                "caption": image.caption,
+                "display_order": image.display_order,
+                "original": image.original.name,
+            }
+            for image in images
+        ]
+        update = ["caption", "display_order", "original"]
+        ids = dict(insert_new(ProductImage, rows, unique=["code"], update=update, returning=["code", "id"]))
+        for image in images:
+            image.id = ids.get(image.code)
 
     @staticmethod
     def _keep(row, image, order, changed):

@@ -51,7 +51,7 @@ from integration_1c.signals import catalogue_changed
 
 from . import stock
 from .attributes import AttributeIndex
-from .bulk import InsertConflict, copy_new_rows, prefer_indexes
+from .bulk import InsertConflict, plain_inserts, prefer_indexes
 from .catalogue import (
     KEEP,
     CategoryWriter,
@@ -245,19 +245,19 @@ def apply_stream(fileobj, ctx):
     :class:`ImportFailed` or a database error; on any error nothing stays written
     (and pictures already copied are removed again).
 
-    Rows the import finds missing are written by ``COPY`` (:func:`.bulk.insert_new`). If
-    one was written meanwhile by someone else (a manager saving the same product in the
-    dashboard), that transaction is lost: the file is applied once more, from the start,
-    with every row upserted.
+    Rows the import finds missing are written by plain INSERTs (:func:`.bulk.insert_new`).
+    If one was written meanwhile by someone else (a manager saving the same product in
+    the dashboard), that transaction is lost: the file is applied once more, from the
+    start, with every row upserted.
     """
     try:
-        with copy_new_rows():
+        with plain_inserts():
             return _apply_stream(fileobj, ctx)
     except InsertConflict as conflict:
-        logger.info("1C import of %s applied again without COPY: %s", ctx.report.source, conflict)
+        logger.info("1C import of %s applied again with upserts: %s", ctx.report.source, conflict)
         ctx.restart()
         fileobj.seek(0)
-        with copy_new_rows(False):
+        with plain_inserts(False):
             return _apply_stream(fileobj, ctx)
 
 

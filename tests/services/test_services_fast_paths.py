@@ -259,35 +259,34 @@ def product_states():
     return sorted(ProductExchange.objects.values_list("product__code", "catalogue"))
 
 
-def test_rows_copied_as_new_are_the_rows_the_upsert_writes(package, monkeypatch):
-    copied_batches = []
-    copies = bulk.copies_new_rows
+def test_rows_inserted_as_new_are_the_rows_the_upsert_writes(package, monkeypatch):
+    plain = []
+    upserted = bulk.upsert
 
-    def counting():
-        enabled = copies()
-        copied_batches.append(enabled)
-        return enabled
+    def counting(*args, conflicts=True, **kwargs):
+        plain.append(not conflicts)
+        return upserted(*args, conflicts=conflicts, **kwargs)
 
-    monkeypatch.setattr(bulk, "copies_new_rows", counting)
+    monkeypatch.setattr(bulk, "upsert", counting)
     import_package(package)
-    assert any(copied_batches)  # the first import wrote its rows by COPY
-    copied, states = catalogue(), product_states()
+    assert any(plain)  # the first import inserted its new rows without ON CONFLICT
+    inserted, states = catalogue(), product_states()
 
     empty_catalogue()
-    copied_batches.clear()
-    monkeypatch.setattr(importer, "copy_new_rows", lambda enabled=True: bulk.copy_new_rows(False))
+    plain.clear()
+    monkeypatch.setattr(importer, "plain_inserts", lambda enabled=True: bulk.plain_inserts(False))
     import_package(package)
 
-    assert not any(copied_batches)  # the straightforward path: every row upserted
-    assert catalogue() == copied
+    assert not any(plain)  # the straightforward path: every new row upserted
+    assert catalogue() == inserted
     assert product_states() == states
 
 
-def test_a_row_written_meanwhile_applies_the_file_again_without_copy(package, monkeypatch):
+def test_a_row_written_meanwhile_applies_the_file_again_with_upserts(package, monkeypatch):
     """
     A manager saves an attribute value of a product after the import read the product's
-    values and before it writes them: COPY finds the row there, the file's transaction is
-    lost and the file is applied again with every row upserted — the same catalogue and
+    values and before it writes them: the plain INSERT finds the row there, the file's
+    transaction is lost and the file is applied again with every row upserted — the same catalogue and
     the same reports as without the race.
     """
     reports = import_package(package)
@@ -298,7 +297,7 @@ def test_a_row_written_meanwhile_applies_the_file_again_without_copy(package, mo
     original = attributes.insert_new
 
     def racing_insert(model, rows, **kwargs):
-        if rows and bulk.copies_new_rows() and not raced:
+        if rows and bulk._plain_inserts.enabled and not raced:
             raced.append(model)
             bulk.upsert(model, rows[:1], unique=kwargs["unique"], update=kwargs["update"])  # "the manager"
         return original(model, rows, **kwargs)
@@ -310,13 +309,13 @@ def test_a_row_written_meanwhile_applies_the_file_again_without_copy(package, mo
     assert catalogue() == expected
 
 
-def test_copy_refuses_a_row_that_is_there_with_an_insert_conflict(package):
+def test_a_plain_insert_refuses_a_row_that_is_there_with_an_insert_conflict(package):
     import_package(package)
     value = ProductAttributeValue.objects.filter(value_text__isnull=False).values(
         "product_id", "attribute_id", "value_text"
     )[0]
     row = {**value, "value_float": None, "value_boolean": None, "value_option_id": None}
-    with transaction.atomic(), bulk.copy_new_rows():
+    with transaction.atomic(), bulk.plain_inserts():
         with pytest.raises(bulk.InsertConflict) as raised:
             bulk.insert_new(ProductAttributeValue, [row], unique=["attribute", "product"], update=["value_text"])
         transaction.set_rollback(True)

@@ -387,12 +387,22 @@ def copies_by_writer(monkeypatch):
 
 
 def child_processes():
+    """The processes this one forked that still run, but those other tests left (a browser, a worker)."""
     import os
 
     found = []
     for task in Path(f"/proc/{os.getpid()}/task").iterdir():
         found += (task / "children").read_text().split()
-    return found
+    return [pid for pid in found if pid not in _OTHERS]
+
+
+_OTHERS = set()
+
+
+@pytest.fixture(autouse=True)
+def other_children():
+    _OTHERS.clear()
+    _OTHERS.update(child_processes())
 
 
 def test_pictures_written_by_a_process_of_their_own(upload, copies_by_writer, monkeypatch):

@@ -33,9 +33,19 @@ def child_pids(pid=None):
     return found
 
 
+_OTHERS = set()
+
+
+@pytest.fixture(autouse=True)
+def other_children():
+    """Processes other tests left running (a browser, a worker) are not readers."""
+    _OTHERS.clear()
+    _OTHERS.update(child_pids())
+
+
 def readers():
     threads = [thread for thread in threading.enumerate() if thread.name == "1c-reader"]
-    return threads + child_pids()
+    return threads + [pid for pid in child_pids() if pid not in _OTHERS]
 
 
 def in_thread(path, name="", **kwargs):
@@ -98,7 +108,7 @@ def test_a_reading_process_that_dies_is_reported(tmp_path):
     exchange = generate_exchange(tmp_path, products=300, images=False, seed=5)
     records = in_process(exchange.dir / "import.xml", name="import.xml", chunk=4, depth=1)
     assert next(records) is not None
-    (pid,) = child_pids()
+    (pid,) = [pid for pid in child_pids() if pid not in _OTHERS]
     os.kill(pid, signal.SIGKILL)
     with translation.override("ru"), pytest.raises(reading.ReaderStopped) as stopped:
         for _record in records:
