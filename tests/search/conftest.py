@@ -66,6 +66,10 @@ def set_number(product, attribute, number):
 
 @pytest.fixture
 def catalogue(db):
+    return build_catalogue()
+
+
+def build_catalogue():
     """
     Инструменты > Дрели (3 drills: Bosch, Bosch, Makita; 2 in stock), Освещение (lamps),
     Одежда (a jacket with sizes and colours as variants), one warehouse each for Almaty
