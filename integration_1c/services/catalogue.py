@@ -294,7 +294,6 @@ class ProductWriter:
         "product_class_id",
         "parent_id",
         "date_updated",
-        "onec__touched_at",
     ]
 
     def __init__(self, ctx, attributes, images=None):
@@ -329,12 +328,7 @@ class ProductWriter:
             else:
                 plain[record.id] = record
         codes = set(unique) | set(items)
-        existing = {
-            row["code"]: row
-            for row in Product.objects.order_by()
-            .filter(code__in_array=list(codes))
-            .values(*self.EXISTING_FIELDS)
-        }
+        existing = products_by_code(codes, self.EXISTING_FIELDS)
         parents = set()
         known = {}  # parents this file wrote already (earlier batch): only their variants now
         for product_id, group in items.items():
@@ -667,6 +661,28 @@ def characteristic_values(product_id, characteristics, attribute_ids):
 
 
 # -- the products' 1C state ------------------------------------------------------------------
+
+
+def products_by_code(codes, fields):
+    """
+    The products of these 1C codes (``Product.code``), code -> dict of ``fields`` and
+    ``onec__touched_at``, their 1C state's stamp (None for a product without a state
+    row). Two reads rather than a join: for a batch of a few thousand codes PostgreSQL
+    hashed the whole state table — a scan of 100,000 rows, 40 ms, for every batch of a
+    100k catalogue — instead of looking the batch's few thousand rows up by product.
+    """
+    rows = {
+        row["code"]: row
+        for row in Product.objects.order_by().filter(code__in_array=list(codes)).values(*fields)
+    }
+    touched = dict(
+        ProductExchange.objects.order_by()
+        .filter(product_id__in_array=[row["id"] for row in rows.values()])
+        .values_list("product_id", "touched_at")
+    )
+    for row in rows.values():
+        row["onec__touched_at"] = touched.get(row["id"])
+    return rows
 
 
 def touch_products(product_ids, catalogue, *, claim=True, stateless=None):

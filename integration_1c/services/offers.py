@@ -34,7 +34,14 @@ from integration_1c.models import PriceType, ProductExchange, ProductPrice
 
 from . import stock
 from .bulk import KeySet, allow_table_scans, delete_where_in, insert_new, update_rows
-from .catalogue import is_public, make_slug, touch_products, write_products, write_variant_attributes
+from .catalogue import (
+    is_public,
+    make_slug,
+    products_by_code,
+    touch_products,
+    write_products,
+    write_variant_attributes,
+)
 from .context import ImportFailed
 
 Product = get_model("catalogue", "Product")
@@ -241,12 +248,7 @@ class OfferWriter:
         codes = {offer.product_id for offer in offers} | {
             offer.id for offer in offers if offer.characteristic_id
         }
-        products = {
-            row["code"]: row
-            for row in Product.objects.order_by()
-            .filter(code__in_array=list(codes))
-            .values("id", "code", "structure", "parent_id", "title", "is_public", "onec__touched_at")
-        }
+        products = products_by_code(codes, ["id", "code", "structure", "parent_id", "title", "is_public"])
         targets = []  # (offer, product row)
         variants = []  # (offer, parent row)
         new_parents = set()
