@@ -87,6 +87,23 @@ def array_literal(values):
     return "{" + ",".join(items) + "}"
 
 
+def column_array(field, values):
+    """
+    The array literal of one column's ``values`` (a list, one per row). Plain values go
+    as they are; others are prepared by their field. A value the same for every row (the
+    moment a batch of products was stamped) is prepared and written out once, not once
+    per row: a package of 10,000 offers stamps 7,500 products, and preparing each stamp
+    cost more than the UPDATE that wrote them.
+    """
+    if type(field) in PLAIN_FIELDS:
+        return array_literal(values)
+    first = values[0]
+    if all(value is first for value in values):
+        item = array_literal([field.get_db_prep_save(first, connection)])[1:-1]
+        return "{" + ",".join([item] * len(values)) + "}"
+    return array_literal([field.get_db_prep_save(value, connection) for value in values])
+
+
 def _array_type(field):
     """
     The element type of a column's array parameter. Lengths are dropped: an explicit
@@ -145,16 +162,7 @@ def upsert(model, rows, *, unique, update, returning=(), conflicts=True):
     arrays = []
     for attname in given:
         field = fields[attname]
-        values = [row[attname] for row in rows]
-        if type(field) not in PLAIN_FIELDS:  # plain values go as they are
-            first = values[0]
-            if all(value is first for value in values):
-                # One value for every row (the moment a batch of products was touched):
-                # prepared once, not 10,000 times over.
-                values = [field.get_db_prep_save(first, connection)] * len(values)
-            else:
-                values = [field.get_db_prep_save(value, connection) for value in values]
-        arrays.append(array_literal(values))
+        arrays.append(column_array(field, [row[attname] for row in rows]))
     scalars = [fields[attname].get_db_prep_save(extra[attname], connection) for attname in extra]
     quote = connection.ops.quote_name
     column_list = ", ".join(quote(fields[attname].column) for attname in attnames)
@@ -219,10 +227,7 @@ def update_rows(model, rows, fields):
     quote = connection.ops.quote_name
     arrays = [array_literal([row["id"] for row in rows])]
     for field in columns:
-        values = [row[field.attname] for row in rows]
-        if type(field) not in PLAIN_FIELDS:
-            values = [field.get_db_prep_save(value, connection) for value in values]
-        arrays.append(array_literal(values))
+        arrays.append(column_array(field, [row[field.attname] for row in rows]))
     aliases = ["pk", *(f"c{index}" for index in range(len(columns)))]
     types = [_array_type(meta.pk), *(_array_type(field) for field in columns)]
     assignments = [f"{quote(field.column)} = u.c{index}" for index, field in enumerate(columns)]
