@@ -270,8 +270,16 @@ class OfferWriter:
                 targets.append((offer, base))
         if new_parents:
             self._make_parents(new_parents)
-        # Writing an offer touches its product: mode=deactivate never hides it.
-        touched = [base for _, base in targets] + [parent for _, parent in variants]
+        # Writing an offer touches its product: mode=deactivate never hides it. Not again
+        # a product this exchange run touched already (the catalogue file before the offers
+        # file of a full package touched them all): deactivate and the full package's
+        # rules ask only whether it was touched since the run's start.
+        since = self.ctx.listed_since
+        touched = [
+            row
+            for row in [base for _, base in targets] + [parent for _, parent in variants]
+            if row["onec__touched_at"] is None or row["onec__touched_at"] < since
+        ]
         touch_products(
             [row["id"] for row in touched],
             self.ctx.catalogue_id,

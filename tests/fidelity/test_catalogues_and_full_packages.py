@@ -186,6 +186,30 @@ def test_deactivate_never_hides_what_an_offer_of_the_run_touched(tmp_path):
     assert (public("a1"), public("a2"), public("a3")) == (True, True, False)
 
 
+def test_offers_stamp_only_products_the_run_has_not_stamped_and_deactivate_keeps_both(tmp_path):
+    """
+    The catalogue file of a run stamps what it lists; its offers file does not stamp those
+    again (100,000 rewrites of a full package) but does stamp a product only the offers
+    name — and ``mode=deactivate`` keeps all of them, hides the rest.
+    """
+    apply_bytes(tmp_path, "a.xml", catalogue_file("A", "a1", "a2", "a3"))
+    age_everything()
+    run = timezone.now()
+    with override_settings(ONEC_FULL_PACKAGE_MISSING="keep"):
+        apply_bytes(tmp_path, "import.xml", catalogue_file("A", "a1"), since=run)
+    stamped = ProductExchange.objects.get(product__code="a1").touched_at
+    aged = ProductExchange.objects.get(product__code="a2").touched_at
+    assert stamped >= run > aged
+
+    apply_bytes(tmp_path, "offers.xml", offers_file("A", "a1", "a2", full=False), since=run)
+
+    touched = dict(ProductExchange.objects.values_list("product__code", "touched_at"))
+    assert touched["a1"] == stamped  # stamped by this run's catalogue file: left alone
+    assert touched["a2"] > stamped  # named by the offers alone: stamped now
+    assert deactivate_untouched(run)[0] == 1
+    assert (public("a1"), public("a2"), public("a3")) == (True, True, False)
+
+
 def test_deactivate_only_in_catalogues_a_full_package_of_the_run_imported(tmp_path):
     apply_bytes(tmp_path, "a.xml", catalogue_file("A", "a1", "a2"))
     apply_bytes(tmp_path, "b.xml", catalogue_file("B", "b1"))
