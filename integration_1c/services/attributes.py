@@ -485,8 +485,8 @@ def write_values(rows, managed):
             if attribute_id in managed.get(product_id, ()):
                 stale.append(pk)
                 changed.add(product_id)
-        elif all(row[column] == value for column, value in zip(columns, values, strict=True)):
-            del wanted[key]  # unchanged: nothing to write
+        elif [row["value_text"], row["value_float"], row["value_boolean"], row["value_option_id"]] == values:
+            del wanted[key]  # unchanged: nothing to write (one list compare: a million values a repeat)
     if stale:
         through = ProductAttributeValue.value_multi_option.through
         delete_where_in(through, "productattributevalue_id", stale)
