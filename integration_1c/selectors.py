@@ -6,6 +6,7 @@ Writes live in ``integration_1c/services``; these functions only build querysets
 plain values, so views, admin, tasks and tests share one definition of "due".
 """
 
+import json
 import re
 import time
 from collections import deque
@@ -13,6 +14,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import F, Max, Q
 from django.utils import timezone
 from oscar.core.loading import get_model
@@ -350,3 +352,34 @@ def order_1c_states():
         "sent": Q(onec__first_sent_at__isnull=False) & ~acknowledged,
         "acknowledged": Q(onec__isnull=False) & acknowledged,
     }
+
+
+def session_files_named(session_id, names):
+    """
+    ``(id, name, packed)`` of the session's uploaded files of these names, oldest first
+    (``packed`` decoded). On PostgreSQL each name is looked up in the (session, name)
+    index: an archive's members are registered a batch at a time, so a session's 118,000
+    members are not in the table's statistics yet while it is unpacked and imported, and
+    for a session thought to hold a row or two PostgreSQL read all its rows and filtered
+    them by name — for every batch (57 ms against 12 for a batch of pictures).
+    """
+    names = list(names)
+    if connection.vendor != "postgresql":
+        return list(
+            ExchangeFile.objects.filter(session_id=session_id, name__in=names)
+            .order_by("pk")
+            .values_list("pk", "name", "packed")
+        )
+    table = connection.ops.quote_name(ExchangeFile._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT f.id, f.name, f.packed FROM unnest(%s::text[]) AS wanted(name) "
+            f"CROSS JOIN LATERAL (SELECT f.id, f.name, f.packed FROM {table} f "
+            f"WHERE f.session_id = %s AND f.name = wanted.name OFFSET 0) f ORDER BY f.id",
+            [names, session_id],
+        )
+        rows = cursor.fetchall()
+    # The driver hands JSON columns to Django as text, for the field to decode.
+    return [
+        (pk, name, json.loads(packed) if isinstance(packed, str) else packed) for pk, name, packed in rows
+    ]

@@ -43,7 +43,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import F, JSONField, Q
 from django.utils import timezone
 
-from integration_1c import conf
+from integration_1c import conf, selectors
 from integration_1c.models import ExchangeFile, ExchangeSession
 from shop import background
 
@@ -510,7 +510,7 @@ def _register_batch(session, members):
     now = timezone.now()
     existing = {}
     for exchange_file in ExchangeFile.objects.filter(
-        pk__in=_session_file_ids(session, [name for name, _size, _packed in members])
+        pk__in=[pk for pk, *_ in selectors.session_files_named(session.pk, [name for name, *_ in members])]
     ).order_by("pk"):
         existing[exchange_file.name] = exchange_file  # the latest row of a name wins
     new, changed = [], []
@@ -534,27 +534,6 @@ def _register_batch(session, members):
     ExchangeFile.objects.bulk_update(changed, fields, batch_size=1000)
 
 
-def _session_file_ids(session, names):
-    """
-    Ids of the session's files of these names. On PostgreSQL each name is looked up in
-    the (session, name) index: the members registered so far are not in the table's
-    statistics yet, and for a session thought to hold a row or two PostgreSQL read all
-    the session's rows for every batch and filtered them by name — a scan that grew with
-    every batch of a 118,000-member archive.
-    """
-    if connection.vendor != "postgresql":
-        return list(session.files.filter(name__in=names).values_list("pk", flat=True))
-    table = connection.ops.quote_name(ExchangeFile._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT f.id FROM unnest(%s::text[]) AS wanted(name) "
-            f"CROSS JOIN LATERAL (SELECT f.id FROM {table} f "
-            f"WHERE f.session_id = %s AND f.name = wanted.name OFFSET 0) f",
-            [list(names), session.pk],
-        )
-        return [row[0] for row in cursor.fetchall()]
-
-
 def _insert(session, members, now):
     """
     New journal rows for ``members`` (dicts of name, kind, size and packed), by ``COPY``
@@ -570,7 +549,8 @@ def _insert(session, members, now):
         for member in members:
             exchange_file = ExchangeFile(session=session, name=member["name"])
             _reset(exchange_file, member["kind"])
-            exchange_file.size, exchange_file.packed, exchange_file.uploaded_at = member["size"], member["packed"], now
+            exchange_file.size, exchange_file.packed = member["size"], member["packed"]
+            exchange_file.uploaded_at = now
             rows.append(exchange_file)
         ExchangeFile.objects.bulk_create(rows, batch_size=1000)
         return
@@ -580,7 +560,8 @@ def _insert(session, members, now):
     fields = [field for field in ExchangeFile._meta.concrete_fields if not field.primary_key]
     json_fields = {field.attname for field in fields if isinstance(field, JSONField)}
     base = {
-        field.attname: _copy_value(getattr(template, field.attname), field.attname in json_fields) for field in fields
+        field.attname: _copy_value(getattr(template, field.attname), field.attname in json_fields)
+        for field in fields
     }
     attnames = [field.attname for field in fields]
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)

@@ -21,7 +21,6 @@ file in place instead of making a second one.
 """
 
 import hashlib
-import json
 import logging
 import os
 import posixpath
@@ -32,13 +31,13 @@ from pathlib import Path
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files import File
 from django.core.files.storage import FileSystemStorage, default_storage
-from django.db import connection
 from oscar.core.loading import get_model
 from oscar.core.thumbnails import get_thumbnailer
 from PIL import Image, UnidentifiedImageError
 
-from integration_1c.models import ExchangeFile, ImageFingerprint
+from integration_1c.models import ImageFingerprint
 from integration_1c.protocol.archives import DamagedMember, Packed, read_packed
+from integration_1c.selectors import session_files_named
 
 from .bulk import insert_new, upsert
 from .reading import may_fork
@@ -128,7 +127,7 @@ class StorageImageSource:
         names = {_clean_relative(path) for path in paths} - {None}
         if not names:
             return
-        for name, packed in _session_members(self.session_id, sorted(names)):
+        for _pk, name, packed in session_files_named(self.session_id, sorted(names)):
             self._packed[name] = Packed.from_json(packed) if packed else None  # the latest row of a name wins
 
     def close(self):
@@ -219,34 +218,6 @@ class DirectoryImageSource:
 
     def close(self):
         pass
-
-
-def _session_members(session_id, names):
-    """
-    ``(name, packed)`` of the session's uploaded files of these names, oldest first. On
-    PostgreSQL each name is looked up in the (session, name) index: registered a batch at
-    a time while the archive is unpacked, a session's 118,000 members are not in the
-    table's statistics yet when the import starts, and for a session thought to hold a
-    row or two PostgreSQL read all its rows for each batch of pictures and filtered them
-    by name (57 ms a batch, against 12 ms).
-    """
-    if connection.vendor != "postgresql":
-        return (
-            ExchangeFile.objects.filter(session_id=session_id, name__in=names)
-            .order_by("pk")
-            .values_list("name", "packed")
-        )
-    table = connection.ops.quote_name(ExchangeFile._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT f.name, f.packed FROM unnest(%s::text[]) AS wanted(name) "
-            f"CROSS JOIN LATERAL (SELECT f.id, f.name, f.packed FROM {table} f "
-            f"WHERE f.session_id = %s AND f.name = wanted.name OFFSET 0) f ORDER BY f.id",
-            [list(names), session_id],
-        )
-        rows = cursor.fetchall()
-    # The driver hands JSON columns to Django as text, for the field to decode.
-    return [(name, json.loads(packed) if isinstance(packed, str) else packed) for name, packed in rows]
 
 
 def content_hash(fileobj):
