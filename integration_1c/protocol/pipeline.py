@@ -520,11 +520,7 @@ def _register_batch(session, members):
         if exchange_file is None:
             new.append({"name": name, "kind": kind_for_member(name), "size": size, "packed": packed})
             continue
-        _reset(exchange_file, kind_for_member(name))
-        exchange_file.size = size
-        exchange_file.packed = packed
-        exchange_file.uploaded_at = now
-        changed.append(exchange_file)
+        changed.append(_registered(exchange_file, kind_for_member(name), size, packed, now))
     _insert(session, new, now)
     fields = [
         "kind", "state", "size", "chunks", "processed", "created", "updated", "hidden", "skipped",
@@ -545,18 +541,15 @@ def _insert(session, members, now):
     if not members:
         return
     if connection.vendor != "postgresql":
-        rows = []
-        for member in members:
-            exchange_file = ExchangeFile(session=session, name=member["name"])
-            _reset(exchange_file, member["kind"])
-            exchange_file.size, exchange_file.packed = member["size"], member["packed"]
-            exchange_file.uploaded_at = now
-            rows.append(exchange_file)
-        ExchangeFile.objects.bulk_create(rows, batch_size=1000)
+        ExchangeFile.objects.bulk_create(
+            [
+                _registered(ExchangeFile(session=session, name=m["name"]), m["kind"], m["size"], m["packed"], now)
+                for m in members
+            ],
+            batch_size=1000,
+        )
         return
-    template = ExchangeFile(session=session, name="")
-    _reset(template, "")
-    template.uploaded_at = now
+    template = _registered(ExchangeFile(session=session), kind="", size=0, packed=None, now=now)
     fields = [field for field in ExchangeFile._meta.concrete_fields if not field.primary_key]
     json_fields = {field.attname for field in fields if isinstance(field, JSONField)}
     base = {
@@ -570,6 +563,13 @@ def _insert(session, members, now):
         for member in members:
             row = {**base, **member, "packed": _copy_value(member["packed"], True)}
             copy_in.write_row([row[attname] for attname in attnames])
+
+
+def _registered(exchange_file, kind, size, packed, now):
+    """An archive member's row as unpacking leaves it: reset, its size and place in the archive."""
+    _reset(exchange_file, kind)
+    exchange_file.size, exchange_file.packed, exchange_file.uploaded_at = size, packed, now
+    return exchange_file
 
 
 def _copy_value(value, is_json):

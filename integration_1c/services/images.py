@@ -127,7 +127,7 @@ class StorageImageSource:
         names = {_clean_relative(path) for path in paths} - {None}
         if not names:
             return
-        for _pk, name, packed in session_files_named(self.session_id, sorted(names)):
+        for _pk, name, packed in session_files_named(self.session_id, names):
             self._packed[name] = Packed.from_json(packed) if packed else None  # the latest row of a name wins
 
     def close(self):
