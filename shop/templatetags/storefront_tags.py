@@ -17,6 +17,7 @@ from django import template
 from django.conf import settings
 from django.utils.html import escape
 from django.utils.translation import gettext as _
+from oscar.templatetags.currency_filters import currency as format_currency
 
 register = template.Library()
 
@@ -147,6 +148,12 @@ def account_has_notifications(context):
         return False
     Notification = get_model("communication", "Notification")
     return Notification.objects.filter(recipient=user).exists()
+
+
+@register.filter
+def charge_or_free(amount, currency):
+    """A delivery charge as the shop writes it everywhere: the amount, or «бесплатно» for none."""
+    return format_currency(amount, currency) if amount else _("free")
 
 
 @register.filter
