@@ -505,3 +505,34 @@ def test_a_picture_a_crashed_import_left_half_written_is_written_again(upload, b
     assert ProductImage.objects.get().original.name == name
     assert stored.read_bytes() == whole
     assert not list(stored.parent.glob("*.part"))
+
+
+def test_the_writing_process_reports_exactly_the_files_it_created_without_holding_up_the_import(tmp_path):
+    """
+    Twenty pictures, every third already on disk at its size (left alone, not created):
+    what collect() and close() return together is the others, each once, whenever the
+    answers arrive; collect() returns at once with what has been answered so far.
+    """
+    import time
+
+    from integration_1c.services.images import PictureFiles
+
+    names = [f"p{index:02d}.png" for index in range(20)]
+    for name in names[::3]:
+        (tmp_path / name).write_bytes(b"12345")
+    files = PictureFiles(None)
+    reported = []
+    for index, name in enumerate(names):
+        files.put(name, str(tmp_path / "sub" / name) if index % 3 else str(tmp_path / name), b"12345")
+        if index % 7 == 0:
+            started = time.monotonic()
+            created, error = files.collect()
+            assert time.monotonic() - started < 0.5 and error is None
+            reported += created
+    created, error = files.close()
+    reported += created
+
+    assert error is None
+    assert reported == [name for index, name in enumerate(names) if index % 3]
+    assert sorted(path.name for path in (tmp_path / "sub").iterdir()) == reported
+    assert not child_processes()

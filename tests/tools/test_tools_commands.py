@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from oscar.core.loading import get_model
 
-from integration_1c.management.commands.bench_exchange import purge_onec_catalogue
+from integration_1c.management.commands.bench_exchange import _delete_set_aside, _set_aside, purge_onec_catalogue
 
 from .fakes import FakeExchangeServer, LiveFakeServer
 
@@ -82,6 +82,19 @@ def test_demo_exchange_if_empty_leaves_a_filled_catalogue_alone():
     # Port 9 (discard): nothing listens; the command must not even try.
     output = run("demo_exchange", "--url", "http://127.0.0.1:9", "--if-empty")
     assert "nothing sent" in output
+
+
+@pytest.mark.django_db
+def test_bench_starts_each_size_without_pictures_and_deletes_the_old_ones_at_the_end(tmp_path):
+    media = tmp_path / "bench-media"
+    (media / "images" / "abc").mkdir(parents=True)
+    (media / "images" / "abc" / "drill.png").write_bytes(b"png")
+    _set_aside(media)
+    assert media.is_dir() and not any(media.iterdir())
+    (old,) = tmp_path.glob(".bench-media.old-*")
+    assert (old / "images" / "abc" / "drill.png").read_bytes() == b"png"
+    _delete_set_aside(media)
+    assert not list(tmp_path.glob(".bench-media.old-*")) and media.is_dir()
 
 
 @pytest.mark.django_db
