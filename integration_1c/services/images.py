@@ -41,7 +41,7 @@ from integration_1c.protocol.archives import DamagedMember, Packed, read_packed
 from integration_1c.selectors import session_files_named
 
 from .bulk import insert_new, upsert
-from .reading import may_fork
+from .reading import may_fork, widen_pipe
 
 ProductImage = get_model("catalogue", "ProductImage")
 
@@ -414,7 +414,7 @@ class PictureFiles:
         their_pictures, pictures = Pipe(duplex=False)
         answers, their_answers = Pipe(duplex=False)
         for end in (pictures, their_answers):
-            _widen(end)
+            widen_pipe(end, self.AHEAD_BYTES)
         self.pid = os.fork()
         if self.pid == 0:
             pictures.close()
@@ -475,22 +475,6 @@ class PictureFiles:
                 os.waitpid(self.pid, 0)
             except ChildProcessError:
                 pass
-
-
-def _widen(connection):
-    """Give a pipe :data:`PictureFiles.AHEAD_BYTES` of room where the system allows."""
-    try:
-        import fcntl
-    except ImportError:  # not a Unix: the pipe keeps its size
-        return
-    try:
-        limit = int(Path("/proc/sys/fs/pipe-max-size").read_text())
-    except (OSError, ValueError):
-        limit = PictureFiles.AHEAD_BYTES
-    try:
-        fcntl.fcntl(connection.fileno(), fcntl.F_SETPIPE_SZ, min(limit, PictureFiles.AHEAD_BYTES))
-    except (AttributeError, OSError):  # not Linux (no F_SETPIPE_SZ): the pipe keeps its size
-        pass
 
 
 def _write_pictures(pictures, answers, mode):

@@ -30,8 +30,8 @@ import pickle
 import queue
 import signal
 import threading
-
 from multiprocessing.connection import Pipe
+from pathlib import Path
 
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -44,6 +44,9 @@ logger = logging.getLogger(__name__)
 #: (:func:`read_ahead_depth`).
 READ_AHEAD_CHUNK = 256
 READ_AHEAD_CHUNKS = 4
+#: Room of the pipe the reading process sends its chunks through: a few chunks of products
+#: with their properties, so that the reader parses on while the importer writes.
+PIPE_BYTES = 1 << 20
 #: Files smaller than this are read by a thread: a package of 100 offers is parsed in less
 #: time than a process takes to start.
 PROCESS_MIN_BYTES = 4 * 1024 * 1024
@@ -58,6 +61,22 @@ def read_ahead_depth(batch_size):
     rest of it to be parsed (0.7 s of a 10,000-offer package's 6 s).
     """
     return max(READ_AHEAD_CHUNKS, -(-batch_size // READ_AHEAD_CHUNK) + 1)
+
+
+def widen_pipe(connection, size):
+    """
+    Give a pipe (a ``Pipe(duplex=False)`` end) ``size`` bytes of room where the system
+    allows (Linux caps it at /proc/sys/fs/pipe-max-size, 1 MB by default; other systems
+    keep their size): a writer that hands over big messages then goes on while the
+    other side is busy instead of waiting for it to read each one.
+    """
+    try:
+        import fcntl
+
+        limit = int(Path("/proc/sys/fs/pipe-max-size").read_text())
+        fcntl.fcntl(connection.fileno(), fcntl.F_SETPIPE_SZ, min(limit, size))
+    except (ImportError, AttributeError, OSError, ValueError):
+        pass
 
 
 def may_fork():
@@ -167,6 +186,7 @@ class read_in_process:
 
     def __iter__(self):
         receiving, sending = Pipe(duplex=False)
+        widen_pipe(sending, PIPE_BYTES)
         language = translation.get_language()
         pid = os.fork()
         if pid == 0:  # the reading process
