@@ -87,6 +87,11 @@ def normalise_currency(value):
     return CURRENCIES.get(text.casefold(), text.upper() if len(text) == 3 and text.isascii() else text)[:12]
 
 
+def _left(num_in_stock, num_allocated=0):
+    """Whether a stock record has some left (after reservations): what a listing row shows."""
+    return (num_in_stock or 0) - (num_allocated or 0) > 0
+
+
 def quantity_to_int(value):
     """1C quantities may be fractional or negative; Oscar counts whole items, never below 0."""
     if value is None:
@@ -525,25 +530,41 @@ class OfferWriter:
             else:
                 in_stock, allocated = sales_row["num_in_stock"], sales_row["num_allocated"]
             rows.append(
-                self._record(sku, product, sales_id, in_stock, sales_row, price, currency, selling, allocated)
+                self._record(
+                    sku, product, sales_id, in_stock, sales_row, price, currency, selling, allocated,
+                    sales=True,
+                )  # fmt: skip
             )
-        changed, new_rows = [], []
+        changed, new_rows, listed = [], [], set()
         for row in rows:
-            pk, dirty = row.pop("_pk"), row.pop("_changed")
+            pk, dirty, shown = row.pop("_pk"), row.pop("_changed"), row.pop("_shown")
             if pk is None:
                 new_rows.append(row)
             elif dirty:
                 changed.append({"id": pk, **row})
+            if shown:
+                listed.add(row["product_id"])
         update_rows(StockRecord, changed, self.STOCK_FIELDS)
         insert_new(StockRecord, new_rows, unique=["partner", "partner_sku"], update=self.STOCK_FIELDS)
         changed.extend(new_rows)
-        stock.stock_written(row["product_id"] for row in changed)
+        # For the listing refresh: only the products whose listing row these records can
+        # change (a package of rests that moves quantities but empties no warehouse
+        # refreshes no listing row).
+        stock.stock_written(listed)
         if changed and sales_ids:
             stock.sync_stock_alerts(sales_ids)
 
     @staticmethod
-    def _record(sku, product, partner_id, num_in_stock, row, price, currency, selling, allocated=None):
-        """A stock record row, flagged ``_changed`` unless it equals what is stored."""
+    def _record(
+        sku, product, partner_id, num_in_stock, row, price, currency, selling, allocated=None, *, sales=False
+    ):
+        """
+        A stock record row, flagged ``_changed`` unless it equals what is stored, and
+        ``_shown`` when the change can show in the product's listing row: what the
+        listing takes from stock records (``shop.apps.search.indexing``) is the sales
+        records' price and whether they have some left after reservations, and which
+        warehouses hold some.
+        """
         if not selling and row is not None:
             price, currency = row["price"], row["price_currency"]
         currency = currency or stock.default_currency()
@@ -556,6 +577,16 @@ class OfferWriter:
             or row["price"] != price
             or row["price_currency"] != currency
         )
+        if not changed:
+            shown = False
+        elif row is None or row["product_id"] != product["id"]:
+            shown = True
+        elif sales:
+            shown = row["price"] != price or _left(row["num_in_stock"], row["num_allocated"]) != _left(
+                num_in_stock, allocated
+            )
+        else:
+            shown = _left(row["num_in_stock"]) != _left(num_in_stock)
         return {
             "product_id": product["id"],
             "partner_id": partner_id,
@@ -565,6 +596,7 @@ class OfferWriter:
             "price": price,
             "price_currency": currency,
             "_changed": changed,
+            "_shown": shown,
             "_pk": row["pk"] if row is not None else None,
         }
 

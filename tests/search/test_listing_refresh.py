@@ -148,3 +148,47 @@ def test_stock_a_full_package_zeroes_reaches_the_listing_rows(tmp_path, settings
     rows = listing_rows()
     assert sorted((row[1], row[3]) for row in rows[1]) == [("Утюг", False), ("Чайник", True)]
     assert rebuilt() == rows
+
+
+def test_stock_that_moves_without_emptying_refreshes_no_listing_row(tmp_path, monkeypatch):
+    """
+    A package of rests that changes quantities but empties no warehouse changes nothing a
+    listing row shows: no row is refreshed. One that empties a warehouse, or a new price,
+    refreshes that product's row; every step gives the rows a rebuild gives.
+    """
+    from tests.fidelity import cml
+
+    def apply_bytes(name, data):
+        path = tmp_path / name
+        path.write_bytes(data)
+        importer.apply_path(path)
+
+    def changes(*offers):
+        apply_bytes("offers.xml", cml.document(cml.offers(*offers, full=False)))
+
+    both = (cml.product("kettle", "Чайник"), cml.product("iron", "Утюг"))
+    apply_bytes("import.xml", cml.document(cml.catalogue(*both)))
+    apply_bytes("offers.xml", cml.document(cml.offers(cml.offer("kettle", 900, 2), cml.offer("iron", 1900, 1))))
+    ids = dict(ProductListing.objects.values_list("title", "product_id"))
+
+    refreshed = []
+    light = indexing._refresh_stock_batch
+    monkeypatch.setattr(indexing, "_refresh_stock_batch", lambda batch: (refreshed.extend(batch), light(batch)))
+
+    changes(cml.offer("kettle", 900, 5), cml.offer("iron", 1900, 3))
+    assert refreshed == []
+    rows = listing_rows()
+    assert rebuilt() == rows
+
+    changes(cml.offer("kettle", 900, 0), cml.offer("iron", 1900, 4))
+    assert refreshed == [ids["Чайник"]]
+    assert not ProductListing.objects.get(product_id=ids["Чайник"]).in_stock
+    rows = listing_rows()
+    assert rebuilt() == rows
+
+    refreshed.clear()
+    changes(cml.offer("kettle", 900, 0), cml.offer("iron", 1790, 4))
+    assert refreshed == [ids["Утюг"]]
+    assert ProductListing.objects.get(product_id=ids["Утюг"]).price == 1790
+    rows = listing_rows()
+    assert rebuilt() == rows
