@@ -598,7 +598,9 @@ attribute_values AS MATERIALIZED (
         SELECT * FROM catalogue_productattributevalue v WHERE v.product_id = m.pid OFFSET 0
     ) v
     JOIN catalogue_productattribute a ON a.id = v.attribute_id
-    LEFT JOIN catalogue_attributeoption o ON o.id = v.value_option_id
+    LEFT JOIN LATERAL (
+        SELECT o.option FROM catalogue_attributeoption o WHERE o.id = v.value_option_id OFFSET 0
+    ) o ON true
 )
 """
 
@@ -717,11 +719,15 @@ wanted AS (
 ),
 stale AS (
     DELETE FROM search_productfacet f
-    WHERE f.product_id IN (SELECT unnest(%(ids)s::int[])) AND NOT EXISTS (
-        SELECT 1 FROM wanted w
-        WHERE w.product_id = f.product_id AND w.kind = f.kind AND w.key = f.key AND w.value = f.value
-          AND w.number IS NOT DISTINCT FROM f.number
-    )
+    USING unnest(%(ids)s::int[]) AS ids(id)
+    CROSS JOIN LATERAL (
+        SELECT o.id FROM search_productfacet o WHERE o.product_id = ids.id AND NOT EXISTS (
+            SELECT 1 FROM wanted w
+            WHERE w.product_id = o.product_id AND w.kind = o.kind AND w.key = o.key AND w.value = o.value
+              AND w.number IS NOT DISTINCT FROM o.number
+        ) OFFSET 0
+    ) old
+    WHERE f.id = old.id
     RETURNING 1
 ),
 written_facets AS (
@@ -731,6 +737,7 @@ written_facets AS (
         SELECT 1 FROM search_productfacet f
         WHERE f.product_id = w.product_id AND f.kind = w.kind AND f.key = w.key AND f.value = w.value
           AND f.number IS NOT DISTINCT FROM w.number
+        OFFSET 0
     )
     RETURNING 1
 )
