@@ -25,7 +25,6 @@ import logging
 import os
 import posixpath
 import signal
-from collections import deque
 from multiprocessing.connection import Pipe
 from pathlib import Path
 
@@ -147,13 +146,27 @@ class StorageImageSource:
         packed = self._packed_member(path)
         return packed.fingerprint if packed is not None else None
 
-    def open(self, path):
+    def locate(self, path):
+        """
+        Where the picture is, as :meth:`open_at` takes it — also in the picture process
+        (:class:`PictureProcess`), which knows nothing of the batch :meth:`prepare` read:
+        the member of an archive, or the name in the storage; None for a path that escapes.
+        """
         name = self._name(path)
         if name is None:
             return None
         packed = self._packed_member(path)
-        if packed is not None:
-            return self._open_packed(packed)
+        return packed if packed is not None else name
+
+    def open(self, path):
+        return self.open_at(self.locate(path))
+
+    def open_at(self, where):
+        if where is None:
+            return None
+        if isinstance(where, Packed):
+            return self._open_packed(where)
+        name = where
         try:
             # On disk a missing file raises at once (one look-up, not two); object stores
             # may open lazily and fail only when read, so they are asked first.
@@ -201,9 +214,18 @@ class DirectoryImageSource:
             return None
         return full
 
+    def locate(self, path):
+        return self._full(path)
+
     def open(self, path):
-        full = self._full(path)
-        return open(full, "rb") if full is not None else None
+        return self.open_at(self._full(path))
+
+    @staticmethod
+    def open_at(full):
+        try:
+            return open(full, "rb") if full is not None else None
+        except OSError:
+            return None
 
     def local_path(self, path):
         full = self._full(path)
@@ -267,16 +289,7 @@ class PicturePlacer:
     storage's ``save`` for any other). A name that already holds a file of the picture's
     size is left as it is: names are derived from the image code, so it holds this
     picture (a shorter one is what a crashed import left half-written, and is replaced).
-
-    Pictures read from an archive are written, once an import has placed
-    :data:`WRITER_AFTER` of them, by a process of its own (:class:`PictureFiles`): creating
-    118,000 files took a 100,000-product import 40 s of its own time, which now runs on
-    the machine's other core beside the database's work. Their names are known at
-    :meth:`collect` (between batches) and :meth:`close` (before the import commits).
     """
-
-    #: Pictures placed in this process before a writing process is started for the rest.
-    WRITER_AFTER = 200
 
     def __init__(self, storage=None):
         self.storage = storage or default_storage
@@ -290,21 +303,17 @@ class PicturePlacer:
         self._mode = getattr(self.storage, "file_permissions_mode", None)
         if self._mode == _CREATED_MODE:
             self._mode = None  # what a new file gets anyway: no chmod
-        self._files = None
 
     def place(self, name, fileobj, local_path=None):
-        """
-        Store the picture; returns ``(stored name, created)``, ``created`` None when a
-        writing process creates the file (:meth:`collect` names it then).
-        """
+        """Store the picture; returns ``(stored name, created)``."""
         if not self.local:
             if self.storage.exists(name):
                 return name, False
             self.copied += 1
             return self.storage.save(name, File(fileobj, name=posixpath.basename(name))), True
         target = self.storage.path(name)
+        self._folder(target)
         if self.link and local_path:
-            self._folder(target)
             try:
                 os.link(local_path, target)
             except FileExistsError:
@@ -324,12 +333,6 @@ class PicturePlacer:
         else:
             data = fileobj.read()
             fileobj.seek(0)
-        if self._files is None and self.copied > self.WRITER_AFTER and may_fork():
-            self._files = PictureFiles(self._mode)
-        if self._files is not None:
-            self._files.put(name, target, data)
-            return name, None
-        self._folder(target)
         return name, write_picture(target, data, self._mode)
 
     def _folder(self, target):
@@ -337,19 +340,6 @@ class PicturePlacer:
         if folder not in self._folders:
             os.makedirs(folder, exist_ok=True)
             self._folders.add(folder)
-
-    def collect(self):
-        """
-        ``(names, error)``: the files the writing process has reported created since the
-        last call, and the first error it met (a full disk), or None. It does not wait
-        for the writing process: that runs behind the import by as much as its pipe holds.
-        """
-        return self._files.collect() if self._files is not None else ([], None)
-
-    def close(self):
-        """What :meth:`collect` gives; the writing process ends."""
-        files, self._files = self._files, None
-        return files.close() if files is not None else ([], None)
 
 
 def write_picture(target, data, mode=None):
@@ -392,147 +382,191 @@ def _unlink(path):
         pass
 
 
-class PictureFiles:
+# -- looking at one picture ------------------------------------------------------------------------
+
+#: What :func:`examine` found: the picture is missing, not a picture, one the product has
+#: already (by content), or new and placed.
+MISSING, NOT_A_PICTURE, KNOWN, NEW = "missing", "not a picture", "known", "new"
+
+
+def examine(task, source, placer):
     """
-    A forked process that creates picture files (:func:`write_picture`) while the import
-    goes on. Pictures travel through a pipe widened to :data:`AHEAD_BYTES`, so that the
-    import sends a batch's pictures at once and goes on with its writes while they are
-    created (a per-batch wait for the files made a 10,000-product import wait seconds
-    for the disk). The process answers a question (``None`` in the pipe) with what it
-    did since the last one: how many pictures, which of them it created (a bitmap: the
-    answer stays small, and the process never blocks on it while the importer blocks on
-    the pictures' pipe), and its first error (a full disk). :meth:`collect` takes an
-    answer if there is one and asks again, :meth:`sync` waits for everything sent.
-    The process ends at :meth:`close`, or when the importer is gone (its pipe closes).
+    One picture of a product: read it, tell its content (the image code), and when the
+    product has no image of that content yet, check that it is a picture and place its
+    file. ``task`` is ``(product code, 1C path, where the source has it, the file to link
+    or None, the image codes the product has)``; the answer ``(what, image code, stored
+    name, created)``. Runs in the importing process or in :class:`PictureProcess`.
+    """
+    code, path, where, local_path, current = task
+    fileobj = source.open_at(where) if source is not None else None
+    if fileobj is None:
+        return MISSING, None, None, False
+    with fileobj:
+        key = image_code(code, content_hash(fileobj))
+        if key in current:
+            return KNOWN, key, None, False
+        # Only new content is looked at: a known key passed this check before.
+        found = picture_format(fileobj)
+        if found is None:
+            return NOT_A_PICTURE, key, None, False
+        name, created = placer.place(picture_name(key, path, found), fileobj, local_path)
+        return NEW, key, name, bool(created)
+
+
+class PictureProcess:
+    """
+    A forked process that examines and places a batch's pictures (:func:`examine`) while
+    the import goes on with the batch's other writes and the next batch's products:
+    reading 118,000 pictures out of the archive, fingerprinting, checking and creating
+    them took a 100,000-product import 18 s of its own time, which now runs on the
+    machine's other core beside the database's work. One batch is out at a time: the
+    importer sends a batch's tasks in one message (:meth:`submit`) and takes the answers
+    (:meth:`answers`) before it sends the next, so neither side ever waits on a full pipe
+    the other is not reading. The first error placing a file (a full disk) comes back
+    with the answers, the rest of the batch not placed. The process ends at
+    :meth:`close`, or when the importer is gone (its pipe closes).
     """
 
-    #: Bytes of pictures the import may send ahead of the files' creation (the kernel
-    #: caps a pipe at /proc/sys/fs/pipe-max-size, 1 MB by default).
-    AHEAD_BYTES = 1 << 20
+    #: Bytes a batch's tasks and answers may take in the pipes before a side waits.
+    PIPE_BYTES = 1 << 20
 
-    def __init__(self, mode):
-        their_pictures, pictures = Pipe(duplex=False)
+    def __init__(self, source, placer):
+        their_tasks, tasks = Pipe(duplex=False)
         answers, their_answers = Pipe(duplex=False)
-        for end in (pictures, their_answers):
-            widen_pipe(end, self.AHEAD_BYTES)
+        for end in (tasks, their_answers):
+            widen_pipe(end, self.PIPE_BYTES)
         self.pid = os.fork()
         if self.pid == 0:
-            pictures.close()
+            tasks.close()
             answers.close()
             code = 0
             try:
-                _write_pictures(their_pictures, their_answers, mode)
+                _examine_pictures(their_tasks, their_answers, source, placer)
             except BaseException:  # the importer is gone: nobody to tell
                 code = 1
             finally:
                 os._exit(code)
-        their_pictures.close()
+        their_tasks.close()
         their_answers.close()
-        self.pictures, self.answers = pictures, answers
-        #: Names sent that no answer has accounted for yet, in the order sent.
-        self.sent = deque()
-        self.asked = False
+        self.tasks, self.results = tasks, answers
+        self.out = False
 
-    def put(self, name, target, data):
-        self.pictures.send((name, target, data))
-        self.sent.append(name)
+    def submit(self, tasks):
+        self.tasks.send(tasks)
+        self.out = True
 
-    def collect(self):
-        created, error = [], None
-        if self.asked and self.answers.poll():
-            created, error = self._answer()
-        if not self.asked and self.sent:
-            self._ask()
-        return created, error
-
-    def sync(self):
-        created, error = [], None
-        if self.asked:
-            created, error = self._answer()
-        if self.sent:  # sent after the question just answered
-            self._ask()
-            more, later = self._answer()
-            created, error = created + more, error or later
-        return created, error
-
-    def _ask(self):
-        self.pictures.send(None)
-        self.asked = True
-
-    def _answer(self):
-        count, flags, error = self.answers.recv()
-        self.asked = False
-        names = [self.sent.popleft() for _ in range(count)]
-        return [name for index, name in enumerate(names) if flags[index >> 3] & (1 << (index & 7))], error
+    def answers(self):
+        """``(answers, error)`` for the batch sent last."""
+        self.out = False
+        try:
+            return self.results.recv()
+        except (EOFError, OSError) as exc:
+            raise OSError(f"процесс записи картинок прервался: {exc or type(exc).__name__}") from exc
 
     def close(self):
+        """The answers still out (``([], None)`` if none), then the process ends."""
         try:
-            return self.sync()
+            return self.answers() if self.out else ([], None)
         finally:
-            self.pictures.close()  # the process ends when it sees the pipe closed
-            self.answers.close()
+            self.tasks.close()  # the process ends when it sees the pipe closed
+            self.results.close()
             try:
                 os.waitpid(self.pid, 0)
             except ChildProcessError:
                 pass
 
 
-def _write_pictures(pictures, answers, mode):
+def _examine_pictures(tasks, answers, source, placer):
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    folders, count, created, error = set(), 0, bytearray(), None
+    if source is not None:
+        source.close()  # the importer's open archives: this process opens its own
     while True:
         try:
-            message = pictures.recv()
+            batch = tasks.recv()
         except EOFError:
             return
-        if message is None:
-            answers.send((count, bytes(created), error))
-            count, created, error = 0, bytearray(), None
-            continue
-        index, count = count, count + 1
-        if index % 8 == 0:
-            created.append(0)
-        if error is not None:
-            continue  # the importer fails at its next answer: what is sent meanwhile is not written
-        name, target, data = message
-        try:
-            folder = os.path.dirname(target)
-            if folder not in folders:
-                os.makedirs(folder, exist_ok=True)
-                folders.add(folder)
-            if write_picture(target, data, mode):
-                created[index >> 3] |= 1 << (index & 7)
-        except OSError as exc:
-            error = f"{name}: {exc.strerror or exc}"
+        done, error = [], None
+        for task in batch:
+            if error is not None:
+                done.append((MISSING, None, None, False))  # the import fails on the error
+                continue
+            try:
+                done.append(examine(task, source, placer))
+            except OSError as exc:
+                error = f"{task[1]}: {exc.strerror or exc}"
+                done.append((MISSING, None, None, False))
+        answers.send((done, error))
 
 
 class ImageWriter:
-    """Syncs the 1C images of a batch of products (one read, one insert, one delete)."""
+    """
+    Syncs the 1C images of a batch of products (one read, one insert, one delete).
+
+    Once an import has examined :data:`PROCESS_AFTER` pictures here, the rest are
+    examined and placed by a :class:`PictureProcess`, and a batch's image rows are
+    written when the next batch comes (:meth:`write`) or the file ends (:meth:`flush`):
+    meanwhile the process works on the batch's pictures.
+    """
+
+    #: Pictures examined in the importing process before a process of their own takes the rest.
+    PROCESS_AFTER = 200
 
     def __init__(self, ctx, source, placer=None):
         self.ctx = ctx
         self.report = ctx.report
         self.source = source
         self.placer = placer or PicturePlacer()
+        self._process = None
+        self._examined = 0
+        self._pending = None  # a batch whose pictures the process has: (plan, existing, fingerprints)
 
     def close(self, failed=False):
         """
-        Every picture of the file on disk, and named for a rollback: before the import
-        commits — or rolls back (``failed``: an error of the pictures' own is not raised
-        over the one that stopped the import).
+        The image rows of the last batch written and every picture of the file on disk,
+        named for a rollback: before the import commits — or rolls back (``failed``: the
+        rows are not written, and an error of the pictures' own is not raised over the
+        one that stopped the import).
         """
-        self._created(*self.placer.close(), raise_error=not failed)
+        try:
+            if failed:
+                if self._pending is not None:
+                    self._pending = None
+                    if self._process is not None:
+                        self._created(*self._process.answers(), raise_error=False)
+            else:
+                self.flush()
+        finally:
+            process, self._process = self._process, None
+            if process is not None:
+                self._created(*process.close(), raise_error=not failed)
 
-    def _created(self, names, error, raise_error=True):
-        for name in names:
-            self.ctx.stored_file(name)
+    def flush(self):
+        """Write the image rows of the batch whose pictures the process had."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            answers, error = self._process.answers()
+            self._created(answers, error)
+            self._write_rows(*pending, iter(answers))
+
+    def _created(self, answers, error, raise_error=True):
+        for _what, _key, name, created in answers:
+            if created:
+                self.ctx.stored_file(name)
         if error and raise_error:
             raise OSError(error)
 
+    def _examiner(self, count):
+        """The picture process once enough pictures were examined here, if it may run (a local disk, a fork)."""
+        if self._process is None and self._examined + count > self.PROCESS_AFTER:
+            if self.placer.local and may_fork():
+                self._process = PictureProcess(self.source, self.placer)
+        self._examined += count
+        return self._process
+
     def write(self, records, ids):
-        # The last batch's pictures, written meanwhile by the writing process.
-        self._created(*self.placer.collect())
+        # The last batch's rows: the process has examined its pictures meanwhile.
+        self.flush()
         with_images = {record.id: record for record in records}
         product_ids = [ids[code] for code in with_images]
         existing, known = {}, {}
@@ -552,56 +586,74 @@ class ImageWriter:
             return
         if self.source is not None:
             self.source.prepare([image.path for record in records for image in record.images])
-        new_images, changed, stale = [], [], []
-        #: image code -> (size, CRC-32) to record: new images, and known ones read from an archive.
-        fingerprints = {}
+        # Per product, its pictures in 1C's order: known by the archive's directory (the
+        # image code), or a task for examine() (None: its answer, in the same order).
+        plan, tasks = [], []
         for code, record in with_images.items():
             product_id = ids[code]
             current = existing.get(product_id, {})
-            prefix = f"{code}|"
-            wanted, complete = {}, True
+            pictures = []
             for image in record.images:
                 fingerprint = self.source.fingerprint(image.path) if self.source is not None else None
                 key = known.get(product_id, {}).get(fingerprint) if fingerprint is not None else None
+                if key is None:
+                    where = self.source.locate(image.path) if self.source is not None else None
+                    local_path = self.source.local_path(image.path) if hasattr(self.source, "local_path") else None
+                    tasks.append((code, image.path, where, local_path, frozenset(current)))
+                pictures.append((image, fingerprint, key))
+            plan.append((code, record, product_id, pictures))
+        process = self._examiner(len(tasks))
+        if process is not None and tasks:
+            process.submit(tasks)
+            self._pending = (plan, existing)
+            return
+        answers = [examine(task, self.source, self.placer) for task in tasks]
+        self._created(answers, None)
+        self._write_rows(plan, existing, iter(answers))
+
+    def _write_rows(self, plan, existing, answers):
+        """The batch's image rows from what its pictures turned out to be (``answers``, in the tasks' order)."""
+        new_images, changed, stale = [], [], []
+        #: image code -> (size, CRC-32) to record: new images, and known ones read from an archive.
+        fingerprints = {}
+        for code, record, product_id, pictures in plan:
+            current = existing.get(product_id, {})
+            prefix = f"{code}|"
+            wanted, complete = {}, True
+            for image, fingerprint, key in pictures:
                 if key is not None:
-                    # The archive's directory says it is this image's content: nothing to read.
+                    # The archive's directory says it is this image's content: nothing was read.
                     if key not in wanted:
                         self._keep(current[key], image, len(wanted), changed)
                         wanted[key] = image
                     continue
-                fileobj = self.source.open(image.path) if self.source is not None else None
-                if fileobj is None:
+                what, key, name, _created = next(answers)
+                if what == MISSING:
                     complete = False
                     self.report.warn(
                         f"товар {record.id} «{record.name}»: картинка {image.path} не найдена среди загруженных файлов"
                     )
                     continue
-                with fileobj:
-                    key = image_code(code, content_hash(fileobj))
-                    if key in wanted:
-                        continue
-                    row, found = current.get(key), None
-                    if row is None:
-                        # Only new content is looked at: a known key passed this check before.
-                        found = picture_format(fileobj)
-                        if found is None:
-                            complete = False
-                            self.report.warn(
-                                f"товар {record.id} «{record.name}»: файл {image.path} не является "
-                                "изображением — картинка пропущена"
-                            )
-                            continue
-                    order = len(wanted)
-                    wanted[key] = image
+                if key in wanted:
+                    continue
+                if what == NOT_A_PICTURE:
+                    complete = False
+                    self.report.warn(
+                        f"товар {record.id} «{record.name}»: файл {image.path} не является "
+                        "изображением — картинка пропущена"
+                    )
+                    continue
+                order = len(wanted)
+                wanted[key] = image
+                if fingerprint is not None:
+                    fingerprints[key] = fingerprint
+                if what == NEW:
                     caption = (image.caption or "")[:200]
-                    if fingerprint is not None:
-                        fingerprints[key] = fingerprint
-                    if row is None:
-                        new_images.append(
-                            self._store(product_id, key, image.path, fileobj, found, caption, order)
-                        )
-                    else:
-                        self._keep(row, image, order, changed)
+                    new_images.append(
+                        ProductImage(product_id=product_id, code=key, caption=caption, display_order=order, original=name)
+                    )
+                else:
+                    self._keep(current[key], image, order, changed)
             if complete:
                 stale.extend(
                     row for key, row in current.items() if key.startswith(prefix) and key not in wanted
@@ -659,16 +711,6 @@ class ImageWriter:
                 (new_rows if ids[key] in new else rows).append(row)
         upsert(ImageFingerprint, rows, unique=["image"], update=["size", "crc"])
         insert_new(ImageFingerprint, new_rows, unique=["image"], update=["size", "crc"])
-
-    def _store(self, product_id, key, path, fileobj, found, caption, order):
-        """Place the picture in media storage now; remove it again if the import rolls back."""
-        local_path = self.source.local_path(path) if hasattr(self.source, "local_path") else None
-        name, created = self.placer.place(picture_name(key, path, found), fileobj, local_path)
-        if created:
-            self.ctx.stored_file(name)  # (None: the writing process names it at collect/close)
-        return ProductImage(
-            product_id=product_id, code=key, caption=caption, display_order=order, original=name
-        )
 
 
 def delete_files(names):

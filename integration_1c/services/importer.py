@@ -158,6 +158,8 @@ class RecordApplier:
                 self._pending_type = type(record)
             self._pending.append(record)
         self.flush()
+        if self._images is not None:
+            self._images.flush()  # the last batch's image rows (see ImageWriter)
         self.finish(document)
         return document
 
@@ -186,7 +188,7 @@ class RecordApplier:
         self.ctx.tick(len(batch))
 
     def close(self, failed=False):
-        """The pictures of the file are on disk (and named for a rollback): see ``PicturePlacer``."""
+        """The pictures of the file are on disk (and named for a rollback): see ``ImageWriter.close``."""
         if self._images is not None:
             self._images.close(failed=failed)
 

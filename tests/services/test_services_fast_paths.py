@@ -34,7 +34,7 @@ from integration_1c.commerceml import records
 from integration_1c.commerceml.reader import iter_records
 from integration_1c.models import ProductExchange, ProductPrice
 from integration_1c.services import attributes, bulk, importer, reading
-from integration_1c.services.images import PicturePlacer
+from integration_1c.services.images import ImageWriter
 from integration_1c.services.stock import recompute_sales_stock
 from integration_1c.testing.generator import generate_exchange, generate_offer_changes
 
@@ -168,10 +168,10 @@ def test_linked_copied_and_stored_pictures_give_the_same_catalogue(package, monk
     assert copied == linked
 
     empty_catalogue()
-    monkeypatch.setattr(PicturePlacer, "WRITER_AFTER", 0)  # written by a process of their own
+    monkeypatch.setattr(ImageWriter, "PROCESS_AFTER", 0)  # examined and placed by a process of their own
     import_package(package)
     assert catalogue() == linked
-    monkeypatch.setattr(PicturePlacer, "WRITER_AFTER", 10**9)
+    monkeypatch.setattr(ImageWriter, "PROCESS_AFTER", 10**9)
 
     empty_catalogue()
     settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"}}

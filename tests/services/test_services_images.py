@@ -368,22 +368,22 @@ def test_copied_pictures_get_the_storage_s_file_mode(upload, monkeypatch, umask)
     assert stored.stat().st_mode & 0o777 == django_settings.FILE_UPLOAD_PERMISSIONS
 
 
-# -- pictures written by a process of their own (PicturePlacer.WRITER_AFTER) ------------------------
+# -- pictures examined and placed by a process of their own (ImageWriter.PROCESS_AFTER) --------------
 
 
 @pytest.fixture
 def copies_by_writer(monkeypatch):
-    """Every picture copied (no links), by the writing process from the first one."""
+    """Every picture copied (no links), by the picture process from the first one."""
     import errno
     import os
 
-    from integration_1c.services.images import PicturePlacer
+    from integration_1c.services.images import ImageWriter
 
     def refuse(source, target):
         raise OSError(errno.EXDEV, "Invalid cross-device link")
 
     monkeypatch.setattr(os, "link", refuse)
-    monkeypatch.setattr(PicturePlacer, "WRITER_AFTER", 0)
+    monkeypatch.setattr(ImageWriter, "PROCESS_AFTER", 0)
 
 
 def child_processes():
@@ -410,12 +410,12 @@ def test_pictures_written_by_a_process_of_their_own(upload, copies_by_writer, mo
 
     forked = []
 
-    class Counted(images.PictureFiles):
-        def __init__(self, mode):
-            forked.append(mode)
-            super().__init__(mode)
+    class Counted(images.PictureProcess):
+        def __init__(self, source, placer):
+            forked.append(source)
+            super().__init__(source, placer)
 
-    monkeypatch.setattr(images, "PictureFiles", Counted)
+    monkeypatch.setattr(images, "PictureProcess", Counted)
     apply(shoe("import_files/ab/front.png", "import_files/ab/side.png"), images=DirectoryImageSource(upload))
 
     assert len(forked) == 1
@@ -507,32 +507,53 @@ def test_a_picture_a_crashed_import_left_half_written_is_written_again(upload, b
     assert not list(stored.parent.glob("*.part"))
 
 
-def test_the_writing_process_reports_exactly_the_files_it_created_without_holding_up_the_import(tmp_path):
+def test_the_picture_process_answers_a_batch_in_order_and_places_only_new_pictures(upload, tmp_path):
     """
-    Twenty pictures, every third already on disk at its size (left alone, not created):
-    what collect() and close() return together is the others, each once, whenever the
-    answers arrive; collect() returns at once with what has been answered so far.
+    One batch of tasks: a new picture (placed, created), the same picture already in
+    media at its size (placed, not created), a picture the product has by content (not
+    placed), a file that is not a picture, a missing one — answered in the tasks' order
+    while the importer is free, the process gone after close().
     """
-    import time
+    from integration_1c.services.images import (
+        KNOWN,
+        MISSING,
+        NEW,
+        NOT_A_PICTURE,
+        PicturePlacer,
+        PictureProcess,
+        content_hash,
+        image_code,
+    )
 
-    from integration_1c.services.images import PictureFiles
+    (upload / "import_files" / "ab" / "page.png").write_text("<html>not a picture</html>")
+    source = DirectoryImageSource(upload)
+    with open(upload / "import_files" / "ab" / "side.png", "rb") as side:
+        side_key = image_code("p1", content_hash(side))
 
-    names = [f"p{index:02d}.png" for index in range(20)]
-    for name in names[::3]:
-        (tmp_path / name).write_bytes(b"12345")
-    files = PictureFiles(None)
-    reported = []
-    for index, name in enumerate(names):
-        files.put(name, str(tmp_path / "sub" / name) if index % 3 else str(tmp_path / name), b"12345")
-        if index % 7 == 0:
-            started = time.monotonic()
-            created, error = files.collect()
-            assert time.monotonic() - started < 0.5 and error is None
-            reported += created
-    created, error = files.close()
-    reported += created
+    def task(path, current=frozenset()):
+        return ("p1", path, source.locate(path), None, current)
+
+    process = PictureProcess(source, PicturePlacer())
+    process.submit(
+        [
+            task("import_files/ab/front.png"),
+            task("import_files/ab/front.png"),
+            task("import_files/ab/side.png", frozenset({side_key})),
+            task("import_files/ab/page.png"),
+            task("import_files/ab/gone.png"),
+        ]
+    )
+    answers, error = process.answers()
+    assert process.close() == ([], None)
 
     assert error is None
-    assert reported == [name for index, name in enumerate(names) if index % 3]
-    assert sorted(path.name for path in (tmp_path / "sub").iterdir()) == reported
+    assert [(what, created) for what, _key, _name, created in answers] == [
+        (NEW, True),
+        (NEW, False),
+        (KNOWN, False),
+        (NOT_A_PICTURE, False),
+        (MISSING, False),
+    ]
+    assert answers[0][2] == answers[1][2] and media_files() == [answers[0][2]]
+    assert answers[2][1] == side_key
     assert not child_processes()
