@@ -423,7 +423,7 @@ def test_pictures_written_by_a_process_of_their_own(upload, copies_by_writer, mo
     assert sorted(stored) == media_files() and len(stored) == 2
     for name in stored:
         assert (Path(django_settings.MEDIA_ROOT) / name).read_bytes()[:4] == b"\x89PNG"
-    assert not child_processes()  # the writing process ended with the file
+    assert not child_processes()  # the picture process ended with the file
 
 
 def test_a_failed_import_removes_the_pictures_the_writing_process_placed(upload, copies_by_writer):
@@ -487,7 +487,7 @@ def test_a_full_disk_met_by_the_writing_process_fails_the_file_and_leaves_nothin
     assert not child_processes()
 
 
-@pytest.mark.parametrize("by_writer", [False, True], ids=["in place", "by the writing process"])
+@pytest.mark.parametrize("by_writer", [False, True], ids=["in place", "by the picture process"])
 def test_a_picture_a_crashed_import_left_half_written_is_written_again(upload, by_writer, request):
     if by_writer:
         request.getfixturevalue("copies_by_writer")
