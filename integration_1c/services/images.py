@@ -519,7 +519,7 @@ class ImageWriter:
         self.placer = placer or PicturePlacer()
         self._process = None
         self._examined = 0
-        self._pending = None  # a batch whose pictures the process has: (plan, existing, fingerprints)
+        self._pending = None  # (plan, existing) of the batch whose pictures the process has
 
     def close(self, failed=False):
         """
@@ -532,8 +532,10 @@ class ImageWriter:
             if failed:
                 if self._pending is not None:
                     self._pending = None
-                    if self._process is not None:
+                    try:
                         self._created(*self._process.answers(), raise_error=False)
+                    except OSError:  # the process is gone: the error that stopped the import is the one to tell
+                        logger.warning("The picture process ended before it answered", exc_info=True)
             else:
                 self.flush()
         finally:

@@ -487,6 +487,47 @@ def test_a_full_disk_met_by_the_writing_process_fails_the_file_and_leaves_nothin
     assert not child_processes()
 
 
+def test_a_picture_process_that_dies_fails_the_file_with_its_reason_and_leaves_nothing(upload, copies_by_writer, monkeypatch):
+    import os
+
+    from django.db import transaction
+
+    from integration_1c.services import images
+    from integration_1c.services.context import ImportContext
+    from integration_1c.services.importer import RecordApplier
+    from integration_1c.services.report import ImportReport
+
+    examined = images.examine
+
+    def dies_at_the_second(task, source, placer):
+        if "side" in task[1]:
+            os._exit(9)  # killed (out of memory, a signal) in the middle of the batch
+        return examined(task, source, placer)
+
+    monkeypatch.setattr(images, "examine", dies_at_the_second)
+    ctx = ImportContext(ImportReport(source="import.xml"), images=DirectoryImageSource(upload))
+    with pytest.raises(OSError) as raised:
+        try:
+            with transaction.atomic():
+                RecordApplier(ctx).apply(
+                    [rec.Document(kind=rec.CATALOGUE), shoe("import_files/ab/front.png", "import_files/ab/side.png")]
+                )
+        except BaseException:
+            ctx.rolled_back()
+            raise
+
+    assert "процесс записи картинок прервался" in str(raised.value)
+    assert not Product.objects.exists() and not ProductImage.objects.exists()
+    assert not child_processes()
+
+    # A file the process placed before it died is nobody's; 1C sends the file again,
+    # and the retry takes it as it is (its name is derived from the picture): no extra file.
+    monkeypatch.setattr(images, "examine", examined)
+    apply(shoe("import_files/ab/front.png", "import_files/ab/side.png"), images=DirectoryImageSource(upload))
+    assert sorted(image.original.name for image in ProductImage.objects.all()) == media_files()
+    assert not child_processes()
+
+
 @pytest.mark.parametrize("by_writer", [False, True], ids=["in place", "by the picture process"])
 def test_a_picture_a_crashed_import_left_half_written_is_written_again(upload, by_writer, request):
     if by_writer:
