@@ -113,12 +113,6 @@ class StorageImageSource:
         self._packed = {}
         self._archives = {}  # archive name -> open file, for one batch
 
-    def _name(self, path):
-        relative = _clean_relative(path)
-        if relative is None:
-            return None
-        return f"{self.folder}/{relative}" if self.folder else relative
-
     def prepare(self, paths):
         """Which of these pictures (a batch's) are left packed in an archive: one query."""
         self.close()
@@ -137,13 +131,10 @@ class StorageImageSource:
         for raw in archives.values():
             raw.close()
 
-    def _packed_member(self, path):
-        relative = _clean_relative(path)
-        return self._packed.get(relative) if relative is not None else None
-
     def fingerprint(self, path):
         """``(size, CRC-32)`` of a picture left packed, as its archive's directory says; else None."""
-        packed = self._packed_member(path)
+        relative = _clean_relative(path)
+        packed = self._packed.get(relative) if relative is not None else None
         return packed.fingerprint if packed is not None else None
 
     def locate(self, path):
@@ -152,14 +143,13 @@ class StorageImageSource:
         (:class:`PictureProcess`), which knows nothing of the batch :meth:`prepare` read:
         the member of an archive, or the name in the storage; None for a path that escapes.
         """
-        name = self._name(path)
-        if name is None:
+        relative = _clean_relative(path)
+        if relative is None:
             return None
-        packed = self._packed_member(path)
-        return packed if packed is not None else name
-
-    def open(self, path):
-        return self.open_at(self.locate(path))
+        packed = self._packed.get(relative)
+        if packed is not None:
+            return packed
+        return f"{self.folder}/{relative}" if self.folder else relative
 
     def open_at(self, where):
         if where is None:
@@ -188,13 +178,12 @@ class StorageImageSource:
             logger.warning("Picture in %s at %s could not be read: %s", archive, packed.offset, exc)
             return None
 
-    def local_path(self, path):
-        """The file on disk behind ``path`` (a picture to link), or None for a non-local storage."""
-        name = self._name(path)
-        if name is None or not isinstance(self.storage, FileSystemStorage) or self._packed_member(path):
+    def local_path_at(self, where):
+        """The file on disk at ``where`` (a picture to link), or None: packed, or a non-local storage."""
+        if where is None or isinstance(where, Packed) or not isinstance(self.storage, FileSystemStorage):
             return None
         try:
-            return self.storage.path(name)
+            return self.storage.path(where)
         except (NotImplementedError, SuspiciousFileOperation):
             return None
 
@@ -217,9 +206,6 @@ class DirectoryImageSource:
     def locate(self, path):
         return self._full(path)
 
-    def open(self, path):
-        return self.open_at(self._full(path))
-
     @staticmethod
     def open_at(full):
         try:
@@ -227,8 +213,8 @@ class DirectoryImageSource:
         except OSError:
             return None
 
-    def local_path(self, path):
-        full = self._full(path)
+    @staticmethod
+    def local_path_at(full):
         return str(full) if full is not None else None
 
     # A folder on disk holds no archive: nothing to learn about a batch, to close, or to
@@ -393,11 +379,12 @@ def examine(task, source, placer):
     """
     One picture of a product: read it, tell its content (the image code), and when the
     product has no image of that content yet, check that it is a picture and place its
-    file. ``task`` is ``(product code, 1C path, where the source has it, the file to link
-    or None, the image codes the product has)``; the answer ``(what, image code, stored
-    name, created)``. Runs in the importing process or in :class:`PictureProcess`.
+    file (a link to the uploaded file where the disks allow). ``task`` is ``(product code,
+    1C path, where the source has it, the image codes the product has)``; the answer
+    ``(what, image code, stored name, created)``. Runs in the importing process or in
+    :class:`PictureProcess`.
     """
-    code, path, where, local_path, current = task
+    code, path, where, current = task
     fileobj = source.open_at(where) if source is not None else None
     if fileobj is None:
         return MISSING, None, None, False
@@ -409,7 +396,7 @@ def examine(task, source, placer):
         found = picture_format(fileobj)
         if found is None:
             return NOT_A_PICTURE, key, None, False
-        name, created = placer.place(picture_name(key, path, found), fileobj, local_path)
+        name, created = placer.place(picture_name(key, path, found), fileobj, source.local_path_at(where))
         return NEW, key, name, bool(created)
 
 
@@ -593,15 +580,14 @@ class ImageWriter:
         plan, tasks = [], []
         for code, record in with_images.items():
             product_id = ids[code]
-            current = existing.get(product_id, {})
+            current_keys = frozenset(existing.get(product_id, ()))
             pictures = []
             for image in record.images:
                 fingerprint = self.source.fingerprint(image.path) if self.source is not None else None
                 key = known.get(product_id, {}).get(fingerprint) if fingerprint is not None else None
                 if key is None:
                     where = self.source.locate(image.path) if self.source is not None else None
-                    local_path = self.source.local_path(image.path) if hasattr(self.source, "local_path") else None
-                    tasks.append((code, image.path, where, local_path, frozenset(current)))
+                    tasks.append((code, image.path, where, current_keys))
                 pictures.append((image, fingerprint, key))
             plan.append((code, record, product_id, pictures))
         process = self._examiner(len(tasks))

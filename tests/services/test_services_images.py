@@ -426,28 +426,35 @@ def test_pictures_written_by_a_process_of_their_own(upload, copies_by_writer, mo
     assert not child_processes()  # the picture process ended with the file
 
 
-def test_a_failed_import_removes_the_pictures_the_writing_process_placed(upload, copies_by_writer):
+def apply_failing(upload, applier=None):
+    """The shoe with its two pictures applied as the importer applies a file: one transaction, cleaned up on an error."""
     from django.db import transaction
 
-    from integration_1c.services.context import ImportContext, ImportFailed
+    from integration_1c.services.context import ImportContext
     from integration_1c.services.importer import RecordApplier
     from integration_1c.services.report import ImportReport
 
     ctx = ImportContext(ImportReport(source="import.xml"), images=DirectoryImageSource(upload))
+    try:
+        with transaction.atomic():
+            (applier or RecordApplier)(ctx).apply(
+                [rec.Document(kind=rec.CATALOGUE), shoe("import_files/ab/front.png", "import_files/ab/side.png")]
+            )
+    except BaseException:
+        ctx.rolled_back()
+        raise
+
+
+def test_a_failed_import_removes_the_pictures_the_writing_process_placed(upload, copies_by_writer):
+    from integration_1c.services.context import ImportFailed
+    from integration_1c.services.importer import RecordApplier
 
     class Broken(RecordApplier):
         def finish(self, document):
             raise ImportFailed("boom")
 
     with pytest.raises(ImportFailed):
-        try:
-            with transaction.atomic():
-                Broken(ctx).apply(
-                    [rec.Document(kind=rec.CATALOGUE), shoe("import_files/ab/front.png", "import_files/ab/side.png")]
-                )
-        except BaseException:
-            ctx.rolled_back()
-            raise
+        apply_failing(upload, Broken)
 
     assert media_files() == []
     assert not child_processes()
@@ -456,12 +463,7 @@ def test_a_failed_import_removes_the_pictures_the_writing_process_placed(upload,
 def test_a_full_disk_met_by_the_writing_process_fails_the_file_and_leaves_nothing(upload, copies_by_writer, monkeypatch):
     import errno
 
-    from django.db import transaction
-
     from integration_1c.services import images
-    from integration_1c.services.context import ImportContext
-    from integration_1c.services.importer import RecordApplier
-    from integration_1c.services.report import ImportReport
 
     written = images.write_picture
 
@@ -471,16 +473,8 @@ def test_a_full_disk_met_by_the_writing_process_fails_the_file_and_leaves_nothin
         return written(target, data, mode)
 
     monkeypatch.setattr(images, "write_picture", second_fails)
-    ctx = ImportContext(ImportReport(source="import.xml"), images=DirectoryImageSource(upload))
     with pytest.raises(OSError) as raised:
-        try:
-            with transaction.atomic():
-                RecordApplier(ctx).apply(
-                    [rec.Document(kind=rec.CATALOGUE), shoe("import_files/ab/front.png", "import_files/ab/side.png")]
-                )
-        except BaseException:
-            ctx.rolled_back()
-            raise
+        apply_failing(upload)
 
     assert "No space left on device" in str(raised.value) and "side" in str(raised.value)
     assert media_files() == [] and not ProductImage.objects.exists()
@@ -490,12 +484,7 @@ def test_a_full_disk_met_by_the_writing_process_fails_the_file_and_leaves_nothin
 def test_a_picture_process_that_dies_fails_the_file_with_its_reason_and_leaves_nothing(upload, copies_by_writer, monkeypatch):
     import os
 
-    from django.db import transaction
-
     from integration_1c.services import images
-    from integration_1c.services.context import ImportContext
-    from integration_1c.services.importer import RecordApplier
-    from integration_1c.services.report import ImportReport
 
     examined = images.examine
 
@@ -505,16 +494,8 @@ def test_a_picture_process_that_dies_fails_the_file_with_its_reason_and_leaves_n
         return examined(task, source, placer)
 
     monkeypatch.setattr(images, "examine", dies_at_the_second)
-    ctx = ImportContext(ImportReport(source="import.xml"), images=DirectoryImageSource(upload))
     with pytest.raises(OSError) as raised:
-        try:
-            with transaction.atomic():
-                RecordApplier(ctx).apply(
-                    [rec.Document(kind=rec.CATALOGUE), shoe("import_files/ab/front.png", "import_files/ab/side.png")]
-                )
-        except BaseException:
-            ctx.rolled_back()
-            raise
+        apply_failing(upload)
 
     assert "процесс записи картинок прервался" in str(raised.value)
     assert not Product.objects.exists() and not ProductImage.objects.exists()
@@ -572,7 +553,7 @@ def test_the_picture_process_answers_a_batch_in_order_and_places_only_new_pictur
         side_key = image_code("p1", content_hash(side))
 
     def task(path, current=frozenset()):
-        return ("p1", path, source.locate(path), None, current)
+        return ("p1", path, source.locate(path), current)
 
     process = PictureProcess(source, PicturePlacer())
     process.submit(
