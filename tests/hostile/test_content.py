@@ -11,6 +11,8 @@ from integration_1c.services import importer
 from integration_1c.services.content import sanitise_description
 from tests.protocol.conftest import OneC, _fast_password_hashing, text  # noqa: F401
 
+from tests.processes import child_pids
+
 from .cml import catalogue
 
 pytestmark = pytest.mark.django_db
@@ -88,15 +90,6 @@ def test_a_text_node_over_the_limit_is_cut_with_a_warning(tmp_path, settings):
     assert any("обрезан" in warning for warning in report.all_warnings()), report.all_warnings()
 
 
-def _children(pid):
-    import pathlib
-
-    found = []
-    for task in pathlib.Path(f"/proc/{pid}/task").iterdir():
-        found += [int(child) for child in (task / "children").read_text().split()]
-    return found
-
-
 def _peak_rss_mb(pid):
     import pathlib
 
@@ -110,7 +103,7 @@ def _peak_rss_mb(pid):
 def test_a_100_mb_description_keeps_the_worker_under_300_mb(exchange_user, start_worker, purged_queue, settings):
     settings.ONEC_FILE_LIMIT = 16 * 1024 * 1024
     worker = start_worker()
-    children = _children(worker.popen.pid)
+    children = child_pids(worker.popen.pid)
     assert children, "the worker's pool process"
     content = catalogue({"p-1": ("Товар", "<Описание>" + "Ж" * (50 * 1024 * 1024) + "</Описание>")})
     client = OneC()
@@ -122,7 +115,7 @@ def test_a_100_mb_description_keeps_the_worker_under_300_mb(exchange_user, start
     while (answer := text(client.import_("import.xml"))).startswith("progress") and time.monotonic() < deadline:
         time.sleep(0.2)
     assert answer == "success", answer
-    peak = max(_peak_rss_mb(child) for child in _children(worker.popen.pid))
+    peak = max(_peak_rss_mb(child) for child in child_pids(worker.popen.pid))
     assert peak < 300, f"worker peak {peak:.0f} MB"
     assert len(Product.objects.get(code="p-1").description) <= 1024 * 1024
     assert any("обрезан" in w for w in ExchangeFile.objects.get(name="import.xml").warnings)

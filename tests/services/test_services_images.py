@@ -10,6 +10,8 @@ from PIL import Image as PILImage
 from integration_1c.commerceml import records as rec
 from integration_1c.services.images import DirectoryImageSource, StorageImageSource
 
+from tests.processes import child_pids
+
 from .builders import Product, ProductImage, apply, product
 
 pytestmark = pytest.mark.django_db
@@ -388,12 +390,7 @@ def copies_by_writer(monkeypatch):
 
 def child_processes():
     """The processes this one forked that still run, but those other tests left (a browser, a worker)."""
-    import os
-
-    found = []
-    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
-        found += (task / "children").read_text().split()
-    return [pid for pid in found if pid not in _OTHERS]
+    return [pid for pid in child_pids() if pid not in _OTHERS]
 
 
 _OTHERS = set()

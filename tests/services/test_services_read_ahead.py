@@ -11,7 +11,6 @@ import multiprocessing
 import os
 import signal
 import threading
-from pathlib import Path
 
 import pytest
 from django.utils import translation
@@ -22,15 +21,7 @@ from integration_1c.services.reading import read_ahead, read_in_process
 from integration_1c.testing.generator import generate_exchange
 
 from tests.commerceml.builders import OFFERS, cml
-
-
-def child_pids(pid=None):
-    """The processes ``pid`` (this one) forked and that still run (or wait to be collected)."""
-    pid = pid or os.getpid()
-    found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        found += [int(child) for child in (task / "children").read_text().split()]
-    return found
+from tests.processes import child_pids
 
 
 _OTHERS = set()
