@@ -28,7 +28,9 @@ against 99 MB for 10,000 products). Here the directory is read an entry at a tim
 zipfile given their entry (:class:`_MemberReader`).
 """
 
+import functools
 import io
+import json
 import stat
 import struct
 import tempfile
@@ -88,6 +90,14 @@ class Packed:
     crc: int
     method: int
 
+    def as_json_text(self):
+        """:meth:`as_json` as JSON text, made without a dictionary (118,000 members an exchange)."""
+        return (
+            f'{{"archive": {_json_text(self.archive)}, "offset": {self.offset:d}, '
+            f'"compressed_size": {self.compressed_size:d}, "size": {self.size:d}, "crc": {self.crc:d}, '
+            f'"method": {self.method:d}}}'
+        )
+
     def as_json(self):
         return {
             "archive": self.archive,
@@ -106,6 +116,11 @@ class Packed:
     def fingerprint(self):
         """What the member holds, in the directory's words: ``(size, CRC-32)``."""
         return (self.size, self.crc)
+
+
+@functools.lru_cache(maxsize=16)
+def _json_text(value):
+    return json.dumps(value, ensure_ascii=False)
 
 
 def read_packed(raw, packed):
@@ -469,10 +484,12 @@ def extract(
     on a local disk and their compression is one :func:`read_packed` reads: their
     :class:`Packed` place is returned instead.
 
-    With ``register``, the members are handed to it ``batch`` at a time as they are done
-    (a name repeated in the archive may come again in a later batch: its last copy is
-    the one that counts) and the number of members is returned: what is kept meanwhile
-    is one batch, not every member (about 2 bytes a member are left, see :class:`_Repeats`).
+    With ``register``, the members are handed to it ``batch`` at a time as they are done,
+    with the names of the batch that the archive may have given in an earlier batch
+    (``register(members, repeated)``: a name repeated in the archive comes again, and
+    its last copy is the one that counts), and the number of members is returned: what
+    is kept meanwhile is one batch, not every member (about 2 bytes a member are left,
+    see :class:`_Repeats`).
     """
     packable = leave_packed if leave_packed is not None and folder.local else None
     unpacking = None
@@ -531,6 +548,7 @@ class _Unpacking:
 
     def run(self, archive, register, batch):
         pending = {}  # a name repeated in the archive is written twice: the last copy stays
+        repeated = set()  # names of ``pending`` the archive may have given in an earlier batch
         for index, info in enumerate(self.directory):
             self.position = index
             member = _member(info, self.plan.archive_name, self.limits)
@@ -541,6 +559,8 @@ class _Unpacking:
             if not repeatable or name not in self.seen:
                 self.count += 1
             if repeatable:
+                if name in self.seen:
+                    repeated.add(name)
                 self.seen.add(name)
             if self.packs(member):
                 if name in self.on_disk:
@@ -565,12 +585,12 @@ class _Unpacking:
             pending.pop(name, None)
             pending[name] = entry
             if register is not None and len(pending) >= batch:
-                register([(name, size, packed) for name, (size, packed) in pending.items()])
-                pending = {}
+                register([(name, size, packed) for name, (size, packed) in pending.items()], repeated)
+                pending, repeated = {}, set()
         if register is None:
             return [(name, size, packed) for name, (size, packed) in pending.items()]
         if pending:
-            register([(name, size, packed) for name, (size, packed) in pending.items()])
+            register([(name, size, packed) for name, (size, packed) in pending.items()], repeated)
         return self.count
 
     def remove_written(self):

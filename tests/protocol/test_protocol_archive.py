@@ -361,3 +361,26 @@ def test_an_archive_refused_half_way_registers_none_of_its_members(onec, setting
     assert answer.startswith("failure\nАрхив «v8.zip» отклонён")
     assert list(ExchangeFile.objects.values_list("name", flat=True)) == ["v8.zip"]
     assert files_on_disk(tmp_path) == [f"exchange/{folder_of(onec).folder}/v8.zip"]
+
+
+def test_an_archive_repeating_files_the_session_had_resets_their_rows(onec, importer, queue, monkeypatch):
+    """
+    Rows of an archive's names are looked for only where there can be some (files the
+    session had before it, names the archive repeats): a second archive of the same
+    session, and a picture sent on its own before it, still end as one row a name,
+    holding the last copy.
+    """
+    monkeypatch.setattr(pipeline, "REGISTER_BATCH", 1)
+    onec.send("import_files/5c/b.jpg", b"\xff\xd8 sent alone")
+    onec.send("v8.zip", package())
+    assert text(onec.import_("v8.zip")) == "success"
+    onec.send("v8_2.zip", make_zip({"import_files/5c/a.jpg": b"\xff\xd8 again", "import_files/5c/b.jpg": b"\xff\xd8 b"}))
+    assert text(onec.import_("v8_2.zip")) == "success"
+
+    rows = {name: (size, packed) for name, size, packed in ExchangeFile.objects.values_list("name", "size", "packed")}
+    assert sorted(rows) == ["import.xml", "import_files/5c/a.jpg", "import_files/5c/b.jpg", "offers.xml", "v8.zip", "v8_2.zip"]
+    assert ExchangeFile.objects.filter(name="import_files/5c/a.jpg").count() == 1
+    assert rows["import_files/5c/a.jpg"][0] == len(b"\xff\xd8 again")
+    assert rows["import_files/5c/a.jpg"][1]["archive"] == "v8_2.zip"
+    assert rows["import_files/5c/b.jpg"][0] == len(b"\xff\xd8 b")
+    assert rows["import_files/5c/b.jpg"][1]["crc"] == zipfile.crc32(b"\xff\xd8 b")

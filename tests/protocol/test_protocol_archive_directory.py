@@ -138,11 +138,15 @@ def unpacked(data, batch=None, register=True):
         "v8.zip",
         LIMITS,
         leave_packed=lambda name: name.endswith((".jpg", ".png")),
-        register=batches.append if register else None,
+        register=(lambda rows, repeated: batches.append((rows, repeated))) if register else None,
         batch=batch or 2000,
     )
-    members = {}
-    for name, size, packed in (row for rows in batches for row in rows) if register else result:
+    members, earlier = {}, set()
+    for rows, repeated in batches:
+        # The names a batch repeats from earlier ones are told (the pipeline looks up only those).
+        assert {name for name, *_ in rows} & earlier <= repeated
+        earlier |= {name for name, *_ in rows}
+    for name, size, packed in (row for rows, _ in batches for row in rows) if register else result:
         members.pop(name, None)  # a later batch's copy of a name is the one that counts
         members[name] = (size, packed)
     on_disk = {name: folder.open(name).read() for name in members if folder.exists(name)}
@@ -234,7 +238,7 @@ def test_a_refused_archive_leaves_none_of_the_members_it_wrote(any_storage):
             "v8.zip",
             LIMITS,
             leave_packed=lambda name: name.endswith(".jpg"),
-            register=registered.append,
+            register=lambda rows, repeated: registered.append(rows),
             batch=1,
         )
 
@@ -270,7 +274,7 @@ def test_unpacking_keeps_nothing_per_member():
                 "v8.zip",
                 LIMITS,
                 leave_packed=lambda name: name.endswith(".jpg"),
-                register=lambda batch: registered.append(len(batch)),
+                register=lambda batch, repeated: registered.append(len(batch)),
                 batch=200,
             )
             _current, top = tracemalloc.get_traced_memory()
@@ -301,7 +305,7 @@ def test_reasons_come_in_the_order_they_came_when_every_entry_was_read_first():
         folder.write("v8.zip", io.BytesIO(bytes(data)))
         limits = archives.Limits(max_total=10**9, max_members=max_members, max_ratio=10**6)
         with pytest.raises(archives.ArchiveRejected) as refused:
-            archives.extract(folder, "v8.zip", limits, register=lambda batch: None)
+            archives.extract(folder, "v8.zip", limits, register=lambda batch, repeated: None)
         assert not folder.exists("import.xml")
         return refused.value.reason
 
