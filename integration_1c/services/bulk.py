@@ -60,6 +60,9 @@ def _completion(model, given):
     return extra
 
 
+_INT, _STR = frozenset({int}), frozenset({str})
+
+
 def array_literal(values):
     """
     A PostgreSQL array literal (``{1,NULL,"a \\"b\\""}``) for a column of values. Built
@@ -67,8 +70,14 @@ def array_literal(values):
     Python, which costs more than the database's work for a batch of stock records.
     """
     values = values if isinstance(values, list) else list(values)
-    if all(type(value) is int for value in values):  # ids: the common case, joined in C
+    kinds = set(map(type, values))  # in C: a generator over the values cost more than the join
+    if kinds <= _INT:  # ids: the common case, joined in C
         return "{" + ",".join(map(str, values)) + "}"
+    if kinds == _STR:  # codes, titles, names: quoted in one join, escaped only if a value needs it
+        body = '","'.join(values)
+        if "\\" in body or body.count('"') != 2 * (len(values) - 1):
+            body = '","'.join([value.replace("\\", "\\\\").replace('"', '\\"') for value in values])
+        return '{"' + body + '"}'
     items = []
     append = items.append
     for value in values:

@@ -411,3 +411,32 @@ def test_a_package_of_changes_updates_prices_stock_and_stamps_in_place(tmp_path)
         # Nearly all: rows that earlier tests' rolled-back transactions left on a page may
         # take a little of its room (without the room, 38% of the price updates were HOT).
         assert updated > 0 and hot >= 0.9 * updated, (table, updated, hot)
+
+
+def test_array_literals_read_back_as_the_values_they_were_made_of():
+    """
+    ``bulk.array_literal`` builds the arrays every bulk write sends, quoting a column of
+    texts in one join unless a value needs escaping: PostgreSQL reads each back as the
+    values it was made of, whichever way it was built.
+    """
+    from decimal import Decimal
+
+    from django.db import connection
+
+    columns = [
+        ("text", ["a", "Дрель ударная", "", "NULL", "with space", "a,b", "{braces}", "tab\there"]),
+        ("text", ['say "hi"', "back\\slash", 'both \\"', "\\", '"', "plain"]),
+        ("text", ['"']),
+        ("text", ["only one"]),
+        ("text", ["x", None, 'q"', None]),
+        ("text", []),
+        ("integer", [1, 2, 3, -4]),
+        ("integer", [1, None, 3]),
+        ("boolean", [True, False, None]),
+        ("numeric", [Decimal("1.50"), Decimal("1E+2"), None, 7]),
+    ]
+    with connection.cursor() as cursor:
+        for kind, values in columns:
+            cursor.execute(f"SELECT %s::{kind}[]", [bulk.array_literal(values)])
+            (stored,) = cursor.fetchone()
+            assert stored == values, (kind, values, stored)
