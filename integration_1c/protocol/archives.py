@@ -12,12 +12,15 @@ password must not let it write outside its exchange folder or fill the disk. So:
   written, and again on the bytes actually inflated (a header may lie);
 * a refused archive leaves nothing behind: members written so far are deleted.
 
-Pictures need not be unpacked at all (``leave_packed``): on a local disk a member
-stored or deflated can be read in place at its offset in the archive
-(:func:`read_packed`), so an exchange of 100,000 products does not write 118,000
-files only for the import to read them once, and a picture the shop already has is
-recognised by the size and CRC-32 the central directory gives (:class:`Packed`),
-without inflating a byte.
+Pictures and XML files need not be unpacked at all (``leave_packed``): on a local disk
+a member stored or deflated can be read in place at its offset in the archive
+(:func:`read_packed`, :class:`PackedReader`), so an exchange of 100,000 products does
+not write 118,000 pictures and 630 MB of XML only for the import to read them once, and
+a picture the shop already has is recognised by the size and CRC-32 the central
+directory gives (:class:`Packed`), without inflating a byte. Such a member is checked
+when it is read (never inflated past its declared size, its CRC-32 compared at its end):
+a member that lies fails its own import (a picture is reported missing), where an
+unpacked member that lies refuses the whole archive.
 
 Unpacking takes the same memory whatever the size of the archive. :class:`zipfile.ZipFile`
 reads the whole central directory into a :class:`~zipfile.ZipInfo` for every entry when
@@ -131,45 +134,146 @@ def read_packed(raw, packed):
     replaced, cut or forged): the inflated size and the CRC-32 are checked, and nothing
     beyond the promised size is ever inflated.
     """
-    raw.seek(packed.offset)
-    signature, name_length, extra_length = _LOCAL_HEADER.unpack(_read_exactly(raw, _LOCAL_HEADER.size))
-    if signature != _LOCAL_SIGNATURE:
-        raise DamagedMember("no local header at the member's offset")
-    raw.seek(packed.offset + _LOCAL_HEADER.size + name_length + extra_length)
-    inflater = zlib.decompressobj(-15) if packed.method == zipfile.ZIP_DEFLATED else None
+    member = PackedReader(raw, packed)
     # A picture (most members) is held in memory; only a bigger member goes to a temporary file.
     out = io.BytesIO() if packed.size <= PACKED_SPOOL else tempfile.TemporaryFile()
     try:
-        left, written, crc = packed.compressed_size, 0, 0
-        while left > 0:
-            chunk = raw.read(min(left, 1024 * 1024))
-            if not chunk:
-                raise DamagedMember("the archive ends inside the member")
-            left -= len(chunk)
-            if inflater is not None:
-                chunk = inflater.decompress(chunk, packed.size - written + 1)
-                if inflater.unconsumed_tail:
-                    raise DamagedMember("the member inflates to more than its size")
-            written += len(chunk)
-            if written > packed.size:
-                raise DamagedMember("the member inflates to more than its size")
-            crc = zlib.crc32(chunk, crc)
+        while chunk := member.read(PackedReader.CHUNK):
             out.write(chunk)
-        if inflater is not None:
-            tail = inflater.flush()
-            written += len(tail)
-            crc = zlib.crc32(tail, crc)
-            out.write(tail)
-        if written != packed.size or crc != packed.crc:
-            raise DamagedMember("the member's size or CRC-32 differs from the archive's directory")
-    except zlib.error as exc:
-        out.close()
-        raise DamagedMember(str(exc)) from exc
     except BaseException:
         out.close()
         raise
     out.seek(0)
     return out
+
+
+class PackedReader:
+    """
+    A member left packed, read as a file without being unpacked: inflated as it is read
+    (the XML files of a 100,000-product archive are 630 MB, written out and read back
+    by unpacking them), never past the size the directory promises, its size and CRC-32
+    checked when its end is read — :class:`DamagedMember` otherwise, as
+    :func:`read_packed` does. ``seek(0)`` starts it again and ``seek(0, 2)`` goes to
+    its end (what a reader's progress asks of a file); ``tell()`` is the position in
+    the member. ``raw`` is closed with it when ``close_raw``.
+    """
+
+    #: Compressed bytes read from the archive at a time.
+    CHUNK = 1024 * 1024
+
+    def __init__(self, raw, packed, close_raw=False):
+        self.raw = raw
+        self.packed = packed
+        self.close_raw = close_raw
+        self.closed = False
+        self.seek(0)
+
+    def readable(self):
+        return True
+
+    def seekable(self):
+        return True
+
+    def tell(self):
+        return self.position
+
+    def seek(self, offset, whence=io.SEEK_SET):
+        if offset == 0 and whence == io.SEEK_SET:
+            self._start()
+        elif offset == 0 and whence == io.SEEK_END:
+            self.position, self.ended = self.packed.size, True
+        elif not (offset == 0 and whence == io.SEEK_CUR):
+            raise io.UnsupportedOperation("a member read from its archive seeks only to its start or its end")
+        return self.position
+
+    def _start(self):
+        raw, packed = self.raw, self.packed
+        raw.seek(packed.offset)
+        signature, name_length, extra_length = _LOCAL_HEADER.unpack(_read_exactly(raw, _LOCAL_HEADER.size))
+        if signature != _LOCAL_SIGNATURE:
+            raise DamagedMember("no local header at the member's offset")
+        self.offset = packed.offset + _LOCAL_HEADER.size + name_length + extra_length
+        self.left = packed.compressed_size  # compressed bytes not read from the archive yet
+        self.pending = b""  # read, not inflated yet
+        self.inflater = zlib.decompressobj(-15) if packed.method == zipfile.ZIP_DEFLATED else None
+        self.position = self.crc = 0
+        self.ended = False
+
+    def read(self, size=-1):
+        if self.ended or size == 0:
+            return b""
+        wanted = self.packed.size - self.position
+        if size is not None and size >= 0:
+            wanted = min(size, wanted)
+        parts, got = [], 0
+        try:
+            while got < wanted:
+                data = self._inflate(wanted - got)
+                if not data:
+                    break
+                parts.append(data)
+                got += len(data)
+            data = b"".join(parts)
+            self.position += len(data)
+            self.crc = zlib.crc32(data, self.crc)
+            if got < wanted or self.position >= self.packed.size:
+                self._end()
+        except zlib.error as exc:
+            raise DamagedMember(str(exc)) from exc
+        return data
+
+    def _compressed(self, size):
+        self.raw.seek(self.offset)  # the archive's file may be read elsewhere in between
+        chunk = self.raw.read(min(size, self.left))
+        if not chunk:
+            raise DamagedMember("the archive ends inside the member")
+        self.offset += len(chunk)
+        self.left -= len(chunk)
+        return chunk
+
+    def _inflate(self, size):
+        """At most ``size`` more bytes of the member; b"" once its compressed bytes are used up."""
+        if self.inflater is None:  # stored
+            return self._compressed(size) if self.left > 0 else b""
+        while True:
+            if not self.pending:
+                if self.left <= 0:
+                    return b""
+                self.pending = self._compressed(self.CHUNK)
+            data = self.inflater.decompress(self.pending, size)
+            self.pending = self.inflater.unconsumed_tail
+            if data:
+                return data
+
+    def _end(self):
+        """All the member was read: nothing more may inflate, and it is what the directory said."""
+        more = b""
+        if self.inflater is None:
+            more = b"-" if self.left > 0 else b""
+        else:
+            while not more and (self.pending or self.left > 0):
+                if not self.pending:
+                    self.pending = self._compressed(self.CHUNK)
+                more = self.inflater.decompress(self.pending, 1)
+                self.pending = self.inflater.unconsumed_tail
+            more = more or self.inflater.flush()
+        if more:
+            raise DamagedMember("the member inflates to more than its size")
+        if self.position != self.packed.size or self.crc != self.packed.crc:
+            raise DamagedMember("the member's size or CRC-32 differs from the archive's directory")
+        self.ended = True
+
+    def close(self):
+        if not self.closed:
+            self.closed = True
+            if self.close_raw:
+                self.raw.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
 
 
 def _read_exactly(raw, size):

@@ -22,7 +22,7 @@ arrives as several POSTs with the same name) are stored in one of two ways:
   the worker for anything big, see :mod:`integration_1c.protocol.pipeline`).
 
 Readers (the importer, the archive unpacker) always open the final ``<folder>/<name>``
-(:func:`open_exchange_file`).
+(:func:`open_exchange_file`), or the member of an archive that left it packed.
 """
 
 import errno
@@ -193,9 +193,9 @@ def remove_tree(path, storage=None):
         pass
 
 
-def open_exchange_file(exchange_file, mode="rb"):
-    """Open the stored content of an :class:`~integration_1c.models.ExchangeFile`."""
-    return UploadFolder(exchange_file.session.folder).open(exchange_file.name, mode)
+def open_exchange_file(exchange_file):
+    """Open the stored content of an :class:`~integration_1c.models.ExchangeFile` (:meth:`UploadFolder.open_stored`)."""
+    return UploadFolder(exchange_file.session.folder).open_stored(exchange_file)
 
 
 class UploadFolder:
@@ -218,6 +218,24 @@ class UploadFolder:
 
     def open(self, name, mode="rb"):
         return self.storage.open(self.storage_name(name), mode)
+
+    def open_stored(self, exchange_file):
+        """
+        The content of a file of this folder's session, for reading: the file, or, for a
+        member an archive left packed (``exchange_file.packed``), the member read from
+        the archive (:class:`~.archives.PackedReader`).
+        """
+        from .archives import Packed, PackedReader
+
+        if not exchange_file.packed:
+            return self.open(exchange_file.name, "rb")
+        packed = Packed.from_json(exchange_file.packed)
+        raw = self.open(packed.archive, "rb")
+        try:
+            return PackedReader(raw, packed, close_raw=True)
+        except BaseException:
+            raw.close()
+            raise
 
     def exists(self, name):
         return self.storage.exists(self.storage_name(name))

@@ -23,6 +23,7 @@ import threading
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
+from operator import itemgetter
 
 from django.db import IntegrityError, connection, models
 from django.db.models import NOT_PROVIDED, Field, ForeignObject, Lookup
@@ -171,7 +172,7 @@ def upsert(model, rows, *, unique, update, returning=(), conflicts=True):
     arrays = []
     for attname in given:
         field = fields[attname]
-        arrays.append(column_array(field, [row[attname] for row in rows]))
+        arrays.append(column_array(field, list(map(itemgetter(attname), rows))))
     scalars = [fields[attname].get_db_prep_save(extra[attname], connection) for attname in extra]
     quote = connection.ops.quote_name
     column_list = ", ".join(quote(fields[attname].column) for attname in attnames)
@@ -234,9 +235,9 @@ def update_rows(model, rows, fields):
         model.objects.bulk_update(objects, [field.name for field in columns + stamps], batch_size=1000)
         return
     quote = connection.ops.quote_name
-    arrays = [array_literal([row["id"] for row in rows])]
+    arrays = [array_literal(list(map(itemgetter("id"), rows)))]
     for field in columns:
-        arrays.append(column_array(field, [row[field.attname] for row in rows]))
+        arrays.append(column_array(field, list(map(itemgetter(field.attname), rows))))
     aliases = ["pk", *(f"c{index}" for index in range(len(columns)))]
     types = [_array_type(meta.pk), *(_array_type(field) for field in columns)]
     assignments = [f"{quote(field.column)} = u.c{index}" for index, field in enumerate(columns)]

@@ -53,8 +53,10 @@ class ImportContext:
     #: full-package rules act only within them (several 1C catalogues in one shop).
     catalogue_id: str = ""
     classifier_id: str = ""
-    #: The file on a local disk, when it is one (a process of its own may then read it).
+    #: The file on a local disk, when it is one (a process of its own may then read it)…
     path: str = ""
+    #: …or the archive holding it, with its place there (``protocol.archives.Packed``).
+    packed: object = None
     #: Called with ``report.processed`` after every batch (progress for the journal).
     progress: Callable[[int], None] | None = None
     _rollback_actions: list = field(default_factory=list)

@@ -46,6 +46,7 @@ from django.utils import timezone
 from integration_1c.commerceml import reader
 from integration_1c.commerceml import records as rec
 from integration_1c.models import ExchangeFile
+from integration_1c.protocol.archives import DamagedMember, Packed, PackedReader
 from integration_1c.selectors import run_started_at
 from integration_1c.signals import catalogue_changed
 
@@ -227,8 +228,8 @@ def read_records(fileobj, ctx):
     """
     name = ctx.report.source
     depth = read_ahead_depth(ctx.batch_size)
-    if can_fork(ctx.path):
-        records = read_in_process(ctx.path, name=name, depth=depth)
+    if can_fork(ctx.path, size=ctx.packed.size if ctx.packed is not None else None):
+        records = read_in_process(ctx.path, name=name, depth=depth, packed=ctx.packed)
         if ctx.progress is not None:
             ctx.progress.follow(records)
         return iter(records)
@@ -330,7 +331,10 @@ def apply_file(exchange_file_id):
     report = ImportReport(source=exchange_file.name)
     storage = storages["exchange"]
     folder = (session.folder or "").strip("/")
-    path = f"{folder}/{exchange_file.name}" if folder else exchange_file.name
+    # The XML of an archive is read from the archive (inflated as it is read), not unpacked.
+    packed = Packed.from_json(exchange_file.packed) if exchange_file.packed else None
+    stored = packed.archive if packed is not None else exchange_file.name
+    path = f"{folder}/{stored}" if folder else stored
     ctx = ImportContext(
         report,
         started_at=started,
@@ -340,13 +344,16 @@ def apply_file(exchange_file_id):
         images=StorageImageSource(storage, folder, session_id=session.pk),
         progress=ImportProgress(exchange_file, counter_key=key),
     )
+    ctx.packed = packed
     try:
         ctx.path = storage.path(path)  # read by a process of its own when big (reading.read_in_process)
     except NotImplementedError:
         pass
     error = ""
     try:
-        fileobj = storage.open(path, "rb")
+        fileobj = _open_stored(storage, path, packed)
+    except DamagedMember as exc:
+        error = damaged_member(exchange_file.name, packed, exc)
     except (FileNotFoundError, OSError):
         error = f"{exchange_file.name}: файл не найден в папке обмена на сайте — отправьте его снова"
     else:
@@ -354,6 +361,9 @@ def apply_file(exchange_file_id):
             with fileobj:
                 ctx.progress.watch(fileobj)
                 apply_stream(fileobj, ctx)
+        except DamagedMember as exc:
+            logger.warning("1C import of %s: %s", exchange_file.name, exc)
+            error = damaged_member(exchange_file.name, packed, exc)
         except Exception as exc:
             _log_error(exc, exchange_file.name)
             error = describe_error(exc, exchange_file.name)
@@ -373,6 +383,26 @@ def apply_file(exchange_file_id):
         finished_at=timezone.now(),
     )
     cache.set(key, report.processed, PROGRESS_TIMEOUT)
+
+
+def _open_stored(storage, path, packed):
+    """The file at ``path``, or the member ``packed`` of the archive at ``path``."""
+    raw = storage.open(path, "rb")
+    if packed is None:
+        return raw
+    try:
+        return PackedReader(raw, packed, close_raw=True)
+    except BaseException:
+        raw.close()
+        raise
+
+
+def damaged_member(name, packed, exc):
+    """The operator's reason for a file whose bytes in its archive are not what the archive's directory says."""
+    return (
+        f"{name}: файл в архиве «{packed.archive}» повреждён ({exc}) — архив изменён или передан не полностью."
+        " Каталог на сайте не изменён; отправьте обмен снова."
+    )
 
 
 def apply_path(path, *, base_dir=None, since=None):

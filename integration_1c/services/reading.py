@@ -37,6 +37,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from integration_1c.commerceml import reader
+from integration_1c.protocol.archives import PackedReader
 
 logger = logging.getLogger(__name__)
 
@@ -88,12 +89,15 @@ def may_fork():
     return hasattr(os, "fork") and threading.current_thread() is threading.main_thread()
 
 
-def can_fork(path):
-    """Whether :func:`read_in_process` may read the file at ``path`` (see the module docstring)."""
+def can_fork(path, size=None):
+    """
+    Whether :func:`read_in_process` may read the file at ``path`` (see the module
+    docstring); ``size``: of the member of the archive at ``path`` that is read.
+    """
     if not path or not may_fork():
         return False
     try:
-        return os.path.getsize(path) >= PROCESS_MIN_BYTES
+        return (os.path.getsize(path) if size is None else size) >= PROCESS_MIN_BYTES
     except OSError:
         return False
 
@@ -174,8 +178,10 @@ class read_in_process:
     queue of ``depth`` chunks, so the parse runs a whole batch ahead of the writes.
     """
 
-    def __init__(self, path, *, name="", chunk=READ_AHEAD_CHUNK, depth=READ_AHEAD_CHUNKS):
+    def __init__(self, path, *, name="", chunk=READ_AHEAD_CHUNK, depth=READ_AHEAD_CHUNKS, packed=None):
         self.path = str(path)
+        #: The member of the archive at ``path`` to read (``protocol.archives.Packed``), if any.
+        self.packed = packed
         self.name = name
         self.chunk = chunk
         self.depth = depth
@@ -193,7 +199,7 @@ class read_in_process:
             receiving.close()
             code = 0
             try:
-                _parse(sending, self.path, self.name, self.chunk, language)
+                _parse(sending, self.path, self.name, self.chunk, language, self.packed)
             except BaseException:  # the importer is gone (a broken pipe): nobody to tell
                 code = 1
             finally:
@@ -262,7 +268,7 @@ def _end(pid):
         pass
 
 
-def _parse(sending, path, name, chunk, language):
+def _parse(sending, path, name, chunk, language, packed=None):
     """The reading process: parse, hand over chunks, then the end or the error."""
     # The importer's signal handlers (Celery's warm shutdown) are not this process's.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -271,13 +277,14 @@ def _parse(sending, path, name, chunk, language):
         translation.activate(language)
     try:
         with open(path, "rb") as raw:
+            stream = PackedReader(raw, packed) if packed is not None else raw
             batch = []
-            for record in reader.iter_records(raw, name=name):
+            for record in reader.iter_records(stream, name=name):
                 batch.append(record)
                 if len(batch) >= chunk:
-                    sending.send((raw.tell(), batch))
+                    sending.send((stream.tell(), batch))
                     batch = []
-            sending.send((raw.tell(), batch))
+            sending.send((stream.tell(), batch))
         sending.send(_END)
     except (BrokenPipeError, ConnectionResetError):
         raise  # the importer stopped reading

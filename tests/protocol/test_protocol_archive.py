@@ -1,6 +1,7 @@
 """zip=yes: the archive is unpacked once, on the first import, and only when it is safe."""
 
 import io
+import itertools
 import os
 import stat
 import struct
@@ -207,11 +208,16 @@ def _lie_about_sizes(data, declared):
 
 
 def test_a_header_that_lies_about_sizes_does_not_get_past_the_limits(onec, settings, tmp_path):
+    """
+    A member that is unpacked (neither XML nor a picture, read in place: see
+    ``test_a_packed_xml_whose_size_lies_fails_with_its_reason_and_changes_nothing``)
+    and inflates past what its headers say: the archive is refused.
+    """
     settings.ONEC_MAX_UNZIPPED_SIZE = 100_000
-    honest = make_zip({"offers.xml": b"<a/>" * 200_000})  # 800 KB inflated
+    honest = make_zip({"import_files/manual.pdf": b"<a/>" * 200_000})  # 800 KB inflated
     onec.send("v8.zip", _lie_about_sizes(honest, 1_000))
 
-    answer = text(onec.import_("offers.xml"))
+    answer = text(onec.import_("import.xml"))
 
     assert answer.startswith("failure\nАрхив «v8.zip» отклонён")
     assert files_on_disk(tmp_path) == [f"exchange/{folder_of(onec).folder}/v8.zip"]
@@ -349,8 +355,8 @@ def test_members_are_registered_as_they_are_unpacked_the_last_copy_of_a_name_cou
 def test_an_archive_refused_half_way_registers_none_of_its_members(onec, settings, monkeypatch, tmp_path):
     monkeypatch.setattr(pipeline, "REGISTER_BATCH", 1)
     settings.ONEC_MAX_UNZIPPED_SIZE = 100_000
-    data = bytearray(make_zip({"import_files/a.jpg": b"\xff\xd8", "offers.xml": b"<a/>" * 200_000}))
-    local = data.find(b"PK\x03\x04", data.find(b"PK\x03\x04") + 1)  # the second member lies
+    data = bytearray(make_zip({"import_files/a.jpg": b"\xff\xd8", "import_files/b.pdf": b"<a/>" * 200_000}))
+    local = data.find(b"PK\x03\x04", data.find(b"PK\x03\x04") + 1)  # the second member (unpacked) lies
     struct.pack_into("<I", data, local + 22, 1_000)
     central = data.find(b"PK\x01\x02", data.find(b"PK\x01\x02") + 1)
     struct.pack_into("<I", data, central + 24, 1_000)
@@ -384,3 +390,36 @@ def test_an_archive_repeating_files_the_session_had_resets_their_rows(onec, impo
     assert rows["import_files/5c/a.jpg"][1]["archive"] == "v8_2.zip"
     assert rows["import_files/5c/b.jpg"][0] == len(b"\xff\xd8 b")
     assert rows["import_files/5c/b.jpg"][1]["crc"] == zipfile.crc32(b"\xff\xd8 b")
+
+
+@pytest.mark.parametrize("method", [zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED])
+def test_a_member_read_in_place_reads_as_its_content_in_pieces_of_any_size(method, monkeypatch):
+    """What the importer does with an XML member left packed: pieces, its size, again from the start."""
+    monkeypatch.setattr(archives.PackedReader, "CHUNK", 1000)  # many compressed pieces
+    content = "".join(f"<Товар><Ид>{index}</Ид></Товар>" for index in range(5000)).encode()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", method) as archive:
+        archive.writestr("import_files/a.jpg", b"\xff\xd8")
+        archive.writestr("import.xml", content)
+    folder = uploads.UploadFolder("catalog/in-place")
+    folder.write("v8.zip", io.BytesIO(buffer.getvalue()))
+    limits = archives.Limits(max_total=10**9, max_members=10, max_ratio=10**6)
+    members = archives.extract(folder, "v8.zip", limits, leave_packed=pipeline.leave_packed)
+    packed = dict((name, place) for name, _size, place in members)["import.xml"]
+
+    with folder.open("v8.zip") as raw, archives.PackedReader(raw, packed) as member:
+        assert member.seek(0, 2) == member.tell() == len(content)  # what a progress bar asks
+        assert member.read() == b""
+        member.seek(0)
+        pieces = []
+        for size in itertools.cycle([1, 7, 4096, 65536, 3]):
+            piece = member.read(size)
+            if not piece:
+                break
+            pieces.append(piece)
+            assert member.tell() == sum(map(len, pieces))
+        assert b"".join(pieces) == content
+        member.seek(0)
+        assert member.read() == content
+        with pytest.raises(io.UnsupportedOperation):
+            member.seek(10)

@@ -440,3 +440,38 @@ def test_array_literals_read_back_as_the_values_they_were_made_of():
             cursor.execute(f"SELECT %s::{kind}[]", [bulk.array_literal(values)])
             (stored,) = cursor.fetchone()
             assert stored == values, (kind, values, stored)
+
+
+@pytest.mark.parametrize("by_process", [False, True])
+def test_an_archive_read_in_place_gives_the_catalogue_its_files_give(package, tmp_path, monkeypatch, by_process):
+    """
+    The XML files and pictures of an archive are not unpacked: the XML is inflated as
+    the importer reads it (by a thread, or by the reading process), the pictures are
+    read from the archive. The same catalogue as the same files in a folder.
+    """
+    from django.core.files.storage import storages
+
+    from integration_1c.models import ExchangeFile, ExchangeSession
+    from integration_1c.protocol import pipeline
+    from integration_1c.testing.emulator import build_archive
+
+    monkeypatch.setattr(reading, "PROCESS_MIN_BYTES", 1 if by_process else 10**12)
+    import_package(package)
+    expected = catalogue()
+    empty_catalogue()
+
+    zipped = build_archive(package.dir, package.files, tmp_path / "v8.zip")
+    session = ExchangeSession.objects.create(exchange_type="catalog", token="zip", folder="catalog/zip")
+    storages["exchange"].save("catalog/zip/v8.zip", zipped.open("rb"))
+    archive = ExchangeFile.objects.create(
+        session=session, name="v8.zip", kind=pipeline.ARCHIVE, state=ExchangeFile.QUEUED, size=zipped.stat().st_size
+    )
+    pipeline.unpack_archive(archive.pk)
+    for path in package.files:
+        exchange_file = ExchangeFile.objects.get(session=session, name=path.name)
+        assert exchange_file.packed is not None and not storages["exchange"].exists(f"catalog/zip/{path.name}")
+        importer.apply_file(exchange_file.pk)
+        exchange_file.refresh_from_db()
+        assert (exchange_file.state, exchange_file.error) == (ExchangeFile.DONE, "")
+
+    assert catalogue() == expected

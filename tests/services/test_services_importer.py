@@ -227,3 +227,60 @@ def test_import_folder_reports_failures(tmp_path):
     (tmp_path / "import.xml").write_text(catalogue_xml(product_xml("p1", "Кеды"))[:-50], encoding="utf-8")
     with pytest.raises(CommandError, match="import.xml"):
         call_command("import_1c_folder", str(tmp_path), stdout=StringIO(), stderr=StringIO())
+
+
+def upload_archive(members, folder="ex-zip", lie=None):
+    """
+    An archive 1C sent, unpacked as the protocol unpacks it (its XML files left packed):
+    name -> journal row. ``lie``: (member, declared size) written into its headers.
+    """
+    import io
+    import struct
+    import zipfile
+
+    from integration_1c.protocol import pipeline
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in members.items():
+            archive.writestr(name, content.encode("utf-8"))
+    data = bytearray(buffer.getvalue())
+    if lie is not None:
+        name, declared = lie
+        with zipfile.ZipFile(io.BytesIO(bytes(data))) as archive:
+            info = archive.getinfo(name)
+        struct.pack_into("<I", data, info.header_offset + 22, declared)
+        central = data.find(name.encode(), data.find(b"PK\x01\x02")) - 46  # its entry in the directory
+        struct.pack_into("<I", data, central + 24, declared)
+    session, _ = ExchangeSession.objects.get_or_create(
+        token=folder, defaults={"exchange_type": "catalog", "folder": folder}
+    )
+    storages["exchange"].save(f"{folder}/v8.zip", ContentFile(bytes(data)))
+    archive = ExchangeFile.objects.create(
+        session=session, name="v8.zip", kind=pipeline.ARCHIVE, state=ExchangeFile.QUEUED, size=len(data)
+    )
+    pipeline.unpack_archive(archive.pk)
+    archive.refresh_from_db()
+    assert archive.state == ExchangeFile.DONE, archive.error
+    return {row.name: row for row in ExchangeFile.objects.filter(session=session).exclude(pk=archive.pk)}
+
+
+@pytest.mark.parametrize("declared", [100, 10**6])
+def test_a_packed_xml_whose_size_lies_fails_with_its_reason_and_changes_nothing(declared):
+    """
+    An XML member whose headers give another size than it inflates to (cut, replaced or
+    forged): the file fails with the reason for the operator, nothing is written, and
+    nothing past the promised size is ever inflated.
+    """
+    importer.apply_file(upload("import.xml", catalogue_xml(product_xml("p1", "Кеды"))).pk)
+    before = snapshot()
+    offers = offers_xml(*(offer_xml("p1", "990.00", "3") for _ in range(50)))
+    files = upload_archive({"offers.xml": offers}, lie=("offers.xml", declared))
+
+    importer.apply_file(files["offers.xml"].pk)
+
+    files["offers.xml"].refresh_from_db()
+    assert files["offers.xml"].state == ExchangeFile.FAILED
+    assert files["offers.xml"].error.startswith("offers.xml: файл в архиве «v8.zip» повреждён (")
+    assert "Каталог на сайте не изменён" in files["offers.xml"].error
+    assert snapshot() == before
