@@ -475,3 +475,35 @@ def test_an_archive_read_in_place_gives_the_catalogue_its_files_give(package, tm
         assert (exchange_file.state, exchange_file.error) == (ExchangeFile.DONE, "")
 
     assert catalogue() == expected
+
+
+def test_keys_asked_for_are_looked_up_by_index_whatever_plan_the_database_picks():
+    """
+    The offers a full package listed (``bulk.KeySet``) go in without an index and are
+    indexed once before the sweep asks for them: with an import's stale statistics the
+    database may join them row by row, and without the index every row read them all.
+    """
+    from django.db import connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's plans")
+    keys = bulk.KeySet("plan_test")
+    with transaction.atomic():
+        keys.add([f"offer-{index}" for index in range(3000)])
+        keys.add(["offer-1", "offer-2"])  # again: no constraint refuses a key added twice
+        keys.prepare()
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_hashjoin = off")
+            cursor.execute("SET LOCAL enable_mergejoin = off")
+            cursor.execute(
+                "EXPLAIN SELECT v.code FROM (VALUES ('offer-1'), ('other')) AS v(code) "
+                f"WHERE NOT {keys.exists_sql('v.code')}"
+            )
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            cursor.execute(
+                "SELECT v.code FROM (VALUES ('offer-1'), ('other')) AS v(code) "
+                f"WHERE NOT {keys.exists_sql('v.code')}"
+            )
+            assert cursor.fetchall() == [("other",)]
+        keys.drop()
+    assert "Index" in plan and "onec_seen_plan_test" in plan, plan
