@@ -343,8 +343,8 @@ def apply_file(exchange_file_id):
         listed_since=run_started_at(session),
         images=StorageImageSource(storage, folder, session_id=session.pk),
         progress=ImportProgress(exchange_file, counter_key=key),
+        packed=packed,
     )
-    ctx.packed = packed
     try:
         ctx.path = storage.path(path)  # read by a process of its own when big (reading.read_in_process)
     except NotImplementedError:
