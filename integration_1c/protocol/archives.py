@@ -168,6 +168,15 @@ class PackedReader:
         self.closed = False
         self.seek(0)
 
+    @classmethod
+    def owning(cls, raw, packed):
+        """The member read from ``raw``, which is closed with it (at once if the member is not there)."""
+        try:
+            return cls(raw, packed, close_raw=True)
+        except BaseException:
+            raw.close()
+            raise
+
     def readable(self):
         return True
 

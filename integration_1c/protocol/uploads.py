@@ -230,12 +230,7 @@ class UploadFolder:
         if not exchange_file.packed:
             return self.open(exchange_file.name, "rb")
         packed = Packed.from_json(exchange_file.packed)
-        raw = self.open(packed.archive, "rb")
-        try:
-            return PackedReader(raw, packed, close_raw=True)
-        except BaseException:
-            raw.close()
-            raise
+        return PackedReader.owning(self.open(packed.archive, "rb"), packed)
 
     def exists(self, name):
         return self.storage.exists(self.storage_name(name))

@@ -74,11 +74,11 @@ def array_literal(values):
     kinds = set(map(type, values))  # in C: a generator over the values cost more than the join
     if kinds <= _INT:  # ids: the common case, joined in C
         return "{" + ",".join(map(str, values)) + "}"
-    if kinds == _STR:  # codes, titles, names: quoted in one join, escaped only if a value needs it
+    if kinds == _STR:  # codes, titles, names: quoted in one join unless a value needs escaping
         body = '","'.join(values)
-        if "\\" in body or body.count('"') != 2 * (len(values) - 1):
-            body = '","'.join([value.replace("\\", "\\\\").replace('"', '\\"') for value in values])
-        return '{"' + body + '"}'
+        if "\\" not in body and body.count('"') == 2 * (len(values) - 1):
+            return '{"' + body + '"}'
+        return "{" + ",".join(map(_quoted, values)) + "}"
     items = []
     append = items.append
     for value in values:
@@ -86,15 +86,19 @@ def array_literal(values):
         if value is None:
             append("NULL")
         elif kind is str:
-            append('"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"')
+            append(_quoted(value))
         elif kind is bool:
             append("t" if value else "f")
         elif kind is int or kind is float or kind is Decimal:
             append(str(value))
         else:
-            text = value.isoformat() if isinstance(value, (datetime, date)) else str(value)
-            append('"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"')
+            append(_quoted(value.isoformat() if isinstance(value, (datetime, date)) else str(value)))
     return "{" + ",".join(items) + "}"
+
+
+def _quoted(text):
+    """An element of an array literal: the text in double quotes, its backslashes and quotes escaped."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def column_array(field, values):

@@ -351,7 +351,9 @@ def apply_file(exchange_file_id):
         pass
     error = ""
     try:
-        fileobj = _open_stored(storage, path, packed)
+        fileobj = storage.open(path, "rb")
+        if packed is not None:
+            fileobj = PackedReader.owning(fileobj, packed)
     except DamagedMember as exc:
         error = damaged_member(exchange_file.name, packed, exc)
     except (FileNotFoundError, OSError):
@@ -383,18 +385,6 @@ def apply_file(exchange_file_id):
         finished_at=timezone.now(),
     )
     cache.set(key, report.processed, PROGRESS_TIMEOUT)
-
-
-def _open_stored(storage, path, packed):
-    """The file at ``path``, or the member ``packed`` of the archive at ``path``."""
-    raw = storage.open(path, "rb")
-    if packed is None:
-        return raw
-    try:
-        return PackedReader(raw, packed, close_raw=True)
-    except BaseException:
-        raw.close()
-        raise
 
 
 def damaged_member(name, packed, exc):
