@@ -267,7 +267,7 @@ def test_pictures_are_linked_not_copied_and_spread_over_folders(upload):
         name = image.original.name
         assert name.startswith("images/products/1c/")
         folder = name.split("/")[3]
-        assert len(folder) == 3 and all(char in "0123456789abcdef" for char in folder)
+        assert len(folder) == 2 and all(char in "0123456789abcdef" for char in folder)
     stored = Path(django_settings.MEDIA_ROOT) / images[0].original.name
     assert stored.stat().st_ino == (upload / "import_files" / "ab" / "front.png").stat().st_ino
     assert len({image.original.name.split("/")[3] for image in images}) == 2
