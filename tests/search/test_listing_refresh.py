@@ -192,3 +192,19 @@ def test_stock_that_moves_without_emptying_refreshes_no_listing_row(tmp_path, mo
     assert ProductListing.objects.get(product_id=ids["Утюг"]).price == 1790
     rows = listing_rows()
     assert rebuilt() == rows
+
+
+def test_a_refresh_replaces_a_changed_number_and_keeps_the_facets_that_still_hold(catalogue):
+    """The facet rows a batch no longer wants go (and only they), whatever else the batch holds."""
+    from .conftest import set_number
+
+    power, makita, bosch = catalogue["power"], catalogue["makita"], catalogue["bosch"]
+    kept = set(ProductFacet.objects.filter(product=bosch).values_list("id", flat=True))
+    assert kept
+    set_number(makita, power, 777)
+    indexing.refresh_products([makita.pk, bosch.pk])
+
+    numbers = list(ProductFacet.objects.filter(product=makita, key=power.pk).values_list("number", flat=True))
+    assert numbers == [777]
+    assert set(ProductFacet.objects.filter(product=bosch).values_list("id", flat=True)) == kept
+    assert listing_rows() == rebuilt()

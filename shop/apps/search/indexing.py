@@ -718,16 +718,20 @@ wanted AS (
     WHERE type IN ('float', 'integer') AND number IS NOT NULL
 ),
 stale AS (
+    -- The batch's facet rows read by the index, then one anti-join against all it wants
+    -- (hashed): with the NOT EXISTS inside the lateral, every product scanned every
+    -- wanted row, 85 ms of a 1,000-product batch's 150.
     DELETE FROM search_productfacet f
     USING unnest(%(ids)s::int[]) AS ids(id)
     CROSS JOIN LATERAL (
-        SELECT o.id FROM search_productfacet o WHERE o.product_id = ids.id AND NOT EXISTS (
-            SELECT 1 FROM wanted w
-            WHERE w.product_id = o.product_id AND w.kind = o.kind AND w.key = o.key AND w.value = o.value
-              AND w.number IS NOT DISTINCT FROM o.number
-        ) OFFSET 0
+        SELECT o.id, o.product_id, o.kind, o.key, o.value, o.number
+        FROM search_productfacet o WHERE o.product_id = ids.id OFFSET 0
     ) old
-    WHERE f.id = old.id
+    WHERE f.id = old.id AND NOT EXISTS (
+        SELECT 1 FROM wanted w
+        WHERE w.product_id = old.product_id AND w.kind = old.kind AND w.key = old.key AND w.value = old.value
+          AND w.number IS NOT DISTINCT FROM old.number
+    )
     RETURNING 1
 ),
 written_facets AS (
