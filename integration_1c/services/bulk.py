@@ -18,6 +18,7 @@ does not give get the model field's default, ``auto_now``/``auto_now_add`` field
 current time, as Django would.
 """
 
+import queue
 import re
 import threading
 from contextlib import contextmanager
@@ -201,9 +202,11 @@ def upsert(model, rows, *, unique, update, returning=(), conflicts=True):
             sql += " DO NOTHING"
     if returning:
         sql += " RETURNING " + ", ".join(quote(fields[names.get(name, name)].column) for name in returning)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall() if returning else []
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+    execute_write(sql, params, plain_insert=None if conflicts else meta.db_table)
+    return []
 
 
 def update_rows(model, rows, fields):
@@ -254,8 +257,7 @@ def update_rows(model, rows, fields):
     )
     params = [field.get_db_prep_save(now, connection) for field in stamps] + arrays
     # The stamps' placeholders come first in the statement (SET before FROM).
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    execute_write(sql, params)
 
 
 # -- rows known to be new ------------------------------------------------------------------------
@@ -300,14 +302,142 @@ def insert_new(model, rows, *, unique, update, returning=()):
         return []
     if connection.vendor != "postgresql" or not getattr(_plain_inserts, "enabled", False):
         return upsert(model, rows, unique=unique, update=update, returning=returning)
-    from psycopg.errors import UniqueViolation
-
     try:
         return upsert(model, rows, unique=unique, update=update, returning=returning, conflicts=False)
     except IntegrityError as error:
-        if isinstance(error.__cause__, UniqueViolation):
-            raise InsertConflict(f"{model._meta.db_table}: {str(error).strip().splitlines()[0]}") from error
+        conflict = _insert_conflict(model._meta.db_table, error)
+        if conflict is not None:
+            raise conflict from error
         raise
+
+
+def _insert_conflict(table, error):
+    """The :class:`InsertConflict` a plain INSERT into ``table`` failing with ``error`` means, or None."""
+    from psycopg.errors import UniqueViolation
+
+    if isinstance(error.__cause__, UniqueViolation):
+        return InsertConflict(f"{table}: {str(error).strip().splitlines()[0]}")
+    return None
+
+
+# -- writes nobody waits for ---------------------------------------------------------------------
+
+_behind = threading.local()
+
+
+def execute_write(sql, params, *, plain_insert=None):
+    """
+    Run a write whose result nobody reads: handed to the :class:`WriteBehind` of the
+    import when one is open in this thread, else at once. ``plain_insert``: the table
+    of a plain INSERT, whose unique violation is an :class:`InsertConflict`.
+    """
+    behind = getattr(_behind, "current", None)
+    if behind is not None:
+        behind.send(sql, params, plain_insert)
+        return
+    with connection.cursor() as cursor:
+        if plain_insert is None:
+            cursor.execute(sql, params)
+            return
+        try:
+            cursor.execute(sql, params)
+        except IntegrityError as error:
+            conflict = _insert_conflict(plain_insert, error)
+            if conflict is not None:
+                raise conflict from error
+            raise
+
+
+class WriteBehind:
+    """
+    Within the block (one file's import on PostgreSQL), the writes nobody reads the
+    result of (:func:`execute_write`: the batches' attribute values, prices, stock
+    records, links) are sent by a thread of their own, in order, on the import's
+    connection, while the import goes on in Python with the next batch. Without it the
+    import's process and its database took turns, each idle while the other worked:
+    profiled, half of a first import's time was the process waiting for statements
+    whose answer it did not need.
+
+    Any other statement of the importing thread first waits until the writes sent
+    before it are done (a Django execute wrapper), so every read sees them and the
+    order of statements on the connection is the order the import issued them; a
+    write's error is raised there, in the importing thread, as it would have been
+    raised by the write itself (an :class:`InsertConflict` included), and the writes
+    sent after it are dropped: the transaction is lost anyway. At most :attr:`DEPTH`
+    writes wait to be sent, so memory does not grow with the file.
+    """
+
+    DEPTH = 4
+
+    def __init__(self):
+        self._wrapper = connection
+        self._jobs = queue.Queue(maxsize=self.DEPTH)
+        self._error = None
+        self._thread = None
+        self._wrapping = None
+
+    def __enter__(self):
+        if connection.vendor != "postgresql":
+            return self
+        connection.ensure_connection()
+        self._raw = connection.connection
+        self._thread = threading.Thread(target=self._run, name="onec-import-writes", daemon=True)
+        self._thread.start()
+        self._wrapping = connection.execute_wrapper(self._before)
+        self._wrapping.__enter__()
+        self._outer, _behind.current = getattr(_behind, "current", None), self
+        return self
+
+    def __exit__(self, exc_type, exc, traceback):
+        if self._thread is None:
+            return
+        _behind.current = self._outer
+        self._wrapping.__exit__(None, None, None)
+        try:
+            if exc_type is None:
+                self.wait()
+        finally:
+            if exc_type is not None and self._jobs.unfinished_tasks:
+                self._raw.cancel_safe()  # the import failed: the writes still out are lost anyway
+            self._jobs.put(None)
+            self._thread.join()
+
+    def send(self, sql, params, plain_insert=None):
+        if self._error is not None:
+            raise self._error
+        self._jobs.put((sql, params, plain_insert))
+
+    def wait(self):
+        """Until every write sent is done; raises the first one's error."""
+        self._jobs.join()
+        if self._error is not None:
+            raise self._error
+
+    def _before(self, execute, sql, params, many, context):
+        self.wait()
+        return execute(sql, params, many, context)
+
+    def _run(self):
+        while True:
+            job = self._jobs.get()
+            try:
+                if job is None:
+                    return
+                if self._error is None:
+                    self._error = self._write(*job)
+            finally:
+                self._jobs.task_done()
+
+    def _write(self, sql, params, plain_insert):
+        try:
+            with self._wrapper.wrap_database_errors, self._raw.cursor() as cursor:
+                cursor.execute(sql, params)
+        except IntegrityError as error:
+            conflict = _insert_conflict(plain_insert, error) if plain_insert else None
+            return conflict or error
+        except Exception as error:
+            return error
+        return None
 
 
 def delete_where_in(model, column, values):
@@ -351,11 +481,11 @@ class KeySet:
         if not self._created:
             self._create()
         table = connection.ops.quote_name(self.table)
+        if connection.vendor == "postgresql":
+            execute_write(f"INSERT INTO {table} (key) SELECT * FROM unnest(%s::text[])", [array_literal(keys)])
+            return
         with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor.execute(f"INSERT INTO {table} (key) SELECT * FROM unnest(%s::text[])", [array_literal(keys)])
-            else:
-                cursor.executemany(f"INSERT INTO {table} (key) VALUES (%s)", [(key,) for key in keys])
+            cursor.executemany(f"INSERT INTO {table} (key) VALUES (%s)", [(key,) for key in keys])
 
     @property
     def used(self):

@@ -52,7 +52,7 @@ from integration_1c.signals import catalogue_changed
 
 from . import stock
 from .attributes import AttributeIndex
-from .bulk import InsertConflict, plain_inserts, prefer_indexes
+from .bulk import InsertConflict, WriteBehind, plain_inserts, prefer_indexes
 from .catalogue import (
     KEEP,
     CategoryWriter,
@@ -277,7 +277,7 @@ def _apply_stream(fileobj, ctx):
 
                 apply_order_documents(fileobj, ctx.report)
             else:
-                with stock.recording_writes() as stock_written:
+                with stock.recording_writes() as stock_written, WriteBehind():
                     RecordApplier(ctx).apply(read_records(fileobj, ctx))
                 catalogue_changed.send(
                     sender=RecordApplier,

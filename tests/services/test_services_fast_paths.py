@@ -16,6 +16,7 @@ The import's fast paths give exactly the catalogue the straightforward path give
 Every catalogue row is compared by 1C codes, never by surrogate ids.
 """
 
+import contextlib
 import errno
 import hashlib
 import os
@@ -320,6 +321,28 @@ def test_a_plain_insert_refuses_a_row_that_is_there_with_an_insert_conflict(pack
             bulk.insert_new(ProductAttributeValue, [row], unique=["attribute", "product"], update=["value_text"])
         transaction.set_rollback(True)
     assert isinstance(raised.value, IntegrityError)
+
+
+def test_writes_sent_behind_give_the_catalogue_writes_waited_for_give(package, monkeypatch):
+    """``bulk.WriteBehind``: first import and repeat, the same rows as every write run in turn."""
+    behind = []
+    original = bulk.WriteBehind._write
+    monkeypatch.setattr(bulk.WriteBehind, "_write", lambda self, *job: (behind.append(job[0]), original(self, *job))[1])
+    first = import_package(package)
+    assert any(sql.startswith("INSERT INTO \"catalogue_productattributevalue\"") for sql in behind)
+    written, states = catalogue(), product_states()
+    again = import_package(package)
+    repeated = catalogue()
+
+    empty_catalogue()
+    behind.clear()
+    monkeypatch.setattr(importer, "WriteBehind", contextlib.nullcontext)
+    assert import_package(package) == first
+    assert not behind
+    assert catalogue() == written
+    assert product_states() == states
+    assert import_package(package) == again
+    assert catalogue() == repeated
 
 
 def test_records_read_by_a_process_give_the_catalogue_a_thread_gives(package, monkeypatch):
