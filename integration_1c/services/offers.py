@@ -253,7 +253,10 @@ class OfferWriter:
         codes = {offer.product_id for offer in offers} | {
             offer.id for offer in offers if offer.characteristic_id
         }
-        products = products_by_code(codes, ["id", "code", "structure", "parent_id", "title", "is_public"])
+        since = self.ctx.listed_since
+        products = products_by_code(
+            codes, ["id", "code", "structure", "parent_id", "title", "is_public"], since=since
+        )
         targets = []  # (offer, product row)
         variants = []  # (offer, parent row)
         new_parents = set()
@@ -279,17 +282,14 @@ class OfferWriter:
         # a product this exchange run touched already (the catalogue file before the offers
         # file of a full package touched them all): deactivate and the full package's
         # rules ask only whether it was touched since the run's start.
-        since = self.ctx.listed_since
         touched = [
-            row
-            for row in [base for _, base in targets] + [parent for _, parent in variants]
-            if row["onec__touched_at"] is None or row["onec__touched_at"] < since
+            row for row in [base for _, base in targets] + [parent for _, parent in variants] if not row["onec__touched"]
         ]
         touch_products(
             [row["id"] for row in touched],
             self.ctx.catalogue_id,
             claim=False,
-            stateless=[row["id"] for row in touched if row["onec__touched_at"] is None],
+            stateless=[row["id"] for row in touched if row["onec__touched"] is None],
         )
         targets.extend(self._write_variants(variants, products))
         self._write_activity(targets)
