@@ -21,6 +21,7 @@ from oscar.core.loading import get_model
 
 from . import conf
 from .models import ExchangeFile, ExchangeSession, OrderExchange, OrderExportItem
+from .services.bulk import array_literal
 
 Order = get_model("order", "Order")
 Product = get_model("catalogue", "Product")
@@ -376,7 +377,9 @@ def session_files_named(session_id, names):
             f"SELECT f.id, f.name, f.packed FROM unnest(%s::text[]) AS wanted(name) "
             f"CROSS JOIN LATERAL (SELECT f.id, f.name, f.packed FROM {table} f "
             f"WHERE f.session_id = %s AND f.name = wanted.name OFFSET 0) f ORDER BY f.id",
-            [names, session_id],
+            # The names as one array literal joined in C: psycopg escapes a list's
+            # texts one by one in Python (0.1 s of the pictures of 10,000 products).
+            [array_literal(names), session_id],
         )
         rows = cursor.fetchall()
     # The driver hands JSON columns to Django as text, for the field to decode.
