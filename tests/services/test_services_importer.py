@@ -147,6 +147,37 @@ def test_a_value_the_database_refuses_fails_the_whole_file():
     assert snapshot() == before
 
 
+def test_a_write_sent_behind_that_the_database_refuses_fails_the_whole_file(monkeypatch):
+    """The stock records go to PostgreSQL behind the import (bulk.WriteBehind): refused, the file fails as any write."""
+    from django.db import connection
+
+    from integration_1c.services import bulk
+
+    if connection.vendor != "postgresql":
+        pytest.skip("writes go behind on PostgreSQL only")
+    importer.apply_file(upload("import.xml", catalogue_xml(product_xml("p1", "Кеды"))).pk)
+    importer.apply_file(upload("offers.xml", offers_xml(offer_xml("p1", "990.00", "3")), folder="ex-2").pk)
+    before = snapshot()
+    original = bulk.WriteBehind._write
+
+    def refusing(self, sql, params, plain_insert):
+        if "partner_stockrecord" in sql.split("(")[0]:
+            sql = sql.replace("u.c0", "(1 / 0 + u.c0)", 1)  # division by zero, in the database
+        return original(self, sql, params, plain_insert)
+
+    monkeypatch.setattr(bulk.WriteBehind, "_write", refusing)
+    exchange_file = upload("offers.xml", offers_xml(offer_xml("p1", "1290.00", "5")), folder="ex-3")
+
+    importer.apply_file(exchange_file.pk)
+
+    exchange_file.refresh_from_db()
+    assert exchange_file.state == ExchangeFile.FAILED
+    # The write's own reason, not the "transaction aborted" of the statement after it.
+    assert "база данных отказала: division by zero" in exchange_file.error
+    assert "Каталог на сайте не изменён" in exchange_file.error
+    assert snapshot() == before
+
+
 def test_missing_file_fails_with_a_message():
     session = ExchangeSession.objects.create(token="t", exchange_type="catalog", folder="empty")
     exchange_file = ExchangeFile.objects.create(session=session, name="import.xml", state=ExchangeFile.QUEUED)
