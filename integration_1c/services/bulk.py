@@ -200,12 +200,13 @@ def upsert(model, rows, *, unique, update, returning=(), conflicts=True):
             sql += f" DO UPDATE SET {assignments}"
         else:
             sql += " DO NOTHING"
+    plain_insert = None if conflicts else meta.db_table
     if returning:
         sql += " RETURNING " + ", ".join(quote(fields[names.get(name, name)].column) for name in returning)
-        with connection.cursor() as cursor:
+        with _conflicts_reported(plain_insert), connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
-    execute_write(sql, params, plain_insert=None if conflicts else meta.db_table)
+    execute_write(sql, params, plain_insert=plain_insert)
     return []
 
 
@@ -302,22 +303,23 @@ def insert_new(model, rows, *, unique, update, returning=()):
         return []
     if connection.vendor != "postgresql" or not getattr(_plain_inserts, "enabled", False):
         return upsert(model, rows, unique=unique, update=update, returning=returning)
-    try:
-        return upsert(model, rows, unique=unique, update=update, returning=returning, conflicts=False)
-    except IntegrityError as error:
-        conflict = _insert_conflict(model._meta.db_table, error)
-        if conflict is not None:
-            raise conflict from error
-        raise
+    return upsert(model, rows, unique=unique, update=update, returning=returning, conflicts=False)
 
 
-def _insert_conflict(table, error):
-    """The :class:`InsertConflict` a plain INSERT into ``table`` failing with ``error`` means, or None."""
+@contextmanager
+def _conflicts_reported(plain_insert):
+    """
+    A unique violation of a plain INSERT into the table ``plain_insert`` raised as an
+    :class:`InsertConflict` (None: any error as it is).
+    """
     from psycopg.errors import UniqueViolation
 
-    if isinstance(error.__cause__, UniqueViolation):
-        return InsertConflict(f"{table}: {str(error).strip().splitlines()[0]}")
-    return None
+    try:
+        yield
+    except IntegrityError as error:
+        if plain_insert is None or not isinstance(error.__cause__, UniqueViolation):
+            raise
+        raise InsertConflict(f"{plain_insert}: {str(error).strip().splitlines()[0]}") from error
 
 
 # -- writes nobody waits for ---------------------------------------------------------------------
@@ -335,17 +337,8 @@ def execute_write(sql, params, *, plain_insert=None):
     if behind is not None:
         behind.send(sql, params, plain_insert)
         return
-    with connection.cursor() as cursor:
-        if plain_insert is None:
-            cursor.execute(sql, params)
-            return
-        try:
-            cursor.execute(sql, params)
-        except IntegrityError as error:
-            conflict = _insert_conflict(plain_insert, error)
-            if conflict is not None:
-                raise conflict from error
-            raise
+    with _conflicts_reported(plain_insert), connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 class WriteBehind:
@@ -370,7 +363,7 @@ class WriteBehind:
     DEPTH = 4
 
     def __init__(self):
-        self._wrapper = connection
+        self._connection = connection  # the importing thread's: Django's connections are per thread
         self._jobs = queue.Queue(maxsize=self.DEPTH)
         self._error = None
         self._thread = None
@@ -379,11 +372,11 @@ class WriteBehind:
     def __enter__(self):
         if connection.vendor != "postgresql":
             return self
-        connection.ensure_connection()
-        self._raw = connection.connection
+        self._connection.ensure_connection()
+        self._raw = self._connection.connection
         self._thread = threading.Thread(target=self._run, name="onec-import-writes", daemon=True)
         self._thread.start()
-        self._wrapping = connection.execute_wrapper(self._before)
+        self._wrapping = self._connection.execute_wrapper(self._before)
         self._wrapping.__enter__()
         self._outer, _behind.current = getattr(_behind, "current", None), self
         return self
@@ -429,12 +422,14 @@ class WriteBehind:
                 self._jobs.task_done()
 
     def _write(self, sql, params, plain_insert):
+        """Run one write; its error (as Django raises it), or None."""
         try:
-            with self._wrapper.wrap_database_errors, self._raw.cursor() as cursor:
+            with (
+                _conflicts_reported(plain_insert),
+                self._connection.wrap_database_errors,
+                self._raw.cursor() as cursor,
+            ):
                 cursor.execute(sql, params)
-        except IntegrityError as error:
-            conflict = _insert_conflict(plain_insert, error) if plain_insert else None
-            return conflict or error
         except Exception as error:
             return error
         return None
