@@ -299,11 +299,8 @@ def insert_new(model, rows, *, unique, update, returning=()):
     Outside :func:`plain_inserts` the rows go through :func:`upsert` with ``unique`` and
     ``update``, which gives the same table. Returns the ``returning`` columns (see upsert).
     """
-    if not rows:
-        return []
-    if connection.vendor != "postgresql" or not getattr(_plain_inserts, "enabled", False):
-        return upsert(model, rows, unique=unique, update=update, returning=returning)
-    return upsert(model, rows, unique=unique, update=update, returning=returning, conflicts=False)
+    plain = connection.vendor == "postgresql" and getattr(_plain_inserts, "enabled", False)
+    return upsert(model, rows, unique=unique, update=update, returning=returning, conflicts=not plain)
 
 
 @contextmanager
