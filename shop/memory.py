@@ -19,11 +19,18 @@ not the pages' own work. Two settings, as long-lived WSGI workers commonly use:
 Measured on 50 uncached category pages of that catalogue: full collections went from
 three of 80–180 ms to none, the collector's time from 515 to 295 ms. ``GC_FREEZE=false``
 leaves the collector as Python sets it.
+
+A 1C import in the Celery worker (or ``import_1c_folder``) has the same trouble, worse:
+it allocates records, rows and dictionaries by the million, and every full collection
+walked the worker's whole heap. :func:`frozen_during` gives a long job the same two
+settings for its duration, and gives the objects back to the collector afterwards.
 """
 
 import gc
 import threading
+from contextlib import contextmanager
 
+from django.conf import settings
 from django.core.signals import request_finished
 
 #: Allocations between two collections of the youngest generation (Python's default is 700).
@@ -49,3 +56,33 @@ def _freeze(**kwargs):
     gc.freeze()
     _, middle, oldest = gc.get_threshold()
     gc.set_threshold(YOUNG_THRESHOLD, max(middle, 20), oldest)
+
+
+@contextmanager
+def frozen_during():
+    """
+    What the process holds now out of the collector's sight, and the youngest generation
+    collected every :data:`YOUNG_THRESHOLD` allocations, while the block runs; both put
+    back after it. For a long job in a process's main thread (the Celery worker, a
+    management command): the processes it forks (the import's reader and pictures)
+    inherit the frozen heap and do not walk it either.
+
+    Measured on a 10,000-product exchange imported in-process: the collector's time went
+    from 1.4 s (eleven full collections of about 100 ms) to 0.4 s of the first import's
+    14 s, and the reading process's from 0.6 to 0.1 s.
+
+    A process that froze already (the web process, :func:`freeze_after_first_request`;
+    the embedded shop imports in a thread of it) is left as it is: giving its objects
+    back afterwards would undo what it froze for good.
+    """
+    if not settings.GC_FREEZE or gc.get_freeze_count() or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(YOUNG_THRESHOLD, max(threshold[1], 20), threshold[2])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()

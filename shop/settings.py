@@ -327,6 +327,7 @@ STORAGES = {
 
 # Web processes move what they hold after their first request out of the garbage
 # collector's sight (shop/memory.py): its full collections otherwise stall a request.
+# A 1C import does the same for its duration in the worker and import_1c_folder.
 GC_FREEZE = env.bool("GC_FREEZE", default=True)
 
 # --- Cache, Celery --------------------------------------------------------------

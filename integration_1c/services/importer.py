@@ -49,6 +49,7 @@ from integration_1c.models import ExchangeFile
 from integration_1c.protocol.archives import DamagedMember, Packed, PackedReader
 from integration_1c.selectors import run_started_at
 from integration_1c.signals import catalogue_changed
+from shop.memory import frozen_during
 
 from . import stock
 from .attributes import AttributeIndex
@@ -252,16 +253,20 @@ def apply_stream(fileobj, ctx):
     If one was written meanwhile by someone else (a manager saving the same product in
     the dashboard), that transaction is lost: the file is applied once more, from the
     start, with every row upserted.
+
+    Meanwhile what the process held before is out of the garbage collector's sight
+    (:func:`shop.memory.frozen_during`).
     """
-    try:
-        with plain_inserts():
-            return _apply_stream(fileobj, ctx)
-    except InsertConflict as conflict:
-        logger.info("1C import of %s applied again with upserts: %s", ctx.report.source, conflict)
-        ctx.restart()
-        fileobj.seek(0)
-        with plain_inserts(False):
-            return _apply_stream(fileobj, ctx)
+    with frozen_during():  # the collector kept from walking the worker's whole heap (shop.memory)
+        try:
+            with plain_inserts():
+                return _apply_stream(fileobj, ctx)
+        except InsertConflict as conflict:
+            logger.info("1C import of %s applied again with upserts: %s", ctx.report.source, conflict)
+            ctx.restart()
+            fileobj.seek(0)
+            with plain_inserts(False):
+                return _apply_stream(fileobj, ctx)
 
 
 def _apply_stream(fileobj, ctx):

@@ -239,6 +239,27 @@ def test_apply_path_raises_with_the_operators_message(tmp_path):
     assert not Product.objects.exists()
 
 
+def test_a_file_is_applied_with_the_process_frozen_and_given_back(tmp_path, monkeypatch, settings):
+    """The collector does not walk the worker's heap during an import (shop.memory.frozen_during)."""
+    import gc
+
+    from integration_1c.services.catalogue import ProductWriter
+
+    settings.GC_FREEZE = True
+    threshold = gc.get_threshold()
+    seen = []
+    write = ProductWriter.write
+    monkeypatch.setattr(
+        ProductWriter, "write", lambda self, records: seen.append(gc.get_freeze_count()) or write(self, records)
+    )
+    path = tmp_path / "import.xml"
+    path.write_text(catalogue_xml(product_xml("p1", "Кеды")), encoding="utf-8")
+    importer.apply_path(path)
+    assert seen and seen[0] > 10_000
+    assert (gc.get_freeze_count(), gc.get_threshold()) == (0, threshold)
+    assert Product.objects.filter(code="p1").exists()
+
+
 def test_import_folder_applies_catalogue_before_offers(tmp_path):
     # Named so that sorting by name would put the offers first.
     (tmp_path / "a_offers.xml").write_text(offers_xml(offer_xml("p1", "5", "2")), encoding="utf-8")
