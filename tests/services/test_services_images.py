@@ -108,6 +108,32 @@ def test_paths_outside_the_upload_are_refused(upload, tmp_path):
     assert len(report.warnings) == 2
 
 
+def test_links_out_of_the_upload_are_refused_and_links_within_it_followed(upload, tmp_path):
+    picture(tmp_path / "outside" / "secret.png", "black")
+    (upload / "import_files" / "ab" / "secret.png").symlink_to(tmp_path / "outside" / "secret.png")
+    (upload / "import_files" / "out").symlink_to(tmp_path / "outside", target_is_directory=True)
+    (upload / "import_files" / "ab" / "alias.png").symlink_to(upload / "import_files" / "ab" / "side.png")
+    (upload / "import_files" / "ab" / "folder.png").mkdir()
+    source = DirectoryImageSource(upload)
+    report = apply(
+        shoe(
+            "import_files/ab/secret.png",
+            "import_files/out/secret.png",
+            "import_files/ab/folder.png",
+            "import_files/ab/alias.png",
+            "import_files/ab/front.png",
+        ),
+        images=source,
+    )
+    assert len(report.warnings) == 3
+    assert all("не найдена" in warning for warning in report.warnings)
+    originals = [image.original.read() for image in ProductImage.objects.order_by("display_order")]
+    assert originals == [
+        (upload / "import_files" / "ab" / "side.png").read_bytes(),
+        (upload / "import_files" / "ab" / "front.png").read_bytes(),
+    ]
+
+
 def test_images_a_manager_added_stay(upload):
     source = DirectoryImageSource(upload)
     apply(shoe("import_files/ab/front.png"), images=source)
