@@ -524,8 +524,8 @@ class ImageWriter:
 
     Once an import has examined :data:`PROCESS_AFTER` pictures here, the rest are
     examined and placed by a :class:`PictureProcess`, and a batch's image rows are
-    written when the next batch comes (:meth:`write`) or the file ends (:meth:`flush`):
-    meanwhile the process works on the batch's pictures.
+    written when the next batch comes (:meth:`write`) or the file ends (:meth:`close`,
+    after the listing refresh): meanwhile the process works on the batch's pictures.
     """
 
     #: Pictures examined in the importing process before a process of their own takes the rest.

@@ -35,6 +35,7 @@ interleave two files of one exchange.
 """
 
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -135,15 +136,25 @@ class RecordApplier:
 
     def apply(self, stream):
         """Apply the file's records; returns its Document. The pictures are on disk when it returns."""
+        with self.closing():
+            return self.read(stream)
+
+    @contextmanager
+    def closing(self):
+        """
+        :meth:`close` when the block ends — as failed if it raised. The importer reads the
+        file and refreshes the listing within the block: the picture process places the
+        last batch's pictures meanwhile, and their image rows are written at the end.
+        """
         try:
-            document = self._apply(stream)
+            yield self
         except BaseException:
             self.close(failed=True)
             raise
         self.close()
-        return document
 
-    def _apply(self, stream):
+    def read(self, stream):
+        """Apply the file's records, all but the image rows of the last batch (:meth:`close`)."""
         stream = iter(stream)
         document = next(stream, None)
         if not isinstance(document, rec.Document):
@@ -160,8 +171,6 @@ class RecordApplier:
                 self._pending_type = type(record)
             self._pending.append(record)
         self.flush()
-        if self._images is not None:
-            self._images.flush()  # the last batch's image rows (see ImageWriter)
         self.finish(document)
         return document
 
@@ -282,15 +291,17 @@ def _apply_stream(fileobj, ctx):
 
                 apply_order_documents(fileobj, ctx.report)
             else:
-                with stock.recording_writes() as stock_written, WriteBehind():
-                    RecordApplier(ctx).apply(read_records(fileobj, ctx))
-                catalogue_changed.send(
-                    sender=RecordApplier,
-                    since=ctx.started_at,
-                    kind=ctx.kind,
-                    full=ctx.full_package,
-                    stock_written=stock_written,
-                )
+                with RecordApplier(ctx).closing() as applier:
+                    with stock.recording_writes() as stock_written, WriteBehind():
+                        applier.read(read_records(fileobj, ctx))
+                    # The listing refresh, while the last batch's pictures are placed.
+                    catalogue_changed.send(
+                        sender=RecordApplier,
+                        since=ctx.started_at,
+                        kind=ctx.kind,
+                        full=ctx.full_package,
+                        stock_written=stock_written,
+                    )
     except BaseException:
         ctx.rolled_back()
         raise

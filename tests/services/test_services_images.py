@@ -602,3 +602,56 @@ def test_the_picture_process_answers_a_batch_in_order_and_places_only_new_pictur
     assert answers[0][2] == answers[1][2] and media_files() == [answers[0][2]]
     assert answers[2][1] == side_key
     assert not child_processes()
+
+
+CATALOGUE_WITH_PICTURES = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n<КоммерческаяИнформация ВерсияСхемы="2.08">'
+    "<Классификатор><Ид>cl</Ид><Наименование>К</Наименование></Классификатор>"
+    '<Каталог СодержитТолькоИзменения="false"><Ид>cat</Ид><ИдКлассификатора>cl</ИдКлассификатора>'
+    "<Наименование>Каталог</Наименование><Товары><Товар><Ид>p1</Ид><Наименование>Ботинки</Наименование>"
+    "<Картинка>import_files/ab/front.png</Картинка><Картинка>import_files/ab/side.png</Картинка>"
+    "</Товар></Товары></Каталог></КоммерческаяИнформация>"
+)
+
+
+def test_the_last_batchs_image_rows_are_written_after_the_listing_refresh(upload, copies_by_writer, monkeypatch):
+    """The picture process places the last batch's pictures while the listing is refreshed."""
+    from integration_1c.services import importer
+    from integration_1c.signals import catalogue_changed
+
+    seen = []
+
+    def receiver(**kwargs):
+        seen.append(ProductImage.objects.count())
+
+    catalogue_changed.connect(receiver, dispatch_uid="test.refresh_before_image_rows")
+    try:
+        path = upload / "import.xml"
+        path.write_text(CATALOGUE_WITH_PICTURES, encoding="utf-8")
+        importer.apply_path(path)
+    finally:
+        catalogue_changed.disconnect(dispatch_uid="test.refresh_before_image_rows")
+
+    assert seen == [0]
+    assert sorted(row.original.name for row in ProductImage.objects.all()) == media_files()
+    assert len(media_files()) == 2
+    assert not child_processes()
+
+
+def test_a_listing_refresh_that_fails_leaves_no_picture_and_no_row(upload, copies_by_writer, monkeypatch):
+    from integration_1c.services import importer
+    from integration_1c.services.context import ImportFailed
+    from shop.apps.search import receivers
+
+    def refuse(**kwargs):
+        raise RuntimeError("the listing refresh failed")
+
+    monkeypatch.setattr(receivers.indexing, "refresh_changed_since", lambda *args, **kwargs: refuse())
+    path = upload / "import.xml"
+    path.write_text(CATALOGUE_WITH_PICTURES, encoding="utf-8")
+    with pytest.raises(ImportFailed, match="the listing refresh failed"):
+        importer.apply_path(path)
+
+    assert media_files() == []
+    assert not ProductImage.objects.exists() and not Product.objects.exists()
+    assert not child_processes()
