@@ -204,6 +204,17 @@ def parse_decimal(text):
         return None
     if text.isdigit() and text.isascii():
         return Decimal(text)  # "1719", what 1C writes most: the same value, without the rewriting
+    if "," not in text and text.isascii():
+        # "1719.50", 1C's prices and quantities: Decimal reads it as it is (and strips the
+        # ends); one with spaces or apostrophes inside goes the long way below.
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            pass
+        else:
+            if not value.is_finite():
+                raise ValueError(text)
+            return value
     cleaned = _SPACES.sub("", text)
     if not cleaned:
         return None
@@ -326,6 +337,9 @@ def _is_deleted(element):
 
 
 def _attribute(element, name):
+    value = element.get(name)  # without a namespace, as 1C writes them: no walk over the attributes
+    if value is not None:
+        return value
     for attribute, value in element.attrib.items():
         if local_name(attribute) == name:
             return value

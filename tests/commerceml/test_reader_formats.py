@@ -348,6 +348,11 @@ def test_read_document_stops_early():
         ("1,719.50", Decimal("1719.50")),
         ("1.719,50", Decimal("1719.50")),
         ("-3", Decimal(-3)),
+        ("1719.50", Decimal("1719.50")),
+        (" 1719.5\n", Decimal("1719.5")),
+        ("-0.25", Decimal("-0.25")),
+        ("1 000.25", Decimal("1000.25")),
+        ("1'000.5", Decimal("1000.5")),
         ("", None),
         ("   ", None),
         (None, None),
@@ -357,7 +362,7 @@ def test_parse_decimal(text, expected):
     assert parse_decimal(text) == expected
 
 
-@pytest.mark.parametrize("text", ["abc", "NaN", "1e", "Infinity"])
+@pytest.mark.parametrize("text", ["abc", "NaN", "1e", "Infinity", "-inf", "sNaN", "1.2.3"])
 def test_parse_decimal_rejects_words(text):
     with pytest.raises(ValueError):
         parse_decimal(text)
