@@ -289,11 +289,12 @@ def _text(element):
 def _children(element):
     """Direct child elements with their local names (comments are removed by the parser)."""
     names = _LOCAL_NAMES
-    return [
-        (names.get(child.tag) or local_name(child.tag), child)
-        for child in element
-        if isinstance(child.tag, str)
-    ]
+    children = []
+    for child in element:
+        tag = child.tag  # lxml makes the string anew at every read: once
+        if isinstance(tag, str):
+            children.append((names.get(tag) or local_name(tag), child))
+    return children
 
 
 def _fields(element):
@@ -323,12 +324,15 @@ def _child_text(element, name):
     return _text(_child(element, name))
 
 
-def _is_deleted(element):
-    """Статус="Удален" (attribute, 2.x), <Статус>Удален</Статус>, <ПометкаУдаления>true (3.1)."""
+def _is_deleted(element, children=None):
+    """
+    Статус="Удален" (attribute, 2.x), <Статус>Удален</Статус>, <ПометкаУдаления>true (3.1).
+    ``children``: the element's :func:`_children`, when the caller has them already.
+    """
     for attribute, value in element.attrib.items():
         if local_name(attribute) == "Статус" and value.strip().lower() == DELETED_STATUS:
             return True
-    for name, child in _children(element):
+    for name, child in _children(element) if children is None else children:
         if name == "Статус" and _text(child).lower() == DELETED_STATUS:
             return True
         if name == "ПометкаУдаления" and parse_bool(child.text):
@@ -815,7 +819,9 @@ class CommerceMLReader:
     # -- products ------------------------------------------------------------------------
 
     def _push_product(self, element):
-        product_id = _child_text(element, "Ид")
+        # The children listed once: every look at them makes lxml build each one's proxy and tag.
+        children = _children(element)
+        product_id = next((_text(child) for name, child in children if name == "Ид"), "")
         if not product_id:
             logger.warning(
                 "%s, line %s: a Товар without Ид is skipped (name %r)",
@@ -831,11 +837,11 @@ class CommerceMLReader:
             name="",
             product_id=base_id,
             characteristic_id=characteristic_id,
-            deleted=_is_deleted(element),
+            deleted=_is_deleted(element, children),
         )
         service = {}
         file_descriptions = []
-        for name, child in _children(element):
+        for name, child in children:
             if name == "Наименование":
                 product.name = _text(child)
             elif name == "Артикул":
@@ -919,17 +925,18 @@ class CommerceMLReader:
         for name, item in _children(element):
             if name != "ЗначенияСвойства":
                 continue
-            property_id = _child_text(item, "Ид")
+            fields = _children(item)  # once: a look at an element's children builds their proxies
+            property_id = next((_text(child) for child_name, child in fields if child_name == "Ид"), "")
             if not property_id:
                 continue
             if is_service_property(property_id):
                 if service is not None:
                     service.setdefault(property_id.upper(), []).extend(
-                        _text(value) for value_name, value in _children(item) if value_name == "Значение"
+                        _text(value) for value_name, value in fields if value_name == "Значение"
                     )
                 continue
             found = False
-            for value_name, value in _children(item):
+            for value_name, value in fields:
                 if value_name in ("Значение", "ИдЗначения"):
                     values.append((property_id, _text(value)))
                     found = True
@@ -985,9 +992,10 @@ class CommerceMLReader:
         for name, item in _children(element):
             if name != "ЗначениеРеквизита":
                 continue
-            values = [_text(value) for value_name, value in _children(item) if value_name == "Значение"]
+            fields = _children(item)
+            values = [_text(value) for value_name, value in fields if value_name == "Значение"]
             value = next((value for value in values if value), "")
-            yield _child_text(item, "Наименование"), value
+            yield next((_text(child) for child_name, child in fields if child_name == "Наименование"), ""), value
 
     @staticmethod
     def _characteristics(element):
@@ -1016,7 +1024,12 @@ class CommerceMLReader:
     # -- offers --------------------------------------------------------------------------
 
     def _push_offer(self, element, section):
-        fields = _fields(element)
+        # The children listed once: every look at them makes lxml build each one's proxy and tag.
+        children = _children(element)
+        fields = {}
+        for name, child in children:
+            if name not in fields:
+                fields[name] = child  # the first of a name, as _child finds it
         raw_id = _text(fields.get("Ид"))
         characteristic = _text(fields.get("ИдХарактеристики"))  # ИзмененияПакетаПредложений
         if raw_id and characteristic and "#" not in raw_id:
@@ -1034,13 +1047,13 @@ class CommerceMLReader:
             id=offer_id,
             product_id=product_id,
             characteristic_id=characteristic_id,
-            deleted=_is_deleted(element),
+            deleted=_is_deleted(element, children),
         )
         service = {}
         stocks = []
         has_stocks = False
         rests_total = None
-        for name, child in _children(element):
+        for name, child in children:
             if name == "Наименование":
                 offer.name = _text(child)
             elif name == "Артикул":
