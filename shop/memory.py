@@ -75,7 +75,8 @@ def frozen_during():
     the embedded shop imports in a thread of it) is left as it is: giving its objects
     back afterwards would undo what it froze for good.
     """
-    if not settings.GC_FREEZE or gc.get_freeze_count() or threading.current_thread() is not threading.main_thread():
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    if not settings.GC_FREEZE or gc.get_freeze_count() or not in_main_thread:
         yield
         return
     threshold = gc.get_threshold()

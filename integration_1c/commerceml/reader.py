@@ -995,7 +995,8 @@ class CommerceMLReader:
             fields = _children(item)
             values = [_text(value) for value_name, value in fields if value_name == "Значение"]
             value = next((value for value in values if value), "")
-            yield next((_text(child) for child_name, child in fields if child_name == "Наименование"), ""), value
+            requisite = next((_text(child) for child_name, child in fields if child_name == "Наименование"), "")
+            yield requisite, value
 
     @staticmethod
     def _characteristics(element):
