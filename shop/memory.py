@@ -54,6 +54,10 @@ def _freeze(**kwargs):
     request_finished.disconnect(_freeze, dispatch_uid="shop.memory.freeze")
     gc.collect()
     gc.freeze()
+    _collect_young_less_often()
+
+
+def _collect_young_less_often():
     _, middle, oldest = gc.get_threshold()
     gc.set_threshold(YOUNG_THRESHOLD, max(middle, 20), oldest)
 
@@ -81,7 +85,7 @@ def frozen_during():
         return
     threshold = gc.get_threshold()
     gc.freeze()
-    gc.set_threshold(YOUNG_THRESHOLD, max(threshold[1], 20), threshold[2])
+    _collect_young_less_often()
     try:
         yield
     finally:

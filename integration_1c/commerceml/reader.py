@@ -324,6 +324,11 @@ def _child_text(element, name):
     return _text(_child(element, name))
 
 
+def _named_text(children, name):
+    """:func:`_child_text` over an element's :func:`_children` listed already."""
+    return next((_text(child) for child_name, child in children if child_name == name), "")
+
+
 def _is_deleted(element, children=None):
     """
     Статус="Удален" (attribute, 2.x), <Статус>Удален</Статус>, <ПометкаУдаления>true (3.1).
@@ -821,7 +826,7 @@ class CommerceMLReader:
     def _push_product(self, element):
         # The children listed once: every look at them makes lxml build each one's proxy and tag.
         children = _children(element)
-        product_id = next((_text(child) for name, child in children if name == "Ид"), "")
+        product_id = _named_text(children, "Ид")
         if not product_id:
             logger.warning(
                 "%s, line %s: a Товар without Ид is skipped (name %r)",
@@ -926,7 +931,7 @@ class CommerceMLReader:
             if name != "ЗначенияСвойства":
                 continue
             fields = _children(item)  # once: a look at an element's children builds their proxies
-            property_id = next((_text(child) for child_name, child in fields if child_name == "Ид"), "")
+            property_id = _named_text(fields, "Ид")
             if not property_id:
                 continue
             if is_service_property(property_id):
@@ -995,8 +1000,7 @@ class CommerceMLReader:
             fields = _children(item)
             values = [_text(value) for value_name, value in fields if value_name == "Значение"]
             value = next((value for value in values if value), "")
-            requisite = next((_text(child) for child_name, child in fields if child_name == "Наименование"), "")
-            yield requisite, value
+            yield _named_text(fields, "Наименование"), value
 
     @staticmethod
     def _characteristics(element):
@@ -1027,10 +1031,7 @@ class CommerceMLReader:
     def _push_offer(self, element, section):
         # The children listed once: every look at them makes lxml build each one's proxy and tag.
         children = _children(element)
-        fields = {}
-        for name, child in children:
-            if name not in fields:
-                fields[name] = child  # the first of a name, as _child finds it
+        fields = dict(reversed(children))  # the first child of a name wins, as _child finds it
         raw_id = _text(fields.get("Ид"))
         characteristic = _text(fields.get("ИдХарактеристики"))  # ИзмененияПакетаПредложений
         if raw_id and characteristic and "#" not in raw_id:
