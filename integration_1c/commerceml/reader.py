@@ -287,7 +287,11 @@ def _text(element):
 
 
 def _children(element):
-    """Direct child elements with their local names (comments are removed by the parser)."""
+    """
+    Direct child elements with their local names (comments are removed by the parser).
+    An item's readers list them once and look at the list: every walk over an element
+    makes lxml build each child's proxy and tag string again.
+    """
     names = _LOCAL_NAMES
     children = []
     for child in element:
@@ -824,7 +828,6 @@ class CommerceMLReader:
     # -- products ------------------------------------------------------------------------
 
     def _push_product(self, element):
-        # The children listed once: every look at them makes lxml build each one's proxy and tag.
         children = _children(element)
         product_id = _named_text(children, "Ид")
         if not product_id:
@@ -930,7 +933,7 @@ class CommerceMLReader:
         for name, item in _children(element):
             if name != "ЗначенияСвойства":
                 continue
-            fields = _children(item)  # once: a look at an element's children builds their proxies
+            fields = _children(item)
             property_id = _named_text(fields, "Ид")
             if not property_id:
                 continue
@@ -1029,7 +1032,6 @@ class CommerceMLReader:
     # -- offers --------------------------------------------------------------------------
 
     def _push_offer(self, element, section):
-        # The children listed once: every look at them makes lxml build each one's proxy and tag.
         children = _children(element)
         fields = dict(reversed(children))  # the first child of a name wins, as _child finds it
         raw_id = _text(fields.get("Ид"))

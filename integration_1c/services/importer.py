@@ -266,7 +266,7 @@ def apply_stream(fileobj, ctx):
     Meanwhile what the process held before is out of the garbage collector's sight
     (:func:`shop.memory.frozen_during`).
     """
-    with frozen_during():  # the collector kept from walking the worker's whole heap (shop.memory)
+    with frozen_during():
         try:
             with plain_inserts():
                 return _apply_stream(fileobj, ctx)
