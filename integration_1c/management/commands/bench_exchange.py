@@ -290,6 +290,7 @@ class Command(BaseCommand):
         _reset_peaks(processes)
         result = client.exchange_catalog(exchange, archive=archive)
         result.worker = _worker_seconds()
+        self.stdout.write(f"  timeline (s): {_timeline(client.transport.calls)}")
         return result, _peaks(processes), client.transport.slowest
 
     def _run_size(self, size, options, url, password, processes, work):
@@ -503,23 +504,68 @@ class Command(BaseCommand):
 
 
 class TimingTransport:
-    """An emulator transport that remembers its slowest call (1C gives up on a call that hangs)."""
+    """
+    An emulator transport that remembers its slowest call (1C gives up on a call that
+    hangs) and when each call started and ended, for the exchange's timeline
+    (:func:`_timeline`).
+    """
 
     def __init__(self, transport):
         self.transport = transport
         self.slowest = (0.0, "")
+        self.calls = []  # (wall-clock start, seconds, mode, filename)
 
     def request(self, method, params, **kwargs):
-        started = time.monotonic()
+        started, wall = time.monotonic(), time.time()
         try:
             return self.transport.request(method, params, **kwargs)
         finally:
             seconds = time.monotonic() - started
+            self.calls.append((wall, seconds, params.get("mode") or "", params.get("filename") or ""))
             if seconds > self.slowest[0]:
                 what = f"mode={params.get('mode')}"
                 if params.get("filename"):
                     what += f" {params['filename']}"
                 self.slowest = (seconds, what)
+
+
+def _timeline(calls):
+    """
+    Where an exchange's time went, in seconds from its first call: the logins, the
+    upload, and for each file the worker's journal (queued, started, finished) beside
+    the moment 1C was told it was done. The gaps between them are what the exchange
+    spends outside the import.
+    """
+    from integration_1c.models import ExchangeSession
+
+    if not calls:
+        return ""
+    origin = calls[0][0]
+    parts = []
+    logins = [call for call in calls if call[2] in ("checkauth", "init")]
+    if logins:
+        parts.append(f"logins {sum(call[1] for call in logins):.2f} s")
+    uploads = [call for call in calls if call[2] == "file"]
+    if uploads:
+        parts.append(
+            f"upload {uploads[0][0] - origin:.1f}–{uploads[-1][0] + uploads[-1][1] - origin:.1f}"
+        )
+    session = ExchangeSession.objects.filter(user__username=BENCH_USER).order_by("-started_at").first()
+    if session is not None:
+        for exchange_file in session.files.exclude(kind="attachment").order_by("uploaded_at", "pk"):
+            if exchange_file.started_at is None or exchange_file.finished_at is None:
+                continue
+            queued = exchange_file.uploaded_at.timestamp() - origin
+            started = exchange_file.started_at.timestamp() - origin
+            finished = exchange_file.finished_at.timestamp() - origin
+            polls = [call for call in calls if call[2] == "import" and call[3] == exchange_file.name]
+            told = f", answered {polls[-1][0] + polls[-1][1] - origin:.1f}" if polls else ""
+            parts.append(
+                f"{exchange_file.name} queued {queued:.1f} ran {started:.1f}–{finished:.1f}{told}"
+            )
+    end = calls[-1][0] + calls[-1][1] - origin
+    parts.append(f"end {end:.1f}")
+    return "; ".join(parts)
 
 
 # --------------------------------------------------------------------------------------
