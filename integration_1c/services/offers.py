@@ -49,6 +49,8 @@ Partner = get_model("partner", "Partner")
 StockRecord = get_model("partner", "StockRecord")
 
 CENT = Decimal("0.01")
+#: Stock records zeroed per statement by :meth:`OfferWriter.zero_unlisted`.
+ZERO_SLICE = 20_000
 MAX_PRICE = Decimal("9999999999.99")  # StockRecord.price: 12 digits, 2 decimals
 
 #: What 1C writes in Валюта -> ISO 4217, which Oscar's price formatting expects.
@@ -642,15 +644,16 @@ class OfferWriter:
         catalogue = self.ctx.catalogue_id or ""
         params = [self.rule.sales_id, catalogue, catalogue]
         with allow_table_scans(), connection.cursor() as cursor:
-            # These two statements read every stock record: a scan is the right plan.
-            cursor.execute(f"SELECT DISTINCT s.product_id {where}", params)
-            product_ids = [row[0] for row in cursor.fetchall()]
-            stock.stock_written(product_ids)
-            if product_ids:
-                cursor.execute(
-                    f"UPDATE {stock_table} SET num_in_stock = 0 WHERE id IN (SELECT s.id {where})",
-                    params,
-                )
+            # This reads every stock record: a scan is the right plan. The records it
+            # finds are then zeroed by their key, not by scanning again.
+            cursor.execute(f"SELECT s.id, s.product_id {where}", params)
+            found = cursor.fetchall()
+        product_ids = sorted({product_id for _, product_id in found})
+        stock.stock_written(product_ids)
+        for start in range(0, len(found), ZERO_SLICE):
+            StockRecord.objects.filter(
+                pk__in_array=[pk for pk, _ in found[start : start + ZERO_SLICE]]
+            ).update(num_in_stock=0)
         size = self.ctx.batch_size
         for start in range(0, len(product_ids), size):
             stock.recompute_sales_stock(

@@ -199,6 +199,49 @@ def test_full_offers_package_zeroes_offers_it_does_not_list(catalogue):
     assert stock_of("p1")["site"][0] == 4
 
 
+def test_a_full_package_zeroes_every_record_of_what_it_left_out_a_slice_at_a_time(catalogue, monkeypatch):
+    """The sweep scans once and zeroes the records it found by their key, in slices of ``ZERO_SLICE``."""
+    from integration_1c.services import offers as offers_service
+
+    monkeypatch.setattr(offers_service, "ZERO_SLICE", 2)
+    offers_file(
+        *WAREHOUSES,
+        offer("p1", stocks={"wh-a": "2", "wh-b": "5"}),
+        offer("p2", stocks={"wh-a": "3", "wh-b": "1"}),
+        offer("p3", stocks={"wh-a": "1"}),
+    )
+    offers_file(*WAREHOUSES, offer("p3", stocks={"wh-a": "4"}), changes_only=False)
+    nothing = {"wh-a": (0, 0, None), "wh-b": (0, 0, None), "site": (0, 0, None)}
+    assert stock_of("p1") == nothing and stock_of("p2") == nothing
+    assert stock_of("p3")["wh-a"][0] == 4 and stock_of("p3")["site"][0] == 4
+
+
+def test_a_sweep_scans_and_joins_whole_tables_then_the_import_prefers_indexes_again(db):
+    """
+    ``allow_table_scans``: hash joins over whole tables for the end-of-file sweep (with an
+    import's stale statistics PostgreSQL otherwise probed an index once per stock
+    record), and the import's index-first settings back after it, within the transaction.
+    """
+    from django.db import connection, transaction
+
+    from integration_1c.services import bulk
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's planner settings")
+
+    def settings_now():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('enable_seqscan'), current_setting('enable_nestloop')")
+            return cursor.fetchone()
+
+    with transaction.atomic():
+        bulk.prefer_indexes()
+        assert settings_now() == ("off", "on")
+        with bulk.allow_table_scans():
+            assert settings_now() == ("on", "off")
+        assert settings_now() == ("off", "on")
+
+
 def test_full_prices_only_package_zeroes_nothing(catalogue):
     offers_file(
         *PRICE_TYPES, *WAREHOUSES, offer("p1", stocks={"wh-a": "2"}), offer("p2", stocks={"wh-a": "3"})
