@@ -129,3 +129,40 @@ def test_purge_removes_only_what_came_from_1c():
     assert list(Category.objects.values_list("name", flat=True)) == ["Акции"]
     assert Category.objects.get().numchild == 0
     assert PriceType.objects.exists() and Partner.objects.filter(code="wh-1").exists()
+
+
+@pytest.mark.django_db
+def test_the_bench_timeline_places_the_logins_upload_and_each_files_run_from_the_first_call():
+    """Where an exchange's time went: what the benchmark prints beside its figures."""
+    from datetime import datetime, timedelta, timezone
+
+    from django.contrib.auth import get_user_model
+
+    from integration_1c.management.commands.bench_exchange import BENCH_USER, _timeline
+    from integration_1c.models import ExchangeFile, ExchangeSession
+
+    origin = datetime(2026, 12, 7, 5, 0, tzinfo=timezone.utc)
+    at = lambda seconds: origin + timedelta(seconds=seconds)  # noqa: E731
+    user = get_user_model().objects.create_user(BENCH_USER, password="x")
+    session = ExchangeSession.objects.create(user=user, exchange_type="catalog", token="t", folder="catalog/t")
+    for name, kind, queued, started, finished in (
+        ("v8.zip", "archive", 0.6, 0.7, 1.2),
+        ("import.xml", "catalogue", 0.8, 1.3, 6.0),
+        ("offers.xml", "offers", 0.8, 6.1, 9.5),
+    ):
+        ExchangeFile.objects.create(
+            session=session, name=name, kind=kind, state=ExchangeFile.DONE,
+            uploaded_at=at(queued), started_at=at(started), finished_at=at(finished),
+        )  # fmt: skip
+    start = origin.timestamp()
+    calls = [
+        (start, 0.3, "checkauth", ""),
+        (start + 0.3, 0.1, "init", ""),
+        (start + 0.4, 0.2, "file", "v8.zip"),
+        (start + 6.0, 0.05, "import", "import.xml"),
+        (start + 9.5, 0.1, "import", "offers.xml"),
+    ]
+    assert _timeline(calls) == (
+        "logins 0.40 s; upload 0.4–0.6; v8.zip queued 0.6 ran 0.7–1.2; "
+        "import.xml queued 0.8 ran 1.3–6.0, answered 6.0; offers.xml queued 0.8 ran 6.1–9.5, answered 9.6; end 9.6"
+    )
