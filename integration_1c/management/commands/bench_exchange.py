@@ -10,9 +10,11 @@ it, runs the write floor (``--floor``: ``shared/bench/floor_copy.py``, parse + C
 same rows and a copy of the pictures) on the same files right after, and sends the same
 package once more (1C repeats unchanged full exports). Then, on the largest catalogue,
 changes-only packages of offers (``--changes``, e.g. 10,000 and 100). For every exchange it
-prints seconds, the floor and the ratio, the slowest HTTP call and the peak resident memory
-(VmHWM) of the web and worker processes. Figures are printed, never asserted: the machine
-is shared and noisy, so compare with the floor measured in the same run.
+prints seconds, the floor and the ratio, the slowest HTTP call, the peak resident memory
+(VmHWM) of the web and worker processes and a timeline of the exchange's calls and files.
+Before each measured step what the step before left in memory is written out
+(:func:`_settle_disk`). Figures are printed, never asserted: the machine is shared and
+noisy, so compare with the floor measured in the same run.
 """
 
 import json
