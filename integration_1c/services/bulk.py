@@ -568,15 +568,15 @@ def allow_table_scans():
     full 100k offers file against 0.39 s hashed (``EXPLAIN ANALYZE``).
     """
     prefer_indexes(False)
-    nested_loops(False)
+    _nested_loops(False)
     try:
         yield
     finally:
-        nested_loops(True)
+        _nested_loops(True)
         prefer_indexes(True)
 
 
-def nested_loops(enabled):
+def _nested_loops(enabled):
     """Within the current transaction only (``SET LOCAL``), like :func:`prefer_indexes`."""
     if connection.vendor == "postgresql" and connection.in_atomic_block:
         with connection.cursor() as cursor:

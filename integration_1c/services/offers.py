@@ -49,8 +49,6 @@ Partner = get_model("partner", "Partner")
 StockRecord = get_model("partner", "StockRecord")
 
 CENT = Decimal("0.01")
-#: Stock records zeroed per statement by :meth:`OfferWriter.zero_unlisted`.
-ZERO_SLICE = 20_000
 MAX_PRICE = Decimal("9999999999.99")  # StockRecord.price: 12 digits, 2 decimals
 
 #: What 1C writes in Валюта -> ISO 4217, which Oscar's price formatting expects.
@@ -650,10 +648,8 @@ class OfferWriter:
             found = cursor.fetchall()
         product_ids = sorted({product_id for _, product_id in found})
         stock.stock_written(product_ids)
-        for start in range(0, len(found), ZERO_SLICE):
-            StockRecord.objects.filter(
-                pk__in_array=[pk for pk, _ in found[start : start + ZERO_SLICE]]
-            ).update(num_in_stock=0)
+        if found:
+            StockRecord.objects.filter(pk__in_array=[pk for pk, _ in found]).update(num_in_stock=0)
         size = self.ctx.batch_size
         for start in range(0, len(product_ids), size):
             stock.recompute_sales_stock(

@@ -199,11 +199,8 @@ def test_full_offers_package_zeroes_offers_it_does_not_list(catalogue):
     assert stock_of("p1")["site"][0] == 4
 
 
-def test_a_full_package_zeroes_every_record_of_what_it_left_out_a_slice_at_a_time(catalogue, monkeypatch):
-    """The sweep scans once and zeroes the records it found by their key, in slices of ``ZERO_SLICE``."""
-    from integration_1c.services import offers as offers_service
-
-    monkeypatch.setattr(offers_service, "ZERO_SLICE", 2)
+def test_a_full_package_zeroes_every_record_of_what_it_left_out_by_their_key(catalogue):
+    """The sweep scans once and zeroes the records it found by their key: every warehouse of every offer left out."""
     offers_file(
         *WAREHOUSES,
         offer("p1", stocks={"wh-a": "2", "wh-b": "5"}),

@@ -509,14 +509,13 @@ class Command(BaseCommand):
 
 class TimingTransport:
     """
-    An emulator transport that remembers its slowest call (1C gives up on a call that
-    hangs) and when each call started and ended, for the exchange's timeline
+    An emulator transport that remembers when each call started and how long it took:
+    the slowest (1C gives up on a call that hangs) and the exchange's timeline
     (:func:`_timeline`).
     """
 
     def __init__(self, transport):
         self.transport = transport
-        self.slowest = (0.0, "")
         self.calls = []  # (wall-clock start, seconds, mode, filename)
 
     def request(self, method, params, **kwargs):
@@ -526,11 +525,14 @@ class TimingTransport:
         finally:
             seconds = time.monotonic() - started
             self.calls.append((wall, seconds, params.get("mode") or "", params.get("filename") or ""))
-            if seconds > self.slowest[0]:
-                what = f"mode={params.get('mode')}"
-                if params.get("filename"):
-                    what += f" {params['filename']}"
-                self.slowest = (seconds, what)
+
+    @property
+    def slowest(self):
+        """``(seconds, "mode=… filename")`` of the slowest call so far."""
+        if not self.calls:
+            return (0.0, "")
+        _, seconds, mode, filename = max(self.calls, key=lambda call: call[1])
+        return (seconds, f"mode={mode} {filename}".rstrip())
 
 
 def _timeline(calls):
@@ -540,8 +542,6 @@ def _timeline(calls):
     the moment 1C was told it was done. The gaps between them are what the exchange
     spends outside the import.
     """
-    from integration_1c.models import ExchangeSession
-
     if not calls:
         return ""
     origin = calls[0][0]
@@ -554,7 +554,7 @@ def _timeline(calls):
         parts.append(
             f"upload {uploads[0][0] - origin:.1f}–{uploads[-1][0] + uploads[-1][1] - origin:.1f}"
         )
-    session = ExchangeSession.objects.filter(user__username=BENCH_USER).order_by("-started_at").first()
+    session = _latest_session()
     if session is not None:
         for exchange_file in session.files.exclude(kind="attachment").order_by("uploaded_at", "pk"):
             if exchange_file.started_at is None or exchange_file.finished_at is None:
@@ -666,11 +666,16 @@ def _settle_disk():
     os.sync()
 
 
-def _worker_seconds():
-    """Seconds the worker spent on the files of the latest exchange, by kind, from the journal."""
+def _latest_session():
+    """The benchmark user's latest exchange session (its files' journal), or None."""
     from integration_1c.models import ExchangeSession
 
-    session = ExchangeSession.objects.filter(user__username=BENCH_USER).order_by("-started_at").first()
+    return ExchangeSession.objects.filter(user__username=BENCH_USER).order_by("-started_at").first()
+
+
+def _worker_seconds():
+    """Seconds the worker spent on the files of the latest exchange, by kind, from the journal."""
+    session = _latest_session()
     spent = {}
     if session is None:
         return spent
