@@ -26,7 +26,7 @@ def test_search_and_filters_behave_the_same_on_sqlite(tmp_path):
         MEDIA_ROOT=str(tmp_path / "media"),
     )
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--create-db", BEHAVIOUR],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--create-db", "--tb=short", BEHAVIOUR],
         cwd=REPO_DIR,
         env=env,
         capture_output=True,
@@ -34,7 +34,10 @@ def test_search_and_filters_behave_the_same_on_sqlite(tmp_path):
         timeout=900,
     )
     summary = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else result.stderr[-2000:]
-    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
+    # On a failure, its traceback (from pytest's FAILURES section) rather than the output's tail.
+    failures = result.stdout.find("= FAILURES =")
+    report = result.stdout[failures : failures + 8000] if failures >= 0 else result.stdout[-6000:]
+    assert result.returncode == 0, report + result.stderr[-3000:]
     assert " passed" in summary and "failed" not in summary and "skipped" not in summary, summary
 
 
