@@ -839,3 +839,23 @@ def test_an_unfilled_number_is_no_value_of_its_range_filter(client, catalogue):
     assert re.search(r'name="n%d_max"[^>]*placeholder="(до|to) 850"' % power.pk, html)
     assert titles(get(client, url, **{f"n{power.pk}_max": "700"})) == ["Дрель ударная Bosch"]
     assert re.search(r'placeholder="(от|from) 600"', get(client, reverse("catalogue:index")))
+
+
+def test_a_documents_text_lists_the_values_sorted_whatever_order_they_were_read_in(catalogue):
+    """
+    The search document lists a product's property values sorted — PostgreSQL's
+    ``string_agg(DISTINCT …)``, and the rows computed in Python on SQLite the same way —
+    not in the order its value rows were read: another plan, or a row rewritten, gives the
+    same document, and a refresh the same rows as a rebuild.
+    """
+    from tests.storefront.factories import set_text_attribute
+
+    makita = catalogue["makita"]
+    set_text_attribute(makita, "p_zone", "Зона", "Ярославль")  # written before the value that sorts first
+    set_text_attribute(makita, "p_colour", "Цвет", "Бирюзовый")
+    indexing.refresh_products([makita.pk])
+    text = ProductDocument.objects.get(product=makita).text
+    assert text.index("Бирюзовый") < text.index("Ярославль"), text
+    refreshed = listing_rows()
+    indexing.rebuild_all()
+    assert listing_rows() == refreshed

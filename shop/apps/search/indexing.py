@@ -395,12 +395,13 @@ def _refresh_batch_python(ids):
     values = defaultdict(set)  # listed id -> ProductListing facet strings
     identifiers = defaultdict(set)  # listed id -> lowercase identifiers
     facets = defaultdict(set)  # listed id -> {(kind, key, value, number)} ProductFacet rows
-    texts = defaultdict(list)  # listed id -> search words beside the title
+    texts = defaultdict(set)  # listed id -> property and variant values, searched beside the title
+    descriptions = {}  # listed id -> the description's text
     for pk in listed:
         row = products[pk]
         description = strip_tags(row["description"] or "").strip()
         if description:
-            texts[pk].append(description)
+            descriptions[pk] = description
         for identifier in [row["code"], row["upc"]] + [
             value for variant in variants[pk] for value in (variant["code"], variant["upc"])
         ]:
@@ -432,7 +433,7 @@ def _refresh_batch_python(ids):
             continue
         if kind == ProductAttribute.OPTION and value["value_option__option"]:
             values[pk].add(ProductListing.value_facet(value["attribute_id"], value["value_option__option"][:255]))
-            texts[pk].append(value["value_option__option"])
+            texts[pk].add(value["value_option__option"])
             attribute_ids.add(value["attribute_id"])
         elif kind in (ProductAttribute.FLOAT, ProductAttribute.INTEGER):
             number = value["value_float"] if kind == ProductAttribute.FLOAT else value["value_integer"]
@@ -445,7 +446,7 @@ def _refresh_batch_python(ids):
                 values[pk].add(ProductListing.value_facet(value["attribute_id"], text[:255]))
             if code.startswith(CHARACTERISTIC_PREFIX) or code.startswith(PROPERTY_PREFIX):
                 attribute_ids.add(value["attribute_id"])
-            texts[pk].append(text)
+            texts[pk].add(text)
         elif kind == ProductAttribute.BOOLEAN and value["value_boolean"] is not None:
             if value["attribute_id"] in switched_on:
                 flag = YES if value["value_boolean"] else NO
@@ -485,7 +486,9 @@ def _refresh_batch_python(ids):
     documents, listings = [], []
     for pk in listed:
         row = products[pk]
-        text = "\n".join(dict.fromkeys(texts[pk]))
+        # The values sorted, not in the order of their rows: the same text whichever way the rows
+        # were read (PostgreSQL's ``string_agg(DISTINCT …)`` sorts them too).
+        text = "\n".join(([descriptions[pk]] if pk in descriptions else []) + sorted(texts[pk]))
         documents.append(
             {
                 "product_id": pk,
