@@ -558,6 +558,30 @@ def prefer_indexes(enabled=True):
 
 
 @contextmanager
+def references_checked_per_statement():
+    """
+    Within the block, foreign keys are checked as each statement ends instead of at the
+    commit (``SET CONSTRAINTS ALL IMMEDIATE``; deferred again after it). Django makes
+    them deferred, so PostgreSQL checked a file's references — 225,000 for a first 10k
+    catalogue: attribute values, stock records, prices, links — in the commit, when nothing
+    else works (a file's serial tail, with the listing refresh). Checked per statement,
+    most run in the writes sent behind (:class:`WriteBehind`) while the import goes on in
+    Python. The import writes a row before the rows that refer to it and deletes the
+    referring rows first, so no statement waits on a reference a later one would make.
+    In-process, the first 10k import in seven alternating pairs: 0.1–1.4 s faster in every
+    pair (about 5%).
+    """
+    checked = connection.vendor == "postgresql" and connection.in_atomic_block
+    if checked:
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    yield
+    if checked:  # not after an error: the transaction is rolled back anyway
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+@contextmanager
 def allow_table_scans():
     """
     For a statement that reads a whole table anyway (end-of-file sweeps): tables are

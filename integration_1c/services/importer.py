@@ -54,7 +54,13 @@ from shop.memory import frozen_during
 
 from . import stock
 from .attributes import AttributeIndex
-from .bulk import InsertConflict, WriteBehind, plain_inserts, prefer_indexes
+from .bulk import (
+    InsertConflict,
+    WriteBehind,
+    plain_inserts,
+    prefer_indexes,
+    references_checked_per_statement,
+)
 from .catalogue import (
     KEEP,
     CategoryWriter,
@@ -291,7 +297,7 @@ def _apply_stream(fileobj, ctx):
 
                 apply_order_documents(fileobj, ctx.report)
             else:
-                with RecordApplier(ctx).closing() as applier:
+                with RecordApplier(ctx).closing() as applier, references_checked_per_statement():
                     with stock.recording_writes() as stock_written, WriteBehind():
                         applier.read(read_records(fileobj, ctx))
                     # The listing refresh, while the last batch's pictures are placed.

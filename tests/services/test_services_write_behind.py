@@ -89,3 +89,39 @@ def test_an_import_failing_while_writes_are_out_ends_its_write_thread():
             raise RuntimeError("the import failed meanwhile")
     assert not import_threads()
     assert not PriceType.objects.exists()
+
+
+def _dangling_reference_refused_at_once():
+    """Whether a row that refers to no product is refused by its own statement (not at the commit)."""
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("INSERT INTO catalogue_productcategory (product_id, category_id) VALUES (-1, -1)")
+            cursor.execute("DELETE FROM catalogue_productcategory WHERE product_id = -1")
+    except IntegrityError:
+        return True
+    return False
+
+
+def test_an_imports_references_are_checked_by_each_statement_and_deferred_again_after_it(tmp_path):
+    """
+    A file's foreign keys are checked as its statements run (in the writes sent behind,
+    beside the import's Python), not all in the commit; after the file, Django's deferred
+    checks again.
+    """
+    from integration_1c.services import importer
+    from integration_1c.signals import catalogue_changed
+    from integration_1c.testing.generator import generate_exchange
+
+    during = []
+    catalogue_changed.connect(
+        lambda **kwargs: during.append(_dangling_reference_refused_at_once()), weak=False, dispatch_uid="test.references"
+    )
+    try:
+        exchange = generate_exchange(tmp_path, products=5, images=False)
+        for path in exchange.files:
+            importer.apply_path(path, base_dir=exchange.dir)
+    finally:
+        catalogue_changed.disconnect(dispatch_uid="test.references")
+
+    assert during == [True] * len(exchange.files)
+    assert not _dangling_reference_refused_at_once()
