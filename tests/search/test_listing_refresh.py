@@ -250,3 +250,64 @@ def test_a_refresh_replaces_a_changed_number_and_keeps_the_facets_that_still_hol
     assert numbers == [777]
     assert set(ProductFacet.objects.filter(product=bosch).values_list("id", flat=True)) == kept
     assert listing_rows() == rebuilt()
+
+
+def test_the_search_rows_point_at_their_product_without_a_constraint_and_go_with_it(catalogue):
+    """
+    The listing rows, search documents and facets are derived data, as a search
+    engine's index is: on PostgreSQL no foreign-key constraint (its check cost every
+    imported file's refresh one look-up of the product per row written), and Django's
+    collector still deletes them with their product.
+    """
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for model in (ProductDocument, ProductListing, ProductFacet):
+                constraints = connection.introspection.get_constraints(cursor, model._meta.db_table)
+                assert not [name for name, found in constraints.items() if found["foreign_key"]], model
+    makita = catalogue["makita"]
+    pk = makita.pk
+    tables = (ProductDocument, ProductListing, ProductFacet)
+    assert all(model.objects.filter(product_id=pk).exists() for model in tables)
+    makita.delete()
+    assert not any(model.objects.filter(product_id=pk).exists() for model in tables)
+    assert listing_rows() == rebuilt()
+
+
+def test_rows_of_a_product_gone_behind_djangos_back_are_never_drawn_and_the_sweep_drops_them(catalogue):
+    """
+    Without the constraint, a product deleted other than through Django (SQL by hand)
+    leaves its rows behind: a listing page draws no card for them, and the sweep after
+    a full package (``drop_unlisted``) drops them with the hidden products' rows.
+    """
+    from django.db import connection
+    from oscar.core.loading import get_model
+
+    from shop.apps.search.selectors import products_for
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the embedded SQLite shop keeps the constraint (search migration 0008)")
+    Product = get_model("catalogue", "Product")
+    expected = listing_rows()
+    makita = catalogue["makita"]
+    ghost = Product.objects.order_by("-pk").values_list("pk", flat=True).first() + 1000
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # a constraint would refuse the rows here
+    row = ProductListing.objects.get(product=makita)
+    ProductListing.objects.create(
+        product_id=ghost,
+        title="Дрель, удалённая из базы",
+        price=row.price,
+        in_stock=True,
+        date_created=row.date_created,
+        categories=row.categories,
+        facets=row.facets,
+        identifiers=[],
+    )
+    ProductDocument.objects.create(product_id=ghost, title="Дрель, удалённая из базы", text="")
+    ProductFacet.objects.create(product_id=ghost, kind=ProductFacet.NUMBER, key=catalogue["power"].pk, number=1)
+
+    assert products_for([ghost, makita.pk]) == [makita]
+    assert indexing.drop_unlisted() == 1
+    assert listing_rows() == expected

@@ -28,7 +28,7 @@ from collections import defaultdict
 from functools import lru_cache
 
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef
 from django.utils.html import strip_tags
 from oscar.core.loading import get_model
 
@@ -278,11 +278,14 @@ def refresh_changed_since(moment, *, full=True, stock_written=None):
 
 
 def drop_unlisted():
-    """Remove the rows of products that are no longer listed (hidden, or turned into a variant)."""
+    """
+    Remove the rows of products that are no longer listed: hidden, turned into a
+    variant, or gone (the rows have no foreign-key constraint: a product deleted other
+    than through Django leaves its rows behind, see ``models``).
+    """
+    listed = Product.objects.filter(pk=OuterRef("product_id"), is_public=True, parent__isnull=True)
     stale = list(
-        ProductListing.objects.filter(Q(product__is_public=False) | Q(product__parent__isnull=False))
-        .order_by()
-        .values_list("product_id", flat=True)
+        ProductListing.objects.filter(~Exists(listed)).order_by().values_list("product_id", flat=True)
     )
     _delete_rows(stale)
     return len(stale)
