@@ -4,9 +4,9 @@ database: they are derived data, deleted by Django's collector with their produc
 rebuilt by ``rebuild_search_index``, and the constraint's check cost every imported
 file's listing refresh one look-up of the product per row written (see ``models``).
 
-Only PostgreSQL's constraints are dropped. SQLite would have to rebuild the tables for
-it, and the listing's price indexes were made there without ``NULLS LAST`` (0007): the
-embedded demo's few hundred rows keep their checks.
+Only PostgreSQL's constraints are dropped: SQLite cannot drop one without rebuilding the
+table, and the embedded demo's few hundred rows gain nothing from it, so they keep their
+checks there.
 """
 
 import django.db.models.deletion
