@@ -261,14 +261,14 @@ def test_the_search_rows_point_at_their_product_without_a_constraint_and_go_with
     """
     from django.db import connection
 
+    tables = (ProductDocument, ProductListing, ProductFacet)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            for model in (ProductDocument, ProductListing, ProductFacet):
+            for model in tables:
                 constraints = connection.introspection.get_constraints(cursor, model._meta.db_table)
                 assert not [name for name, found in constraints.items() if found["foreign_key"]], model
     makita = catalogue["makita"]
     pk = makita.pk
-    tables = (ProductDocument, ProductListing, ProductFacet)
     assert all(model.objects.filter(product_id=pk).exists() for model in tables)
     makita.delete()
     assert not any(model.objects.filter(product_id=pk).exists() for model in tables)
