@@ -268,6 +268,51 @@ def test_importing_the_archive_by_its_own_name_answers_once_it_is_unpacked(onec,
     assert queue.sent == []
 
 
+def _rows_read(plan, table):
+    """Rows the scans of ``table`` in an ``EXPLAIN (ANALYZE, FORMAT JSON)`` plan looked at."""
+    read = 0
+    if plan.get("Relation Name") == table:
+        looked_at = plan["Actual Rows"] + plan.get("Rows Removed by Filter", 0)
+        read += looked_at * plan["Actual Loops"]
+    for child in plan.get("Plans", ()):
+        read += _rows_read(child, table)
+    return read
+
+
+def test_a_progress_call_reads_the_sessions_archives_not_every_member(onec, importer, queue):
+    """
+    1C asks about its file again and again while it is imported, and each call looks
+    for the session's archives. Among the rows of an archive's 118,000 pictures that
+    took 27 ms of the database for every call; it reads the few rows that are not
+    pictures, however many the archive had.
+    """
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's plans")
+    pictures = {f"import_files/{number % 40:02d}/{number}.jpg": b"\xff\xd8" for number in range(3000)}
+    onec.send("v8.zip", make_zip({"import.xml": IMPORT_XML, "offers.xml": OFFERS_XML, **pictures}))
+    assert text(onec.import_("import.xml")) == "progress\nРаспаковка архива «v8.zip»…"
+    queue.run()  # the worker unpacks it
+    assert ExchangeFile.objects.filter(kind=pipeline.ATTACHMENT).count() == 3000
+
+    with CaptureQueriesContext(connection) as captured:
+        assert text(onec.import_("import.xml")).startswith("progress\n")
+        assert text(onec.import_("import.xml")).startswith("progress\n")
+    reads = [
+        query["sql"]
+        for query in captured.captured_queries
+        if query["sql"].startswith("SELECT") and '"integration_1c_exchangefile"' in query["sql"]
+    ]
+    assert reads
+    with connection.cursor() as cursor:
+        for sql in reads:
+            cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql)
+            plan = cursor.fetchone()[0][0]["Plan"]
+            assert _rows_read(plan, "integration_1c_exchangefile") <= 3, sql
+
+
 def test_members_registered_by_copy_are_the_rows_bulk_create_writes(onec, monkeypatch):
     """The journal rows of an archive's members are the same whichever way they are inserted."""
     from django.db import connection
