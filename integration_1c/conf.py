@@ -78,6 +78,10 @@ DEFAULTS = {
     "ONEC_LOGIN_CACHE_SECONDS": 15 * 60,
     # A file no worker picked up within this many seconds is answered failure.
     "ONEC_QUEUE_TIMEOUT_SECONDS": 30 * 60,
+    # A mode=import call whose file the worker has waits at most this many seconds for
+    # its state to change before answering progress (0: at once). 1C asks again the
+    # moment it reads progress: this keeps its calls from using a core all import long.
+    "ONEC_PROGRESS_WAIT_SECONDS": 0.5,
     # Uploads: a POST may exceed the announced file_limit by this many bytes (headers
     # of multipart-less clients, rounding); bigger POSTs are refused.
     "ONEC_FILE_LIMIT_MARGIN": 64 * 1024,

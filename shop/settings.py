@@ -507,6 +507,7 @@ ONEC_WORKER_LEASE_SECONDS = env.float("ONEC_WORKER_LEASE_SECONDS", default=120)
 # so that shoppers' pages stay fast while a catalogue is applied on the same machine.
 ONEC_IMPORT_NICENESS = env.int("ONEC_IMPORT_NICENESS", default=10)
 ONEC_QUEUE_TIMEOUT_SECONDS = env.float("ONEC_QUEUE_TIMEOUT_SECONDS", default=30 * 60)
+ONEC_PROGRESS_WAIT_SECONDS = env.float("ONEC_PROGRESS_WAIT_SECONDS", default=0.5)
 # A successful exchange login is remembered this many seconds (0: every login checks the password).
 ONEC_LOGIN_CACHE_SECONDS = env.float("ONEC_LOGIN_CACHE_SECONDS", default=15 * 60)
 ONEC_MAX_FILE_SIZE = env.int("ONEC_MAX_FILE_SIZE", default=8 * 1024**3)

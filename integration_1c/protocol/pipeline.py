@@ -28,14 +28,21 @@ An archive (kind ``archive``) takes the same path while it is unpacked: on the f
 within that call; bigger ones in a Celery task, answered ``progress`` meanwhile. Its
 members become files of the session, XML ones ready to import.
 
-No call waits for the worker: every ``mode=import`` looks at the state and answers at
-once, so the client's progress loop drives the exchange and no proxy times out.
+No call waits long for the worker: a ``mode=import`` whose file is still queued or being
+imported (or its archive unpacked) watches the file's state for at most
+``ONEC_PROGRESS_WAIT_SECONDS`` (half a second) and answers as soon as it changes, else
+``progress``. 1C asks again the moment it is told ``progress``; answered at once, its
+calls kept a web process and the database busy for the whole import (837 calls of a
+100,000-product exchange even from a client that paused 0.1 s between them), taking
+their time from the import on the same machine. The client's progress loop still
+drives the exchange, and no proxy times out.
 """
 
 import importlib
 import json
 import logging
 import threading
+import time
 from datetime import timedelta
 
 from django.conf import settings
@@ -311,10 +318,25 @@ def _claim(exchange_file):
 
 
 def import_step(session, name):
-    """One ``mode=import`` call: unpack what needs it, queue ``name``, report its state."""
-    pending = _unpack_archives(session)
+    """
+    One ``mode=import`` call: unpack what needs it, queue ``name``, report its state —
+    once the worker's file (or archive) changed state, or after
+    ``ONEC_PROGRESS_WAIT_SECONDS`` (the module docstring).
+    """
+    deadline = time.monotonic() + progress_wait()
+    while True:
+        answer, waiting_for = _step(session, name)
+        if answer.status != PROGRESS or waiting_for is None:
+            return answer
+        if not wait_for_change(waiting_for, deadline):
+            return answer
+
+
+def _step(session, name):
+    """The answer as things stand, and the worker's file it waits for (None: nothing to wait for)."""
+    pending, archive = _unpack_archives(session)
     if pending is not None:
-        return pending
+        return pending, archive
     exchange_file = session.files.filter(name=name).order_by("-pk").first()
     if exchange_file is None:
         raise ExchangeFailure(
@@ -322,11 +344,36 @@ def import_step(session, name):
             "и его нет в загруженном архиве."
         )
     if exchange_file.kind == ARCHIVE:
-        return answer_for(exchange_file)  # unpacked above: nothing more to do with it
+        return answer_for(exchange_file), None  # unpacked above: nothing more to do with it
     if exchange_file.state == ExchangeFile.UPLOADING:
         exchange_file = queue_import(exchange_file)
     exchange_file = check_worker(exchange_file)
-    return answer_for(exchange_file)
+    return answer_for(exchange_file), exchange_file if exchange_file.state in ACTIVE_STATES else None
+
+
+def progress_wait():
+    """Seconds a ``mode=import`` call may watch a file the worker has (conf, 0: answer at once)."""
+    return max(float(conf.get("ONEC_PROGRESS_WAIT_SECONDS")), 0.0)
+
+
+#: How often a waiting call reads the file's state: one indexed row, 20 times a second.
+PROGRESS_CHECK_SECONDS = 0.05
+
+
+def wait_for_change(exchange_file, deadline):
+    """
+    Watch ``exchange_file`` (as read last) until its state or attempt changes or
+    ``deadline`` (``time.monotonic()``) passes; True if it changed. A lease that lapses
+    meanwhile is not a change: the next call's :func:`check_worker` finds it.
+    """
+    seen = (exchange_file.state, exchange_file.attempt)
+    rows = ExchangeFile.objects.filter(pk=exchange_file.pk).values_list("state", "attempt")
+    while (left := deadline - time.monotonic()) > 0:
+        time.sleep(min(PROGRESS_CHECK_SECONDS, left))
+        current = rows.first()
+        if current != seen:
+            return True
+    return False
 
 
 # --- the worker's lease ---------------------------------------------------------------
@@ -437,7 +484,10 @@ class Lease:
 
 
 def _unpack_archives(session):
-    """None once every archive of the session is unpacked, else the answer to give."""
+    """
+    ``(None, None)`` once every archive of the session is unpacked, else the answer to
+    give and the archive the worker unpacks (None when there is nothing to wait for).
+    """
     latest = {}
     for archive in session.files.filter(kind=ARCHIVE).order_by("pk"):
         latest[archive.name] = archive  # a re-sent archive replaces its failed upload
@@ -456,10 +506,11 @@ def _unpack_archives(session):
             archive.refresh_from_db()
         archive = check_worker(archive)  # the unpacking worker may have died too
         if archive.state == ExchangeFile.FAILED:
-            return Answer(FAILURE, (archive.error,))
+            return Answer(FAILURE, (archive.error,)), None
         if archive.state != ExchangeFile.DONE:
-            return Answer(PROGRESS, (f"Распаковка архива «{archive.name}»…",))
-    return None
+            unpacking = archive if archive.state in ACTIVE_STATES else None
+            return Answer(PROGRESS, (f"Распаковка архива «{archive.name}»…",)), unpacking
+    return None, None
 
 
 def unpack_archive(file_id, max_inline_bytes=None, max_inline_members=None):

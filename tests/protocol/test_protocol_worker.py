@@ -39,10 +39,11 @@ def slow_importer(monkeypatch, steps=3):
     patch_service(monkeypatch, "importer", apply_file=apply_file, read_progress=lambda f: f.processed)
 
 
-def test_progress_loops_end_in_success_with_a_real_worker(exchange_user, celery_worker, monkeypatch):
-    """A plain file, then (next cycle) an archive too big to unpack within a call."""
+def test_progress_loops_end_in_success_with_a_real_worker(exchange_user, celery_worker, monkeypatch, settings):
+    """A plain file, then (next cycle) an archive too big to unpack within a call; every call answers at once."""
     from integration_1c.protocol import pipeline
 
+    settings.ONEC_PROGRESS_WAIT_SECONDS = 0
     slow_importer(monkeypatch)
     client = OneC()
     text(client.checkauth())
@@ -67,6 +68,61 @@ def test_progress_loops_end_in_success_with_a_real_worker(exchange_user, celery_
     assert poll(client, "import.xml")[-1] == "success"
     assert poll(client, "offers.xml")[-1] == "success"
     assert ExchangeFile.objects.get(name="v8.zip").state == ExchangeFile.DONE
+
+
+def test_a_call_watches_the_workers_file_and_answers_the_moment_it_is_done(
+    exchange_user, celery_worker, monkeypatch, settings
+):
+    """
+    1C asks again the moment it reads ``progress``: a call waits for the worker's file
+    instead (at most ONEC_PROGRESS_WAIT_SECONDS), so an import of 0.3 s is answered by
+    one call, with ``success`` as soon as the worker is done, and an archive unpacked by
+    the worker is waited for the same way.
+    """
+    from integration_1c.protocol import pipeline
+
+    settings.ONEC_PROGRESS_WAIT_SECONDS = 5
+    slow_importer(monkeypatch)
+    client = OneC()
+    text(client.checkauth())
+    text(client.init())
+    client.send("import.xml", b"<x/>")
+
+    started = time.monotonic()
+    assert poll(client, "import.xml") == ["success"]
+    assert time.monotonic() - started < 2.5
+
+    monkeypatch.setattr(pipeline, "INLINE_UNPACK_MAX_BYTES", 1)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("import.xml", "<a/>")
+    text(client.checkauth())
+    text(client.init())
+    client.send("v8.zip", buffer.getvalue())
+    assert poll(client, "import.xml") == ["success"]
+    assert ExchangeFile.objects.get(name="v8.zip").state == ExchangeFile.DONE
+
+
+def test_a_call_answers_progress_once_its_wait_is_over(exchange_user, celery_worker, monkeypatch, settings):
+    """A longer import is still reported by progress answers, none later than the wait allows."""
+    settings.ONEC_PROGRESS_WAIT_SECONDS = 0.2
+    slow_importer(monkeypatch, steps=12)
+    client = OneC()
+    text(client.checkauth())
+    text(client.init())
+    client.send("import.xml", b"<x/>")
+
+    calls = []
+    answers = []
+    while not answers or answers[-1].startswith("progress"):
+        started = time.monotonic()
+        answers.append(text(client.import_("import.xml")))
+        calls.append(time.monotonic() - started)
+        assert len(answers) < 60, answers[-3:]
+    assert answers[-1] == "success"
+    assert answers[0].startswith("progress\n") and any("обработано записей:" in answer for answer in answers)
+    assert 3 <= len(answers) <= 12, answers  # about 1.2 s of import in calls of 0.2 s
+    assert max(calls) < 1.0, calls
 
 
 def test_real_1c_files_through_the_real_importer(exchange_user, celery_worker, samples_dir):
