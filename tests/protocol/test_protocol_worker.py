@@ -39,15 +39,29 @@ def slow_importer(monkeypatch, steps=3):
     patch_service(monkeypatch, "importer", apply_file=apply_file, read_progress=lambda f: f.processed)
 
 
+def log_in(client):
+    """A new exchange run of ``client``: checkauth, then init."""
+    text(client.checkauth())
+    text(client.init())
+    return client
+
+
+def zipped(*names):
+    """An archive of small XML members."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in names:
+            archive.writestr(name, "<a/>")
+    return buffer.getvalue()
+
+
 def test_progress_loops_end_in_success_with_a_real_worker(exchange_user, celery_worker, monkeypatch, settings):
     """A plain file, then (next cycle) an archive too big to unpack within a call; every call answers at once."""
     from integration_1c.protocol import pipeline
 
     settings.ONEC_PROGRESS_WAIT_SECONDS = 0
     slow_importer(monkeypatch)
-    client = OneC()
-    text(client.checkauth())
-    text(client.init())
+    client = log_in(OneC())
     client.send("import.xml", b"<x/>")
 
     answers = poll(client, "import.xml")
@@ -57,13 +71,7 @@ def test_progress_loops_end_in_success_with_a_real_worker(exchange_user, celery_
     assert any("обработано записей:" in answer for answer in answers[:-1])
 
     monkeypatch.setattr(pipeline, "INLINE_UNPACK_MAX_BYTES", 1)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("import.xml", "<a/>")
-        archive.writestr("offers.xml", "<b/>")
-    text(client.checkauth())
-    text(client.init())
-    client.send("v8.zip", buffer.getvalue(), chunk_size=64)
+    log_in(client).send("v8.zip", zipped("import.xml", "offers.xml"), chunk_size=64)
 
     assert poll(client, "import.xml")[-1] == "success"
     assert poll(client, "offers.xml")[-1] == "success"
@@ -83,9 +91,7 @@ def test_a_call_watches_the_workers_file_and_answers_the_moment_it_is_done(
 
     settings.ONEC_PROGRESS_WAIT_SECONDS = 5
     slow_importer(monkeypatch)
-    client = OneC()
-    text(client.checkauth())
-    text(client.init())
+    client = log_in(OneC())
     client.send("import.xml", b"<x/>")
 
     started = time.monotonic()
@@ -93,12 +99,7 @@ def test_a_call_watches_the_workers_file_and_answers_the_moment_it_is_done(
     assert time.monotonic() - started < 2.5
 
     monkeypatch.setattr(pipeline, "INLINE_UNPACK_MAX_BYTES", 1)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("import.xml", "<a/>")
-    text(client.checkauth())
-    text(client.init())
-    client.send("v8.zip", buffer.getvalue())
+    log_in(client).send("v8.zip", zipped("import.xml"))
     assert poll(client, "import.xml") == ["success"]
     assert ExchangeFile.objects.get(name="v8.zip").state == ExchangeFile.DONE
 
@@ -107,9 +108,7 @@ def test_a_call_answers_progress_once_its_wait_is_over(exchange_user, celery_wor
     """A longer import is still reported by progress answers, none later than the wait allows."""
     settings.ONEC_PROGRESS_WAIT_SECONDS = 0.2
     slow_importer(monkeypatch, steps=12)
-    client = OneC()
-    text(client.checkauth())
-    text(client.init())
+    client = log_in(OneC())
     client.send("import.xml", b"<x/>")
 
     calls = []
