@@ -9,6 +9,7 @@ and encoding, and the odd shapes that exercise the paths the filter changes (chi
 without events before the header, unknown sections and wrappers, unknown roots).
 """
 
+import contextlib
 import io
 
 import pytest
@@ -128,3 +129,82 @@ def test_only_structural_elements_reach_python(monkeypatch, tmp_path):
     assert [repr(record) for record in fast] == [repr(record) for record in every]
     assert sum(isinstance(record, records.Offer) for record in fast) >= 50
     assert fast_events < len(seen) / 4
+
+
+def read_with_and_without_the_namespace(data, name="file.xml"):
+    """(records read as the reader does, records with the root's default namespace kept) as reprs, or the errors."""
+    from unittest import mock
+
+    from integration_1c.commerceml import xmlsafe
+
+    outcomes = []
+    for keep in (False, True):
+        with mock.patch.object(xmlsafe, "without_default_namespace", lambda data, root_at: data) if keep else (
+            contextlib.nullcontext()
+        ):
+            try:
+                outcomes.append([repr(record) for record in CommerceMLReader(io.BytesIO(data), name=name)])
+            except CommerceMLError as exc:
+                outcomes.append(("error", type(exc).__name__, str(exc)))
+    return outcomes
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"schema": "2.08"}, {"schema": "3.1"}, {"schema": "2.08", "encoding": "windows-1251"}],
+    ids=["2.08", "3.1", "windows-1251"],
+)
+def test_files_read_the_same_without_their_default_namespace(tmp_path, options):
+    """The reader drops the root's ``xmlns="urn:1C.ru:commerceml_…"`` (less CPU): the records are those read with it."""
+    exchange = generate_exchange(tmp_path, products=60, images=False, seed=11, **options)
+    for path in exchange.files:
+        data = path.read_bytes()
+        assert b'xmlns="urn:1C.ru:commerceml_' in data[:2000]
+        dropped, kept = read_with_and_without_the_namespace(data, name=path.name)
+        assert dropped == kept, path.name
+        assert len(dropped) > 3
+        reader = CommerceMLReader(io.BytesIO(data), name=path.name)
+        next(iter(reader))
+        assert reader.root.tag == "КоммерческаяИнформация"  # lxml built no {namespace}name tags
+
+
+@pytest.mark.parametrize("body", list(EDGE_CASES.values()), ids=list(EDGE_CASES))
+def test_odd_shapes_read_the_same_without_their_default_namespace(body):
+    dropped, kept = read_with_and_without_the_namespace(cml(body, ns="urn:1C.ru:commerceml_2"))
+    assert dropped == kept
+
+
+def test_real_files_read_the_same_without_their_default_namespace(samples_dir):
+    paths = sorted(samples_dir.glob("**/*.xml"))
+    assert paths
+    for path in paths:
+        dropped, kept = read_with_and_without_the_namespace(path.read_bytes(), name=path.name)
+        assert dropped == kept, path
+
+
+@pytest.mark.parametrize(
+    ("prolog", "expected"),
+    [
+        (
+            b'\xef\xbb\xbf<?xml version="1.0" encoding="UTF-8"?>\n<K xmlns="urn:1C.ru:commerceml_2" '
+            b'xmlns:xs="http://www.w3.org/2001/XMLSchema" V="2.08"><a/></K>',
+            b'\xef\xbb\xbf<?xml version="1.0" encoding="UTF-8"?>\n<K xmlns:xs="http://www.w3.org/2001/XMLSchema" '
+            b'V="2.08"><a/></K>',
+        ),
+        # A value that merely mentions xmlns, single quotes, spaces around "=": only the declaration goes.
+        (b"<K V='a xmlns=\"b\"' xmlns = 'u'><a/></K>", b"<K V='a xmlns=\"b\"'><a/></K>"),
+        # windows-1251 names; a prefixed root keeps its own declaration.
+        ("<Корень xmlns=\"u\">".encode("cp1251") + b"</x>", "<Корень>".encode("cp1251") + b"</x>"),
+        (b'<a:K xmlns="u" xmlns:a="v"><b/></a:K>', b'<a:K xmlns:a="v"><b/></a:K>'),
+        # Nothing to drop, or a start tag that is not whole in what the prolog read: as it is.
+        (b'<K xmlns:a="v"><b/></K>', b'<K xmlns:a="v"><b/></K>'),
+        (b'<K xmlns="u" V="', b'<K xmlns="u" V="'),
+        ('\ufeff<K xmlns="u"/>'.encode("utf-16"), '\ufeff<K xmlns="u"/>'.encode("utf-16")),
+    ],
+    ids=["utf-8-bom", "quotes", "windows-1251", "prefixed-root", "nothing", "cut", "utf-16"],
+)
+def test_only_the_roots_default_namespace_declaration_is_left_out(prolog, expected):
+    from integration_1c.commerceml.xmlsafe import GuardedStream
+
+    stream = GuardedStream(io.BytesIO(prolog), "x.xml").inspect(local_names=True)
+    assert stream.read() == expected
