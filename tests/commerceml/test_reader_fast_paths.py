@@ -9,7 +9,6 @@ and encoding, and the odd shapes that exercise the paths the filter changes (chi
 without events before the header, unknown sections and wrappers, unknown roots).
 """
 
-import contextlib
 import io
 
 import pytest
@@ -25,15 +24,17 @@ class EveryEventReader(CommerceMLReader):
     reported_tags = None
 
 
+def outcome(reader_class, data, name):
+    """The records ``reader_class`` reads from ``data``, as reprs, or its error."""
+    try:
+        return [repr(record) for record in reader_class(io.BytesIO(data), name=name)]
+    except CommerceMLError as exc:
+        return ("error", type(exc).__name__, str(exc))
+
+
 def read_both(data, name="file.xml"):
     """(records of the fast path, records of the straightforward path) as reprs, or the errors."""
-    outcomes = []
-    for reader_class in (CommerceMLReader, EveryEventReader):
-        try:
-            outcomes.append([repr(record) for record in reader_class(io.BytesIO(data), name=name)])
-        except CommerceMLError as exc:
-            outcomes.append(("error", type(exc).__name__, str(exc)))
-    return outcomes
+    return [outcome(reader_class, data, name) for reader_class in (CommerceMLReader, EveryEventReader)]
 
 
 @pytest.mark.parametrize(
@@ -137,16 +138,10 @@ def read_with_and_without_the_namespace(data, name="file.xml"):
 
     from integration_1c.commerceml import xmlsafe
 
-    outcomes = []
-    for keep in (False, True):
-        with mock.patch.object(xmlsafe, "without_default_namespace", lambda data, root_at: data) if keep else (
-            contextlib.nullcontext()
-        ):
-            try:
-                outcomes.append([repr(record) for record in CommerceMLReader(io.BytesIO(data), name=name)])
-            except CommerceMLError as exc:
-                outcomes.append(("error", type(exc).__name__, str(exc)))
-    return outcomes
+    dropped = outcome(CommerceMLReader, data, name)
+    with mock.patch.object(xmlsafe, "without_default_namespace", lambda data, root_at: data):
+        kept = outcome(CommerceMLReader, data, name)
+    return dropped, kept
 
 
 @pytest.mark.parametrize(
