@@ -169,10 +169,12 @@ def without_default_namespace(data, root_at):
     if tag is None:
         return data
     attributes = tag.group(1)
+    # A dropped declaration leaves its line breaks: errors keep the file's line numbers.
     kept = b"".join(
-        attribute.group() for attribute in _ATTRIBUTE.finditer(attributes) if attribute.group(1) != b"xmlns"
+        attribute.group() if attribute.group(1) != b"xmlns" else b"\n" * attribute.group().count(b"\n")
+        for attribute in _ATTRIBUTE.finditer(attributes)
     )
-    if len(kept) == len(attributes):
+    if kept == attributes:
         return data
     start, end = tag.span(1)
     return data[:start] + kept + data[end:]

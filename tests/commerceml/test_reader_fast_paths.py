@@ -191,15 +191,27 @@ def test_real_files_read_the_same_without_their_default_namespace(samples_dir):
         # windows-1251 names; a prefixed root keeps its own declaration.
         ("<Корень xmlns=\"u\">".encode("cp1251") + b"</x>", "<Корень>".encode("cp1251") + b"</x>"),
         (b'<a:K xmlns="u" xmlns:a="v"><b/></a:K>', b'<a:K xmlns:a="v"><b/></a:K>'),
+        # One attribute a line: the line breaks stay, so errors keep the file's line numbers.
+        (b'<K\n  xmlns="u"\n  V="1">\n<b/></K>', b'<K\n\n  V="1">\n<b/></K>'),
         # Nothing to drop, or a start tag that is not whole in what the prolog read: as it is.
         (b'<K xmlns:a="v"><b/></K>', b'<K xmlns:a="v"><b/></K>'),
         (b'<K xmlns="u" V="', b'<K xmlns="u" V="'),
         ('\ufeff<K xmlns="u"/>'.encode("utf-16"), '\ufeff<K xmlns="u"/>'.encode("utf-16")),
     ],
-    ids=["utf-8-bom", "quotes", "windows-1251", "prefixed-root", "nothing", "cut", "utf-16"],
+    ids=["utf-8-bom", "quotes", "windows-1251", "prefixed-root", "lines", "nothing", "cut", "utf-16"],
 )
 def test_only_the_roots_default_namespace_declaration_is_left_out(prolog, expected):
     from integration_1c.commerceml.xmlsafe import GuardedStream
 
     stream = GuardedStream(io.BytesIO(prolog), "x.xml").inspect(local_names=True)
     assert stream.read() == expected
+
+
+def test_a_broken_file_is_reported_at_its_own_line_without_its_default_namespace():
+    data = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<КоммерческаяИнформация\n  xmlns="urn:1C.ru:commerceml_2"\n'
+        '  ВерсияСхемы="2.08">\n<Каталог>\n<Ид>1</Ид>\n<Товары><Товар></Товары>\n</Каталог></КоммерческаяИнформация>\n'
+    ).encode()
+    dropped, kept = read_with_and_without_the_namespace(data)
+    assert dropped == kept
+    assert dropped[0] == "error" and "7" in dropped[2], dropped
