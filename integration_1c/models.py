@@ -127,10 +127,11 @@ class ExchangeFile(models.Model):
         #: rows an archive just added, PostgreSQL chose it and read every member of the
         #: session for each batch. Every ``mode=import`` call looks for the session's
         #: archives, and the journal lists the files it imported: a second index holds
-        #: the session's files that are not pictures and attachments (a handful), so
-        #: that neither reads past the 118,000 members of a 100,000-product archive —
-        #: 27 ms of the database's time for every progress call 1C made while such an
-        #: archive was imported.
+        #: the session's files that are not attachments (``pipeline.ATTACHMENT``: the
+        #: pictures and other files the XML refers to), a handful, so that neither reads
+        #: past the 118,000 members of a 100,000-product archive — 27 ms of the
+        #: database's time for every progress call 1C made while such an archive was
+        #: imported.
         indexes = [
             models.Index(fields=["session", "name"], name="onec_file_session_name"),
             models.Index(
