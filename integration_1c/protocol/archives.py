@@ -609,6 +609,12 @@ def extract(
     try:
         with folder.open(archive_name, "rb") as raw:
             directory = Directory(raw)
+            if max_inline_members is not None and directory.declared > max_inline_members:
+                # The end record's count of entries (folders included) says so before any
+                # pass over the directory: the pass took 0.1 s of the call that unpacks
+                # inline for the 11,800 entries of a 10k archive, while the exchange waited
+                # to hand it to the worker, which reads the directory again anyway.
+                raise UnpackLater(archive_name)
             plan = inspect(directory, archive_name, limits)
             if (max_inline_bytes is not None and plan.total_size > max_inline_bytes) or (
                 max_inline_members is not None and plan.members > max_inline_members

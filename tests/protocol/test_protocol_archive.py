@@ -120,6 +120,40 @@ def test_an_archive_with_many_members_goes_to_the_worker(onec, importer, queue, 
     assert not folder_of(onec).exists("import.xml")
 
 
+def test_an_archive_with_many_entries_goes_to_the_worker_without_a_pass_over_its_directory(
+    onec, importer, queue, monkeypatch
+):
+    """
+    Its end record counts its entries: the request hands it over on that count, and the
+    worker checks and unpacks it as any other.
+    """
+    monkeypatch.setattr(pipeline, "INLINE_UNPACK_MAX_MEMBERS", 2)
+    onec.send("v8.zip", package())
+    with monkeypatch.context() as patch:
+        patch.setattr(archives, "inspect", lambda *args: pytest.fail("the directory was read in the request"))
+        assert text(onec.import_("import.xml")) == "progress\nРаспаковка архива «v8.zip»…"
+    assert queue.names() == ["unpack_archive"]
+
+    queue.run()
+    assert ExchangeFile.objects.get(name="v8.zip").state == ExchangeFile.DONE
+    assert text(onec.import_("import.xml")).startswith("progress\n")
+    queue.run()
+    assert text(onec.import_("import.xml")) == "success"
+
+
+def test_an_end_record_that_understates_its_entries_does_not_keep_an_archive_in_the_request(onec, queue, monkeypatch):
+    """The pass over the directory counts the members still: a record that says 1 does not make 3 inline."""
+    monkeypatch.setattr(pipeline, "INLINE_UNPACK_MAX_MEMBERS", 2)
+    data = bytearray(package())
+    end = data.rindex(b"PK\x05\x06")
+    struct.pack_into("<HH", data, end + 8, 1, 1)  # entries on this disk, entries in all
+    onec.send("v8.zip", bytes(data))
+
+    assert text(onec.import_("import.xml")) == "progress\nРаспаковка архива «v8.zip»…"
+    assert queue.names() == ["unpack_archive"]
+    assert not folder_of(onec).exists("import.xml")
+
+
 def test_an_archive_bigger_than_a_chunk_goes_to_the_worker_without_being_opened(onec, queue, monkeypatch):
     monkeypatch.setattr(pipeline, "INLINE_UNPACK_MAX_ARCHIVE", 10)
     monkeypatch.setattr(archives, "extract", lambda *args, **kwargs: pytest.fail("opened in the request"))
