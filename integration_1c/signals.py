@@ -17,8 +17,15 @@ them as they were. Arguments:
 * ``kind`` — the file's kind (``classifier``, ``catalogue``, ``offers``, ``offers_changes``), or
   ``deactivate`` when ``mode=deactivate`` hid what a full package did not list;
 * ``full`` — True for a full package (СодержитТолькоИзменения="false").
+
+``catalogue_import_started`` is sent once per catalogue or offers file, inside its
+transaction, before its records are written, with ``size`` (the file's bytes, None when
+unknown) and ``kind``: receivers may start work beside the import that needs none of its
+rows (the search indexes' pending lists, ``shop.apps.search.pending``) and finish it in
+their ``catalogue_changed``.
 """
 
 from django.dispatch import Signal
 
 catalogue_changed = Signal()
+catalogue_import_started = Signal()

@@ -35,6 +35,7 @@ interleave two files of one exchange.
 """
 
 import logging
+import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,7 +50,7 @@ from integration_1c.commerceml import records as rec
 from integration_1c.models import ExchangeFile
 from integration_1c.protocol.archives import DamagedMember, Packed, PackedReader
 from integration_1c.selectors import run_started_at
-from integration_1c.signals import catalogue_changed
+from integration_1c.signals import catalogue_changed, catalogue_import_started
 from shop.memory import frozen_during
 
 from . import stock
@@ -252,6 +253,16 @@ def read_records(fileobj, ctx):
     return read_ahead(reader.iter_records(fileobj, name=name), depth=depth)
 
 
+def file_size(ctx):
+    """Bytes of the file being imported (the member of its archive), or None when unknown."""
+    if ctx.packed is not None:
+        return ctx.packed.size
+    try:
+        return os.path.getsize(ctx.path) if ctx.path else None
+    except OSError:
+        return None
+
+
 def _serialise_imports():
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -297,6 +308,10 @@ def _apply_stream(fileobj, ctx):
 
                 apply_order_documents(fileobj, ctx.report)
             else:
+                # Work beside the records that needs none of them (the search indexes'
+                # pending lists, ``shop.apps.search.pending``), finished by its receiver
+                # of ``catalogue_changed``.
+                catalogue_import_started.send(sender=RecordApplier, size=file_size(ctx), kind=document.kind)
                 with RecordApplier(ctx).closing() as applier, references_checked_per_statement():
                     with stock.recording_writes() as stock_written, WriteBehind():
                         applier.read(read_records(fileobj, ctx))

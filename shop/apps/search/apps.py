@@ -51,7 +51,7 @@ class SearchConfig(apps.SearchConfig):
         from oscar.apps.checkout.signals import post_checkout
         from oscar.apps.order.signals import order_status_changed
 
-        from integration_1c.signals import catalogue_changed
+        from integration_1c.signals import catalogue_changed, catalogue_import_started
 
         from . import receivers
 
@@ -62,6 +62,9 @@ class SearchConfig(apps.SearchConfig):
         ProductImage = get_model("catalogue", "ProductImage")
 
         catalogue_changed.connect(receivers.catalogue_changed, dispatch_uid="shop.search.catalogue_changed")
+        catalogue_import_started.connect(
+            receivers.catalogue_import_started, dispatch_uid="shop.search.catalogue_import_started"
+        )
         post_save.connect(
             receivers.filter_setting_saved,
             sender="search.FilterSetting",

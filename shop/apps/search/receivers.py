@@ -7,11 +7,17 @@ time — in the dashboard, the admin, or a test factory — sends Django's model
 a placed order changes availability and popularity.
 """
 
-from . import indexing
+from . import indexing, pending
+
+
+def catalogue_import_started(sender, size=None, **kwargs):
+    """A 1C file is about to be written: a big one has the GIN pending lists merged beside it."""
+    pending.start(size)
 
 
 def catalogue_changed(sender, since, full=True, stock_written=None, **kwargs):
     """A 1C file was applied: refresh what it wrote, in its transaction (a full package: and sweep)."""
+    pending.finish()
     indexing.refresh_changed_since(since, full=full, stock_written=stock_written)
 
 
