@@ -35,7 +35,6 @@ interleave two files of one exchange.
 """
 
 import logging
-import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,7 +78,7 @@ from .context import ImportContext, ImportFailed
 from .images import DirectoryImageSource, ImageWriter, StorageImageSource
 from .journal import ImportProgress
 from .offers import OfferWriter, PriceTypeIndex, WarehouseIndex
-from .reading import can_fork, read_ahead, read_ahead_depth, read_in_process
+from .reading import can_fork, file_size, read_ahead, read_ahead_depth, read_in_process
 from .report import ImportReport
 
 logger = logging.getLogger(__name__)
@@ -245,7 +244,7 @@ def read_records(fileobj, ctx):
     """
     name = ctx.report.source
     depth = read_ahead_depth(ctx.batch_size)
-    if can_fork(ctx.path, size=ctx.packed.size if ctx.packed is not None else None):
+    if can_fork(ctx.path, size=packed_size(ctx)):
         records = read_in_process(ctx.path, name=name, depth=depth, packed=ctx.packed)
         if ctx.progress is not None:
             ctx.progress.follow(records)
@@ -253,14 +252,9 @@ def read_records(fileobj, ctx):
     return read_ahead(reader.iter_records(fileobj, name=name), depth=depth)
 
 
-def file_size(ctx):
-    """Bytes of the file being imported (the member of its archive), or None when unknown."""
-    if ctx.packed is not None:
-        return ctx.packed.size
-    try:
-        return os.path.getsize(ctx.path) if ctx.path else None
-    except OSError:
-        return None
+def packed_size(ctx):
+    """Bytes of the archive member being imported, or None for a file of its own."""
+    return ctx.packed.size if ctx.packed is not None else None
 
 
 def _serialise_imports():
@@ -311,7 +305,8 @@ def _apply_stream(fileobj, ctx):
                 # Work beside the records that needs none of them (the search indexes'
                 # pending lists, ``shop.apps.search.pending``), finished by its receiver
                 # of ``catalogue_changed``.
-                catalogue_import_started.send(sender=RecordApplier, size=file_size(ctx), kind=document.kind)
+                size = file_size(ctx.path, packed_size(ctx))
+                catalogue_import_started.send(sender=RecordApplier, size=size, kind=document.kind)
                 with RecordApplier(ctx).closing() as applier, references_checked_per_statement():
                     with stock.recording_writes() as stock_written, WriteBehind():
                         applier.read(read_records(fileobj, ctx))

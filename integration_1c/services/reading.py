@@ -96,10 +96,17 @@ def can_fork(path, size=None):
     """
     if not path or not may_fork():
         return False
+    return (file_size(path, size) or 0) >= PROCESS_MIN_BYTES
+
+
+def file_size(path, size=None):
+    """``size`` (of the archive's member read at ``path``), else the bytes at ``path``; None when unknown."""
+    if size is not None:
+        return size
     try:
-        return (os.path.getsize(path) if size is None else size) >= PROCESS_MIN_BYTES
+        return os.path.getsize(path) if path else None
     except OSError:
-        return False
+        return None
 
 
 # -- a thread ------------------------------------------------------------------------------------

@@ -62,38 +62,30 @@ def clean_pending_lists():
         return 0
 
 
-class Cleaner(threading.Thread):
-    """:func:`clean_pending_lists` on a connection of this thread's own, closed when done."""
-
-    def __init__(self):
-        super().__init__(name="search-pending-lists", daemon=True)
-        self.moved = None
-
-    def run(self):
-        try:
-            self.moved = clean_pending_lists()
-        except Exception:  # noqa: BLE001 - a connection that fails must not fail the import
-            logger.warning("Search indexes' pending lists not merged", exc_info=True)
-        finally:
-            connections.close_all()  # this thread's connections only
+def _merge_on_own_connection():
+    """:func:`clean_pending_lists` in a thread of its own, on its connection, closed when done."""
+    try:
+        clean_pending_lists()
+    except Exception:  # noqa: BLE001 - a connection that fails must not fail the import
+        logger.warning("Search indexes' pending lists not merged", exc_info=True)
+    finally:
+        connections.close_all()  # this thread's connections only
 
 
 def start(size):
     """Merge the lists beside an import of ``size`` bytes (None: unknown, left alone)."""
     if connection.vendor != "postgresql" or size is None or size < MIN_BYTES:
-        return None
+        return
     finish()
-    cleaner = _current.cleaner = Cleaner()
-    cleaner.start()
-    return cleaner
+    _current.merge = threading.Thread(target=_merge_on_own_connection, name="search-pending-lists", daemon=True)
+    _current.merge.start()
 
 
 def finish(timeout=FINISH_TIMEOUT):
     """Wait for the merge this thread started, if any (before a refresh adds entries)."""
-    cleaner = getattr(_current, "cleaner", None)
-    if cleaner is not None:
-        _current.cleaner = None
-        cleaner.join(timeout)
-        if cleaner.is_alive():
-            logger.warning("Search indexes' pending lists: still merging after %s s; the import goes on", timeout)
-    return cleaner
+    merge, _current.merge = getattr(_current, "merge", None), None
+    if merge is None:
+        return
+    merge.join(timeout)
+    if merge.is_alive():
+        logger.warning("Search indexes' pending lists: still merging after %s s; the import goes on", timeout)
