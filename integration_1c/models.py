@@ -115,6 +115,9 @@ class ExchangeFile(models.Model):
     #: A picture left in its archive (``protocol.archives.Packed.as_json``): where its
     #: bytes are, and their size and CRC-32. Empty for a file on disk.
     packed = models.JSONField(_("Place in the archive"), null=True, blank=True)
+    #: Of an archive: the pictures it left packed, listed in its index
+    #: (``protocol.packed_index``) instead of a row each.
+    packed_members = models.PositiveIntegerField(_("Pictures left in the archive"), default=0)
     uploaded_at = models.DateTimeField(_("Uploaded"), default=timezone.now)
     started_at = models.DateTimeField(_("Import started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("Import finished"), null=True, blank=True)

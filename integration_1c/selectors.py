@@ -355,6 +355,24 @@ def order_1c_states():
     }
 
 
+def session_archives(session_id):
+    """``(id, name)`` of the session's unpacked archives, oldest first: where its packed pictures are."""
+    from .protocol.pipeline import ARCHIVE
+
+    return list(
+        ExchangeFile.objects.filter(session_id=session_id, kind=ARCHIVE, state=ExchangeFile.DONE)
+        .order_by("pk")
+        .values_list("pk", "name")
+    )
+
+
+def session_has_attachment_rows(session_id):
+    """Whether pictures (or other attachments) were sent in the session as files of their own."""
+    from .protocol.pipeline import ATTACHMENT
+
+    return ExchangeFile.objects.filter(session_id=session_id, kind=ATTACHMENT).exists()
+
+
 def session_files_named(session_id, names):
     """
     ``(id, name, packed)`` of the session's uploaded files of these names, oldest first

@@ -11,7 +11,7 @@ shop without Celery beat (the embedded default) shows «Завершён» as we
 from datetime import UTC, datetime
 
 from django.contrib import admin
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import NoReverseMatch, path, reverse
@@ -408,7 +408,12 @@ class ExchangeJournalAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
     @admin.display(description=_("Pictures and other attachments"))
     def attachments(self, obj):
-        return obj.files.filter(kind=pipeline.ATTACHMENT).count()
+        # Pictures sent as files of their own have a row each; those an archive left
+        # packed are counted on the archive's row (``protocol.packed_index``).
+        figures = obj.files.aggregate(
+            rows=Count("pk", filter=Q(kind=pipeline.ATTACHMENT)), packed=Sum("packed_members")
+        )
+        return figures["rows"] + (figures["packed"] or 0)
 
     @admin.display(description=_("Messages"))
     def messages_list(self, obj):

@@ -15,6 +15,10 @@ import re
 #: Reserved top-level folder of an exchange folder: chunks of unfinished uploads on
 #: storages without local paths (see :class:`integration_1c.protocol.uploads.UploadFolder`).
 CHUNKS_DIR = ".upload-chunks"
+#: Reserved top-level folder too: the indexes of the pictures archives left packed
+#: (:mod:`integration_1c.protocol.packed_index`).
+INDEX_DIR = ".packed-index"
+RESERVED_DIRS = (CHUNKS_DIR, INDEX_DIR)
 
 #: Unicode's control characters (category Cc: NUL, line feed, …), which the stability
 #: policy fixes at these 65 code points. One search of the name: a look-up of every
@@ -82,8 +86,8 @@ def clean_name(name):
             raise UnsafeName(name, "путь выходит за пределы папки обмена («.» или «..»)")
         if len(segment.encode("utf-8")) > MAX_SEGMENT_BYTES:
             raise UnsafeName(name, f"часть пути длиннее {MAX_SEGMENT_BYTES} байт")
-    if segments[0] == CHUNKS_DIR:
-        raise UnsafeName(name, f"имя папки «{CHUNKS_DIR}» зарезервировано сайтом")
+    if segments[0] in RESERVED_DIRS:
+        raise UnsafeName(name, f"имя папки «{segments[0]}» зарезервировано сайтом")
     # Belt and braces: whatever the rules above missed must still normalise to itself.
     if posixpath.normpath(name) != name or posixpath.isabs(name):
         raise UnsafeName(name, "путь выходит за пределы папки обмена")

@@ -54,7 +54,7 @@ from integration_1c import conf, selectors
 from integration_1c.models import ExchangeFile, ExchangeSession
 from shop import background
 
-from . import archives, uploads
+from . import archives, packed_index, uploads
 from .answers import FAILURE, PROGRESS, SUCCESS, Answer, ExchangeFailure
 
 logger = logging.getLogger(__name__)
@@ -535,20 +535,25 @@ def unpack_archive(file_id, max_inline_bytes=None, max_inline_members=None):
             # same names are looked for only where there can be some: in a session that
             # had files before this archive, or for the names the archive repeats.
             earlier = archive.session.files.exclude(pk=archive.pk).exists()
-            with transaction.atomic():
-                count = archives.extract(
-                    folder,
-                    archive.name,
-                    archives.Limits.from_conf(),
-                    max_inline_bytes,
-                    max_inline_members,
-                    leave_packed=leave_packed,
-                    register=lambda batch, repeated: _register_batch(
-                        archive.session, batch, None if earlier else repeated
-                    ),
-                    batch=REGISTER_BATCH,
-                )
-                _finish(file_id, ExchangeFile.DONE, processed=count)
+            pictures = _PackedPictures(folder, archive)
+            try:
+                with transaction.atomic():
+                    count = archives.extract(
+                        folder,
+                        archive.name,
+                        archives.Limits.from_conf(),
+                        max_inline_bytes,
+                        max_inline_members,
+                        leave_packed=leave_packed,
+                        register=lambda batch, repeated: _register_batch(
+                            archive.session, batch, None if earlier else repeated, pictures, repeated
+                        ),
+                        batch=REGISTER_BATCH,
+                    )
+                    _finish(file_id, ExchangeFile.DONE, processed=count, packed_members=pictures.commit())
+            except BaseException:
+                pictures.discard()
+                raise
     except archives.UnpackLater:
         ExchangeFile.objects.filter(pk=file_id).update(state=ExchangeFile.QUEUED, started_at=None, lease_until=None)
         return False
@@ -568,13 +573,71 @@ def unpack_archive(file_id, max_inline_bytes=None, max_inline_members=None):
 REGISTER_BATCH = 2000
 
 
-def _register_batch(session, members, lookup=None):
+class _PackedPictures:
     """
-    One ExchangeFile per member, new or reset (the archive may repeat an earlier upload).
+    The pictures an archive leaves packed, written to its index
+    (:mod:`.packed_index`) instead of a journal row each; the index is made at the first
+    such picture and put in place with the archive's DONE.
+    """
+
+    def __init__(self, folder, archive):
+        self.folder = folder
+        self.archive = archive
+        self.writer = None
+
+    def takes(self, name, packed):
+        return packed is not None and self.folder.local and kind_for_member(name) == ATTACHMENT
+
+    def add(self, members):
+        if self.writer is None:
+            path = self.folder.storage.path(self.folder.storage_name(packed_index.index_name(self.archive.pk)))
+            self.writer = packed_index.IndexWriter(path)
+        self.writer.add(members)
+
+    def forget(self, names):
+        if self.writer is not None and names:
+            self.writer.forget(names)
+
+    def commit(self):
+        """How many pictures the index holds (an archive unpacked again replaces its index)."""
+        if self.writer is None:
+            return 0
+        self.writer.commit()
+        return self.writer.count
+
+    def discard(self):
+        if self.writer is not None:
+            self.writer.discard()
+
+
+def _register_batch(session, members, lookup=None, pictures=None, repeated=()):
+    """
+    One ExchangeFile per member, new or reset (the archive may repeat an earlier upload),
+    but for the pictures left packed, which go to the archive's index (``pictures``,
+    :class:`_PackedPictures`): the latest upload of a name wins, and the archive's
+    journal row stands for them (``services.images.StorageImageSource``).
     ``lookup``: the names that may have a row already (default: every member's); an
     archive unpacked into a session of its own registers 118,000 pictures, and looking
-    each name up first cost a tenth of the unpacking.
+    each name up first cost a tenth of the unpacking. ``repeated``: the names of the
+    batch the archive gave before, whose last copy is the one that counts.
     """
+    if pictures is not None:
+        packed, rows = [], []
+        for name, size, place in members:
+            if pictures.takes(name, place):
+                packed.append((name, place))
+            else:
+                rows.append((name, size, place))
+        if packed:
+            pictures.add(packed)
+            members = rows
+            again = [name for name, _place in packed if name in repeated]
+            if again:  # unpacked earlier in the archive, packed in its last copy: the row goes
+                session.files.filter(name__in=again, pk__gt=pictures.archive.pk).delete()
+            if lookup is not None:
+                lookup = set(lookup) - {name for name, _place in packed}
+        # Packed earlier in the archive, unpacked in its last copy: its row counts, not the index.
+        pictures.forget([name for name, _size, _place in members if name in repeated])
     now = timezone.now()
     names = [name for name, *_ in members] if lookup is None else list(lookup)
     existing = {}

@@ -38,7 +38,8 @@ from PIL import Image, UnidentifiedImageError
 
 from integration_1c.models import ImageFingerprint
 from integration_1c.protocol.archives import DamagedMember, Packed, read_packed
-from integration_1c.selectors import session_files_named
+from integration_1c.protocol.packed_index import PackedIndex, index_name
+from integration_1c.selectors import session_archives, session_files_named, session_has_attachment_rows
 
 from .bulk import insert_new, upsert
 from .reading import may_fork, widen_pipe
@@ -103,8 +104,14 @@ def _clean_relative(path):
 class StorageImageSource:
     """
     Pictures uploaded in an exchange: ``<folder>/<path>`` in the ``exchange`` storage,
-    or, for the files of session ``session_id`` an archive left packed, the member in
-    that archive (:meth:`prepare` learns which, for a batch at a time).
+    or a member an archive of session ``session_id`` left packed (:meth:`prepare` learns
+    which, for a batch at a time).
+
+    Where a name was sent more than once the latest upload wins: a picture sent on its
+    own after the archive that holds it, or the later of two archives. The pictures an
+    archive left packed are in its index (:mod:`integration_1c.protocol.packed_index`),
+    ranked by the archive's journal row; files sent on their own have rows of their
+    own. A session without such files is not asked for them at every batch.
     """
 
     def __init__(self, storage, folder, session_id=None):
@@ -113,17 +120,43 @@ class StorageImageSource:
         self.session_id = session_id
         self._packed = {}
         self._archives = {}  # archive name -> open file, for one batch
+        self._indexes = None  # [(archive row id, PackedIndex)], oldest first: read at the first batch
+        self._file_rows = None  # whether the session has rows a picture's name may match
 
     def prepare(self, paths):
-        """Which of these pictures (a batch's) are left packed in an archive: one query."""
+        """Which of these pictures (a batch's) are left packed in an archive."""
         self.close()
         if self.session_id is None:
             return
         names = {_clean_relative(path) for path in paths} - {None}
         if not names:
             return
-        for _pk, name, packed in session_files_named(self.session_id, names):
-            self._packed[name] = Packed.from_json(packed) if packed else None  # the latest row of a name wins
+        if self._indexes is None:
+            self._load_session()
+        chosen = {}  # name -> (row id, Packed or None)
+        for archive_id, index in self._indexes:
+            for name, packed in index.find(names).items():
+                chosen[name] = (archive_id, packed)
+        if self._file_rows:
+            for pk, name, packed in session_files_named(self.session_id, names):
+                if name not in chosen or pk > chosen[name][0]:
+                    chosen[name] = (pk, Packed.from_json(packed) if packed else None)
+        self._packed = {name: packed for name, (_pk, packed) in chosen.items()}
+
+    def _load_session(self):
+        self._file_rows = session_has_attachment_rows(self.session_id)
+        self._indexes = []
+        if not isinstance(self.storage, FileSystemStorage):
+            return  # archives leave members packed on a local disk only
+        for archive_id, archive_name in session_archives(self.session_id):
+            relative = index_name(archive_id)
+            try:
+                path = self.storage.path(f"{self.folder}/{relative}" if self.folder else relative)
+            except SuspiciousFileOperation:
+                continue
+            index = PackedIndex.open(path, archive_name)
+            if index is not None:
+                self._indexes.append((archive_id, index))
 
     def close(self):
         """Close the archives the last batch read pictures from."""

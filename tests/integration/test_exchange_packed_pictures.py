@@ -89,8 +89,8 @@ def test_packed_pictures_give_the_catalogue_that_unpacked_ones_give(tmp_path, se
         reads.clear()
         assert one_c(exchange_user).exchange_catalog(package).ok
         first.append((catalogue(), len(reads)))
-        members = ExchangeFile.objects.filter(kind="attachment").order_by("-pk")[:1].get()
-        assert members.packed is not None  # the pictures were not unpacked
+        archive = ExchangeFile.objects.filter(kind="archive").latest("pk")
+        assert archive.packed_members == len(package.images)  # not unpacked: listed in the archive's index
 
     assert [state for state, _reads in first] == straight
     pictures = len(straight[0]["images"])

@@ -69,6 +69,17 @@ def test_a_session_shows_its_files_counts_warnings_errors_and_live_progress(admi
     assert "Архив «v8.zip» отклонён" in content
 
 
+def test_a_sessions_pictures_count_those_its_archives_left_packed(journal):
+    """Pictures an archive left packed have no row each (``protocol.packed_index``): its row counts them."""
+    from django.contrib import admin
+
+    ExchangeFile.objects.create(
+        session=journal, name="v8.zip", kind="archive", state=ExchangeFile.DONE, packed_members=117_776
+    )
+
+    assert admin.site._registry[ExchangeSession].attachments(journal) == 117_777  # and the picture sent alone
+
+
 def test_the_journal_cannot_be_added_to_edited_or_deleted(admin_client, journal):
     change_url = reverse("admin:integration_1c_exchangesession_change", args=[journal.pk])
 

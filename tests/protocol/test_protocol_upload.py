@@ -66,6 +66,7 @@ UNSAFE_NAMES = [
     "..",
     " ",
     ".upload-chunks/import.xml/000001",
+    ".packed-index/1.sqlite3",  # the indexes of the pictures archives left packed
 ]
 
 
