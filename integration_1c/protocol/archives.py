@@ -335,18 +335,31 @@ class Directory:
     def __iter__(self):
         stream = _Window(self.raw, self.start, self.size)
         total = 0
+        header_size = _CENTRAL_HEADER.size
         while total < self.size:
-            header = stream.read(_CENTRAL_HEADER.size)
-            if len(header) != _CENTRAL_HEADER.size:
+            if not stream.holds(header_size):
                 raise zipfile.BadZipFile("Truncated central directory")
-            fields = _CENTRAL_HEADER.unpack(header)
+            fields = _CENTRAL_HEADER.unpack_from(stream.buffer, stream.offset)
             if fields[0] != _CENTRAL_SIGNATURE:
                 raise zipfile.BadZipFile("Bad magic number for central directory")
             name_length, extra_length, comment_length = fields[12:15]
-            name = stream.read(name_length)
+            if stream.holds(header_size + name_length + extra_length + comment_length):
+                # The whole entry is in the block: sliced out of it, not read field by field.
+                buffer, start = stream.buffer, stream.offset + header_size
+                name = buffer[start : start + name_length]
+                start += name_length
+                extra = buffer[start : start + extra_length]
+                start += extra_length
+                comment = buffer[start : start + comment_length]
+                stream.offset = start + comment_length
+            else:  # the directory ends inside the entry: what there is, as ZipFile reads it
+                stream.read(header_size)
+                name = stream.read(name_length)
+                extra = stream.read(extra_length)
+                comment = stream.read(comment_length)
             info = zipfile.ZipInfo(name.decode("utf-8" if fields[5] & _UTF8_NAME_FLAG else "cp437"))
-            info.extra = stream.read(extra_length)
-            info.comment = stream.read(comment_length)
+            info.extra = extra
+            info.comment = comment
             (
                 info.create_version, info.create_system, info.extract_version, info.reserved,
                 info.flag_bits, info.compress_type, time, date, info.CRC, info.compress_size, info.file_size,
@@ -403,7 +416,19 @@ class _Window:
         self.buffer = b""
         self.offset = 0
 
+    def holds(self, size):
+        """Whether the next ``size`` bytes are in :attr:`buffer` from :attr:`offset` (read in if need be)."""
+        if len(self.buffer) - self.offset < size:
+            self._fill(size)
+        return len(self.buffer) - self.offset >= size
+
     def read(self, size):
+        self._fill(size)
+        data = self.buffer[self.offset : self.offset + size]
+        self.offset += len(data)
+        return data
+
+    def _fill(self, size):
         while len(self.buffer) - self.offset < size and self.left > 0:
             self.raw.seek(self.position)
             block = self.raw.read(min(self.left, max(DIRECTORY_BLOCK, size)))
@@ -414,9 +439,6 @@ class _Window:
             self.left -= len(block)
             self.buffer = self.buffer[self.offset :] + block
             self.offset = 0
-        data = self.buffer[self.offset : self.offset + size]
-        self.offset += len(data)
-        return data
 
 
 class _MemberReader(zipfile.ZipFile):

@@ -61,11 +61,22 @@ def normalise_name(name):
     return cleaned
 
 
+#: A name every rule below accepts, told in one match: ASCII letters, digits, ``_`` and
+#: ``-`` starting each segment (so no segment is ``.`` or ``..``, nor a reserved folder),
+#: dots after; at most :data:`MAX_NAME_LENGTH` characters, so no segment is longer in
+#: bytes than :data:`MAX_SEGMENT_BYTES`. What 1C writes (``import_files/5c/<guid>_<guid>.jpg``)
+#: matches, and an archive's 118,000 names were checked twice each rule by rule: a third
+#: of reading its directory.
+PLAIN_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*")
+
+
 def clean_name(name):
     """
     Return ``name`` as a safe relative path inside the exchange folder, or raise
     :class:`UnsafeName`. The name is returned unchanged: only refusals, no rewriting.
     """
+    if name is not None and len(name) <= MAX_NAME_LENGTH and PLAIN_NAME.fullmatch(name):
+        return name
     if name is None or not name.strip():
         raise UnsafeName(name or "", "пустое имя файла")
     if len(name) > MAX_NAME_LENGTH:

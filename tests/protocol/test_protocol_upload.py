@@ -350,3 +350,29 @@ def test_import_finds_a_file_sent_with_backslashes(onec, importer, queue):
 
     assert text(onec.import_("sub\\import.xml")).startswith("progress")
     assert ExchangeFile.objects.get().name == "sub/import.xml"
+
+
+def test_the_one_match_for_plain_names_accepts_only_what_the_rules_accept(monkeypatch):
+    """``names.PLAIN_NAME`` answers for most names at once: it must never let through one the rules refuse."""
+    import random
+
+    from integration_1c.protocol import names
+
+    class NoShortcut:
+        @staticmethod
+        def fullmatch(name):
+            return None
+
+    def accepted(name):
+        try:
+            return names.clean_name(name) == name
+        except names.UnsafeName:
+            return False
+
+    rng = random.Random(13)
+    candidates = [*UNSAFE_NAMES, "import_files/5c/5c2d6e0a-1b7a_9f1e.jpg", "a" * 255, "a" * 256, "-", "a./b..c"]
+    candidates += ["".join(rng.choice("aZ09_-./\\: й\x00") for _ in range(rng.randint(1, 10))) for _ in range(20_000)]
+    with_shortcut = [accepted(name) for name in candidates]
+    monkeypatch.setattr(names, "PLAIN_NAME", NoShortcut)
+    assert with_shortcut == [accepted(name) for name in candidates]
+    assert sum(with_shortcut) > 1000  # the sample holds accepted names too
