@@ -97,6 +97,9 @@ class PackedIndex:
         self._packed = Packed
         self.archive_name = archive_name
         self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        # The file is in the system's page cache anyway: SQLite's own cache of it is kept
+        # small, as the worker's memory must not grow with the catalogue.
+        self._db.execute("PRAGMA cache_size = -512")
 
     @classmethod
     def open(cls, path, archive_name):

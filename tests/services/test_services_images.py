@@ -160,13 +160,17 @@ def test_pictures_from_the_exchange_storage():
     assert ProductImage.objects.count() == 1
 
 
-def _packed_session(pictures, *, damage=None):
-    """A session whose archive holds ``pictures`` (name -> bytes), left packed as the unpacking leaves them."""
+def _packed_session(pictures, *, damage=None, indexed=True):
+    """
+    A session whose archive holds ``pictures`` (name -> bytes), left packed as the
+    unpacking leaves them: in the archive's index, or (``indexed=False``) in a journal
+    row each, as an archive unpacked before the index was.
+    """
     import zipfile
 
     from django.contrib.auth import get_user_model
 
-    from integration_1c.models import ExchangeSession
+    from integration_1c.models import ExchangeFile, ExchangeSession
     from integration_1c.protocol import archives, pipeline, uploads
 
     user = get_user_model().objects.create(username="onec-packed")
@@ -183,7 +187,14 @@ def _packed_session(pictures, *, damage=None):
     members = archives.extract(folder, "v8.zip", limits, leave_packed=pipeline.leave_packed)
     if damage is not None:  # the archive replaced under the import
         folder.write("v8.zip", io.BytesIO(damage))
-    pipeline._register_batch(session, members)
+    if indexed:
+        archive = ExchangeFile.objects.create(session=session, name="v8.zip", kind=pipeline.ARCHIVE)
+        packed = pipeline._PackedPictures(folder, archive)
+        pipeline._register_batch(session, members, pictures=packed)
+        ExchangeFile.objects.filter(pk=archive.pk).update(state=ExchangeFile.DONE, packed_members=packed.commit())
+        assert not ExchangeFile.objects.filter(kind=pipeline.ATTACHMENT).exists()
+    else:
+        pipeline._register_batch(session, members)
     return StorageImageSource(folder.storage, session.folder, session_id=session.pk)
 
 
@@ -193,11 +204,14 @@ def png(colour):
     return buffer.getvalue()
 
 
-def test_packed_pictures_are_read_from_the_archive_and_known_again_by_size_and_crc(monkeypatch):
+@pytest.mark.parametrize("indexed", [True, False], ids=["archive-index", "journal-rows"])
+def test_packed_pictures_are_read_from_the_archive_and_known_again_by_size_and_crc(monkeypatch, indexed):
     from integration_1c.models import ImageFingerprint
     from integration_1c.services import images as images_module
 
-    source = _packed_session({"import_files/x/front.png": png("red"), "import_files/x/side.png": png("blue")})
+    source = _packed_session(
+        {"import_files/x/front.png": png("red"), "import_files/x/side.png": png("blue")}, indexed=indexed
+    )
     apply(shoe("import_files/x/front.png", "import_files/x/side.png"), images=source)
     first = sorted(ProductImage.objects.values_list("code", "display_order", "original"))
     assert len(first) == 2 and ImageFingerprint.objects.count() == 2
