@@ -230,6 +230,7 @@ class OfferWriter:
         self.listed = KeySet("offers")
         self._rule = None
         self._default_warehouse = None
+        self._alerts = None  # whether stock alerts can change (stock.alerts_possible), asked once
 
     @property
     def rule(self):
@@ -495,6 +496,8 @@ class OfferWriter:
         warehouse_codes = {code for offer, *_ in work if offer.stocks for code, _ in offer.stocks}
         warehouse_ids = self.warehouses.ids_for(sorted(warehouse_codes)) if warehouse_codes else {}
 
+        if self._alerts is None:
+            self._alerts = stock.alerts_possible()
         rows, sales_ids = [], []
         for offer, product, has_stock, selling in work:
             sku = offer.id[:128]
@@ -551,7 +554,7 @@ class OfferWriter:
         # change (a package of rests that moves quantities but empties no warehouse
         # refreshes no listing row).
         stock.stock_written(listed)
-        if changed and sales_ids:
+        if changed and sales_ids and self._alerts:
             stock.sync_stock_alerts(sales_ids)
 
     @staticmethod

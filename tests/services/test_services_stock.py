@@ -103,6 +103,31 @@ def test_low_stock_alerts_follow_bulk_updates(sales_record):
     assert alert.status == StockAlert.CLOSED
 
 
+def test_without_a_threshold_anywhere_a_file_asks_once_and_keeps_no_alerts(sales_record, monkeypatch):
+    """
+    1C sends no low-stock thresholds; only a manager sets one. Without any, no batch
+    reads its sales records for alerts, a read that waited for the batch's stock writes.
+    """
+    apply(product("p2"), product("p3"))
+    asked, synced = [], []
+    monkeypatch.setattr(stock, "alerts_possible", lambda: asked.append(1) or False)
+    monkeypatch.setattr(stock, "sync_stock_alerts", synced.append)
+
+    offers_file(
+        offer("p1", stocks={"wh-a": "1"}), offer("p2", stocks={"wh-a": "2"}), offer("p3", stocks={"wh-a": "3"}),
+        batch_size=1,
+    )
+
+    assert (len(asked), synced) == (1, [])  # three batches
+    assert stock_of("p3")["wh-a"][0] == 3
+
+
+def test_a_threshold_set_anywhere_makes_alerts_possible(sales_record):
+    assert not stock.alerts_possible()
+    StockRecord.objects.filter(pk=sales_record.pk).update(low_stock_threshold=5)
+    assert stock.alerts_possible()
+
+
 def test_counted_before_defaults_to_the_last_stock_session(sales_record):
     from integration_1c.models import ExchangeFile, ExchangeSession
 

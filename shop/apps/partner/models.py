@@ -74,6 +74,16 @@ class StockRecord(AbstractStockRecord):
 
     class Meta(AbstractStockRecord.Meta):
         app_label = "partner"
+        indexes = [
+            # Only records a manager gave a low-stock threshold (1C sends none): the
+            # import asks once a file whether there are any before it keeps Oscar's
+            # stock alerts (``integration_1c.services.stock.alerts_possible``).
+            models.Index(
+                fields=["low_stock_threshold"],
+                condition=models.Q(low_stock_threshold__isnull=False),
+                name="partner_stock_threshold_set",
+            ),
+        ]
 
 
 from oscar.apps.partner.models import *  # noqa: E402,F401,F403
