@@ -124,8 +124,10 @@ class ExchangeFile(models.Model):
 
     class Meta:
         ordering = ["uploaded_at", "pk"]
-        #: Files are found by name within their session: an archive's 118,000 members
-        #: when they are registered, and a batch's pictures when they are read. The
+        #: Files are found by name within their session: an archive's members when they
+        #: are registered (on a storage without local files all 118,000 pictures of a
+        #: 100k archive; on a local disk those it leaves packed are in its own index,
+        #: ``protocol.packed_index``), and a batch's pictures when they are read. The
         #: session alone has no index of its own: with statistics that lag behind the
         #: rows an archive just added, PostgreSQL chose it and read every member of the
         #: session for each batch. Every ``mode=import`` call looks for the session's
