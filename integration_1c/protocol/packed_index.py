@@ -22,6 +22,7 @@ leaves none.
 import os
 import sqlite3
 
+from .archives import Packed
 from .names import INDEX_DIR
 
 #: Names looked up per statement (SQLite's limit on a statement's parameters is higher).
@@ -33,6 +34,12 @@ _COLUMNS = "name, offset, compressed_size, size, crc, method"
 def index_name(archive_id):
     """The index of the archive whose journal row is ``archive_id``, inside its exchange folder."""
     return f"{INDEX_DIR}/{int(archive_id)}.sqlite3"
+
+
+def index_path(storage, folder, archive_id):
+    """The index's file on disk, for the exchange folder ``folder`` of a local ``storage``."""
+    relative = index_name(archive_id)
+    return storage.path(f"{folder}/{relative}" if folder else relative)
 
 
 class IndexWriter:
@@ -92,9 +99,6 @@ class PackedIndex:
     """An archive's index, read: :meth:`find` the places of a batch of names."""
 
     def __init__(self, path, archive_name):
-        from .archives import Packed
-
-        self._packed = Packed
         self.archive_name = archive_name
         self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
         # The file is in the system's page cache anyway: SQLite's own cache of it is kept
@@ -121,7 +125,7 @@ class PackedIndex:
             for name, offset, compressed, size, crc, method in self._db.execute(
                 f"SELECT {_COLUMNS} FROM member WHERE name IN ({marks})", chunk
             ):
-                found[name] = self._packed(self.archive_name, offset, compressed, size, crc, method)
+                found[name] = Packed(self.archive_name, offset, compressed, size, crc, method)
         return found
 
     def count(self):

@@ -585,12 +585,14 @@ class _PackedPictures:
         self.archive = archive
         self.writer = None
 
-    def takes(self, name, packed):
-        return packed is not None and self.folder.local and kind_for_member(name) == ATTACHMENT
+    @staticmethod
+    def takes(name, packed):
+        """A picture left packed (members are left packed on a local disk only)."""
+        return packed is not None and kind_for_member(name) == ATTACHMENT
 
     def add(self, members):
         if self.writer is None:
-            path = self.folder.storage.path(self.folder.storage_name(packed_index.index_name(self.archive.pk)))
+            path = packed_index.index_path(self.folder.storage, self.folder.folder, self.archive.pk)
             self.writer = packed_index.IndexWriter(path)
         self.writer.add(members)
 

@@ -38,7 +38,8 @@ from PIL import Image, UnidentifiedImageError
 
 from integration_1c.models import ImageFingerprint
 from integration_1c.protocol.archives import DamagedMember, Packed, read_packed
-from integration_1c.protocol.packed_index import PackedIndex, index_name
+from integration_1c.protocol.packed_index import PackedIndex, index_path
+from integration_1c.protocol.uploads import is_local
 from integration_1c.selectors import session_archives, session_files_named, session_has_attachment_rows
 
 from .bulk import insert_new, upsert
@@ -146,12 +147,11 @@ class StorageImageSource:
     def _load_session(self):
         self._file_rows = session_has_attachment_rows(self.session_id)
         self._indexes = []
-        if not isinstance(self.storage, FileSystemStorage):
+        if not is_local(self.storage):
             return  # archives leave members packed on a local disk only
         for archive_id, archive_name in session_archives(self.session_id):
-            relative = index_name(archive_id)
             try:
-                path = self.storage.path(f"{self.folder}/{relative}" if self.folder else relative)
+                path = index_path(self.storage, self.folder, archive_id)
             except SuspiciousFileOperation:
                 continue
             index = PackedIndex.open(path, archive_name)
