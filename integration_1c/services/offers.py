@@ -521,9 +521,9 @@ class OfferWriter:
                 row = current.get(partner_id)
                 if row is None and not num_in_stock:
                     continue  # no record is as good as an empty one: 1C lists every warehouse
-                rows.append(
-                    self._record(sku, product, partner_id, num_in_stock, row, price, currency, selling)
-                )
+                record = self._record(sku, product, partner_id, num_in_stock, row, price, currency, selling)
+                if record is not None:
+                    rows.append(record)
             sales_row = current.get(sales_id)
             if sales_row is not None:
                 sales_ids.append(sales_row["pk"])
@@ -532,18 +532,17 @@ class OfferWriter:
                 allocated = reserved.get(sales_row["pk"], 0) if sales_row else 0
             else:
                 in_stock, allocated = sales_row["num_in_stock"], sales_row["num_allocated"]
-            rows.append(
-                self._record(
-                    sku, product, sales_id, in_stock, sales_row, price, currency, selling, allocated,
-                    sales=True,
-                )  # fmt: skip
+            record = self._record(
+                sku, product, sales_id, in_stock, sales_row, price, currency, selling, allocated, sales=True
             )
+            if record is not None:
+                rows.append(record)
         changed, new_rows, listed = [], [], set()
         for row in rows:
-            pk, dirty, shown = row.pop("_pk"), row.pop("_changed"), row.pop("_shown")
+            pk, shown = row.pop("_pk"), row.pop("_shown")
             if pk is None:
                 new_rows.append(row)
-            elif dirty:
+            else:
                 changed.append({"id": pk, **row})
             if shown:
                 listed.add(row["product_id"])
@@ -562,28 +561,28 @@ class OfferWriter:
         sku, product, partner_id, num_in_stock, row, price, currency, selling, allocated=None, *, sales=False
     ):
         """
-        A stock record row, flagged ``_changed`` unless it equals what is stored, and
-        ``_shown`` when the change can show in the product's listing row: what the
-        listing takes from stock records (``shop.apps.search.indexing``) is the sales
-        records' price and whether they have some left after reservations, and which
-        warehouses hold some.
+        The stock record row to write, or None when it equals what is stored: 1C repeats
+        whole packages, and most records of a repeat are as they were (building a row
+        for each anyway cost 0.07 s of the importer's CPU for a 14,600-offer file). The
+        row is flagged ``_shown`` when the change can show in the product's listing row:
+        what the listing takes from stock records (``shop.apps.search.indexing``) is the
+        sales records' price and whether they have some left after reservations, and
+        which warehouses hold some.
         """
         if not selling and row is not None:
             price, currency = row["price"], row["price_currency"]
         currency = currency or stock.default_currency()
         if allocated is None:
             allocated = row["num_allocated"] if row is not None else 0
-        changed = row is None or (
-            row["product_id"] != product["id"]
-            or row["num_in_stock"] != num_in_stock
-            or (row["num_allocated"] or 0) != (allocated or 0)
-            or row["price"] != price
-            or row["price_currency"] != currency
-        )
-        if not changed:
-            shown = False
-        elif row is None or row["product_id"] != product["id"]:
+        if row is None or row["product_id"] != product["id"]:
             shown = True
+        elif (
+            row["num_in_stock"] == num_in_stock
+            and (row["num_allocated"] or 0) == (allocated or 0)
+            and row["price"] == price
+            and row["price_currency"] == currency
+        ):
+            return None
         elif sales:
             shown = row["price"] != price or _left(row["num_in_stock"], row["num_allocated"]) != _left(
                 num_in_stock, allocated
@@ -598,7 +597,6 @@ class OfferWriter:
             "num_allocated": allocated,
             "price": price,
             "price_currency": currency,
-            "_changed": changed,
             "_shown": shown,
             "_pk": row["pk"] if row is not None else None,
         }
