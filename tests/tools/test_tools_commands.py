@@ -1,5 +1,6 @@
 """generate_exchange, demo_exchange and the benchmark's catalogue purge."""
 
+import os
 from decimal import Decimal
 from io import StringIO
 
@@ -166,3 +167,41 @@ def test_the_bench_timeline_places_the_logins_upload_and_each_files_run_from_the
         "logins 0.40 s; upload 0.4–0.6; v8.zip queued 0.6 ran 0.7–1.2; "
         "import.xml queued 0.8 ran 1.3–6.0, answered 6.0; offers.xml queued 0.8 ran 6.1–9.5, answered 9.6; end 9.6"
     )
+
+
+def test_the_bench_counts_the_cpu_of_children_that_ended_and_describes_the_machines_load():
+    """A reading process ends before the exchange does: its seconds still count, in its parent's."""
+    import subprocess
+    import sys
+
+    from integration_1c.management.commands.bench_exchange import _cpu_spent, _describe_cpu, _tree_cpu
+
+    before = _tree_cpu(os.getpid())
+    burn = "import time\nend = time.process_time() + 0.3\nwhile time.process_time() < end: pass"
+    subprocess.run([sys.executable, "-c", burn], check=True)
+    assert _tree_cpu(os.getpid()) - before >= 0.3
+
+    spent = _cpu_spent(
+        {"worker": 1.0, "web": 0.5, "database": 2.0, "client": 0.0},
+        {"worker": 4.0, "web": 0.75, "database": 3.0, "client": 0.25},
+    )
+    assert spent == {"worker": 3.0, "web": 0.25, "database": 1.0, "client": 0.25}
+    described = _describe_cpu(spent, seconds=4.5)
+    assert described.startswith("worker 3.00, web 0.25, database 1.00, client 0.25; 4.50 s in all, ")
+    assert described.endswith(f"{4.5 / (4.5 * (os.cpu_count() or 1)):.0%} of {os.cpu_count() or 1} cores over the exchange")
+    # A side not measured (a database on another machine) is left out, not counted as nothing.
+    assert _cpu_spent({"worker": 1.0, "database": None}, {"worker": 2.0, "database": None}) == {"worker": 1.0}
+
+
+@pytest.mark.django_db
+def test_the_bench_finds_the_postgresql_it_measures_and_sees_its_work():
+    from django.db import connection
+
+    from integration_1c.management.commands.bench_exchange import _postmaster_pid, _tree_cpu
+
+    postmaster = _postmaster_pid()
+    assert postmaster is not None, "the tests' PostgreSQL runs on this machine (127.0.0.1)"
+    before = _tree_cpu(postmaster)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM generate_series(1, 4000000)")
+    assert _tree_cpu(postmaster) - before >= 0.1

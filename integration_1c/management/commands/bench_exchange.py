@@ -35,7 +35,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-from django.db import models
+from django.db import DatabaseError, models
 
 from integration_1c.testing.generator import generate_exchange, generate_offer_changes
 from integration_1c.testing.emulator import (
@@ -291,9 +291,12 @@ class Command(BaseCommand):
         client = self._client(url, password, options)
         _settle_disk()
         _reset_peaks(processes)
+        before = _cpu(processes)
         result = client.exchange_catalog(exchange, archive=archive)
+        result.cpu = _cpu_spent(before, _cpu(processes))
         result.worker = _worker_seconds()
         self.stdout.write(f"  timeline (s): {_timeline(client.transport.calls)}")
+        self.stdout.write(f"  CPU (s): {_describe_cpu(result.cpu, result.seconds)}")
         return result, _peaks(processes), client.transport.slowest
 
     def _run_size(self, size, options, url, password, processes, work):
@@ -342,6 +345,7 @@ class Command(BaseCommand):
                     "size": size,
                     "seconds": result.seconds,
                     "import": result.worker,
+                    "cpu": result.cpu,
                     "floor": floor,
                     "rate": exchange.products / result.seconds,
                     "slowest": slowest,
@@ -362,6 +366,7 @@ class Command(BaseCommand):
                         "size": size,
                         "seconds": result.seconds,
                         "import": result.worker,
+                        "cpu": result.cpu,
                         "of_first": result.seconds / first,
                         "rate": exchange.products / result.seconds,
                         "slowest": slowest,
@@ -462,6 +467,7 @@ class Command(BaseCommand):
             "size": base_size,
             "seconds": result.seconds,
             "import": result.worker,
+            "cpu": result.cpu,
             "rate": exchange.offers / result.seconds,
             "slowest": slowest,
             "web": peaks["web"],
@@ -473,8 +479,8 @@ class Command(BaseCommand):
         if not rows:
             return
         header = (
-            f"{'exchange':<18}{'seconds':>9}{'import s':>10}{'floor s':>9}{'x floor':>9}{'per second':>19}"
-            f"{'slowest call':>14}{'web RSS':>10}{'worker RSS':>12}"
+            f"{'exchange':<18}{'seconds':>9}{'import s':>10}{'CPU w/db s':>12}{'floor s':>9}{'x floor':>9}"
+            f"{'per second':>19}{'slowest call':>14}{'web RSS':>10}{'worker RSS':>12}"
         )
         self.stdout.write("\n" + header + "\n" + "-" * len(header))
         for row in rows:
@@ -484,8 +490,11 @@ class Command(BaseCommand):
             ratio = f"{row['seconds'] / floor['total_s']:.1f}" if floor and floor["total_s"] else "-"
             if "of_first" in row:
                 ratio = f"{row['of_first']:.0%} 1st"
+            cpu = row.get("cpu") or {}
+            cpu_s = "/".join(f"{cpu[name]:.1f}" if name in cpu else "-" for name in ("worker", "database"))
             self.stdout.write(
-                f"{row['what']:<18}{row['seconds']:>9.2f}{row['import'].get('import', 0):>10.2f}{floor_s:>9}{ratio:>9}{rate:>19}"
+                f"{row['what']:<18}{row['seconds']:>9.2f}{row['import'].get('import', 0):>10.2f}{cpu_s:>12}"
+                f"{floor_s:>9}{ratio:>9}{rate:>19}"
                 f"{row['slowest'][0]:>12.2f} s{_mb(row['web']):>10}{_mb(row['worker']):>12}"
             )
         fulls = [row for row in rows if row["what"].startswith("full")]
@@ -502,6 +511,8 @@ class Command(BaseCommand):
         self.stdout.write(
             "import s: the worker's time on the XML files (journal start to finish); seconds: the whole exchange"
             " over HTTP (logins, upload, unpacking, import, the polls).\n"
+            "CPU w/db s: user and system seconds of the Celery worker (with its reading and picture processes)"
+            " and of PostgreSQL during the exchange; each exchange's line above adds gunicorn and the emulated 1C.\n"
             "RSS: the largest VmHWM of one process (gunicorn master and workers; Celery worker and children),"
             " reset before each run where the kernel allows. Floor: shared/bench/floor_copy.py on the same files."
         )
@@ -789,6 +800,71 @@ def _peaks(processes):
         name: max((_status_kb(pid, "VmHWM") for pid in _tree(process.pid)), default=0)
         for name, process in processes.items()
     }
+
+
+#: What the CPU figures add up, in the order they are printed.
+CPU_PARTS = ("worker", "web", "database", "client")
+
+
+def _cpu(processes):
+    """
+    CPU seconds used so far by each side of an exchange: the Celery worker with its
+    children (the processes reading files and examining pictures count in its children's
+    time once they are collected), gunicorn, PostgreSQL (the postmaster's tree, when it
+    runs on this machine and /proc shows it; its exited backends count in its children's
+    time) and this process, the emulated 1C. Two cores shared by these four: the sum
+    over the exchange's seconds says how busy the machine was, and which side a change
+    made cheaper, whatever the machine's speed that day.
+    """
+    spent = {name: _tree_cpu(process.pid) for name, process in processes.items()}
+    postmaster = _postmaster_pid()
+    spent["database"] = _tree_cpu(postmaster) if postmaster else None
+    spent["client"] = time.process_time()
+    return spent
+
+
+def _cpu_spent(before, after):
+    return {
+        name: after[name] - before[name]
+        for name in CPU_PARTS
+        if after.get(name) is not None and before.get(name) is not None
+    }
+
+
+def _describe_cpu(spent, seconds):
+    parts = [f"{name} {spent[name]:.2f}" for name in CPU_PARTS if name in spent]
+    if not parts:
+        return "not measured"
+    cores = os.cpu_count() or 1
+    total = sum(spent.values())
+    return f"{', '.join(parts)}; {total:.2f} s in all, {total / (seconds * cores):.0%} of {cores} cores over the exchange"
+
+
+def _tree_cpu(pid):
+    """User and system seconds of ``pid`` and its live descendants, with the children each collected."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for member in _tree(pid):
+        try:
+            fields = Path(f"/proc/{member}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        total += sum(int(value) for value in fields[11:15])  # utime, stime, cutime, cstime
+    return total / ticks
+
+
+def _postmaster_pid():
+    """PostgreSQL's postmaster on this machine (the parent of this connection's backend), or None."""
+    from django.db import connection
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            backend = cursor.fetchone()[0]
+        stat = Path(f"/proc/{backend}/stat").read_text()
+    except (DatabaseError, OSError, TypeError):  # another machine's server, or no backend to ask
+        return None
+    return int(stat.rpartition(")")[2].split()[1])
 
 
 def _mb(kilobytes):
