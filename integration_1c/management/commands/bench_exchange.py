@@ -824,6 +824,7 @@ def _cpu(processes):
 
 
 def _cpu_spent(before, after):
+    """What each side used between two :func:`_cpu` readings (a side one of them could not read is left out)."""
     return {
         name: after[name] - before[name]
         for name in CPU_PARTS
@@ -837,7 +838,8 @@ def _describe_cpu(spent, seconds):
         return "not measured"
     cores = os.cpu_count() or 1
     total = sum(spent.values())
-    return f"{', '.join(parts)}; {total:.2f} s in all, {total / (seconds * cores):.0%} of {cores} cores over the exchange"
+    busy = total / (seconds * cores)
+    return f"{', '.join(parts)}; {total:.2f} s in all, {busy:.0%} of {cores} cores over the exchange"
 
 
 def _tree_cpu(pid):
