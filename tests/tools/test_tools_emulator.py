@@ -74,6 +74,24 @@ def test_sends_one_zip_when_the_site_offers_it(package):
     assert result.zip and list(result.files) == ["import.xml", "offers.xml"]
 
 
+def test_an_archive_made_beforehand_is_sent_without_a_walk_over_the_pictures(package, tmp_path, monkeypatch):
+    """The benchmark's 100k package: listing its 118,000 pictures again cost the client 4 s of CPU."""
+    from integration_1c.testing import emulator
+
+    archive = emulator.build_archive(package.dir, package.files, tmp_path / "made.zip")
+    walks = []
+    real = emulator._attachments
+    monkeypatch.setattr(emulator, "_attachments", lambda *args: walks.append(args) or real(*args))
+    fake = FakeExchangeServer(zip=True, file_limit=1 << 20)
+    client_for(fake).exchange_catalog(package, archive=archive)
+
+    assert walks == []
+    assert fake.archive_names("v8_1065_3a.zip") == sorted(["import.xml", "offers.xml", *package.images])
+    # Without an archive made beforehand the pictures are listed, once, to be zipped.
+    client_for(FakeExchangeServer(zip=True, file_limit=1 << 20)).exchange_catalog(package)
+    assert len(walks) == 1
+
+
 def test_imports_in_order_and_polls_while_progress(package):
     fake = FakeExchangeServer(progress=3)
     result = client_for(fake).exchange_catalog(package)
