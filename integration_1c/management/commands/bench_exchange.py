@@ -755,18 +755,24 @@ def _stop(process):
         process.wait(timeout=10)
 
 
+def _stat_fields(pid):
+    """The fields of /proc/<pid>/stat after the command's name (state, ppid, …), or None if it is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+
+
 def _tree(pid):
     """``pid`` and all its descendants, from /proc."""
     children = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
+        fields = _stat_fields(entry.name)
+        if fields is None:
             continue
-        ppid = int(stat.rpartition(")")[2].split()[1])
-        children.setdefault(ppid, []).append(int(entry.name))
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
     found, todo = [], [pid]
     while todo:
         current = todo.pop()
@@ -847,11 +853,9 @@ def _tree_cpu(pid):
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0
     for member in _tree(pid):
-        try:
-            fields = Path(f"/proc/{member}/stat").read_text().rpartition(")")[2].split()
-        except OSError:
-            continue
-        total += sum(int(value) for value in fields[11:15])  # utime, stime, cutime, cstime
+        fields = _stat_fields(member)
+        if fields is not None:
+            total += sum(int(value) for value in fields[11:15])  # utime, stime, cutime, cstime
     return total / ticks
 
 
@@ -863,10 +867,10 @@ def _postmaster_pid():
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_backend_pid()")
             backend = cursor.fetchone()[0]
-        stat = Path(f"/proc/{backend}/stat").read_text()
-    except (DatabaseError, OSError, TypeError):  # another machine's server, or no backend to ask
+    except (DatabaseError, TypeError):  # no backend to ask
         return None
-    return int(stat.rpartition(")")[2].split()[1])
+    fields = _stat_fields(backend)  # None: another machine's server
+    return int(fields[1]) if fields is not None else None
 
 
 def _mb(kilobytes):
