@@ -78,7 +78,16 @@ from .context import ImportContext, ImportFailed
 from .images import DirectoryImageSource, ImageWriter, StorageImageSource
 from .journal import ImportProgress
 from .offers import OfferWriter, PriceTypeIndex, WarehouseIndex
-from .reading import can_fork, file_size, read_ahead, read_ahead_depth, read_in_process
+from .reading import (
+    can_fork,
+    file_size,
+    read_ahead,
+    read_ahead_depth,
+    read_in_process,
+    read_spooled,
+    spooled,
+    start_reading_ahead,
+)
 from .report import ImportReport
 
 logger = logging.getLogger(__name__)
@@ -245,7 +254,11 @@ def read_records(fileobj, ctx):
     name = ctx.report.source
     depth = read_ahead_depth(ctx.batch_size)
     if can_fork(ctx.path, size=packed_size(ctx)):
-        records = read_in_process(ctx.path, name=name, depth=depth, packed=ctx.packed)
+        spool = spooled(ctx.path, ctx.packed)
+        if spool is not None:  # read while the file before it was imported (read_following_file_ahead)
+            records = read_spooled(spool, ctx.path, name=name, depth=depth, packed=ctx.packed)
+        else:
+            records = read_in_process(ctx.path, name=name, depth=depth, packed=ctx.packed)
         if ctx.progress is not None:
             ctx.progress.follow(records)
         return iter(records)
@@ -381,6 +394,7 @@ def apply_file(exchange_file_id):
         ctx.path = storage.path(path)  # read by a process of its own when big (reading.read_in_process)
     except NotImplementedError:
         pass
+    read_following_file_ahead(exchange_file, storage, folder)
     error = ""
     try:
         fileobj = storage.open(path, "rb")
@@ -417,6 +431,39 @@ def apply_file(exchange_file_id):
         finished_at=timezone.now(),
     )
     cache.set(key, report.processed, PROGRESS_TIMEOUT)
+
+
+def read_following_file_ahead(exchange_file, storage, folder):
+    """
+    Start parsing the file of the same exchange that waits after ``exchange_file`` (the
+    offers file, while the catalogue file is imported: 1C uploads every file, or the
+    archive, before it asks for the first import) into a spool its own import then
+    reads (:func:`.reading.start_reading_ahead`). Only an XML file on a local disk, big
+    enough to be read by a process of its own. A file still growing, or sent again,
+    has another spool name by then, and is parsed in its turn. Returns the spool or None.
+    """
+    try:
+        following = (
+            ExchangeFile.objects.filter(
+                session_id=exchange_file.session_id,
+                state__in=(ExchangeFile.QUEUED, ExchangeFile.UPLOADING),
+                name__iendswith=".xml",
+            )
+            .exclude(pk=exchange_file.pk)
+            .order_by("uploaded_at", "pk")
+            .first()
+        )
+        if following is None:
+            return None
+        packed = Packed.from_json(following.packed) if following.packed else None
+        stored = packed.archive if packed is not None else following.name
+        path = storage.path(f"{folder}/{stored}" if folder else stored)
+        return start_reading_ahead(path, name=following.name, packed=packed)
+    except NotImplementedError:  # a storage without local paths
+        return None
+    except Exception:  # an optimisation: the file is parsed in its turn
+        logger.warning("1C import: the file after %s is not read ahead", exchange_file.name, exc_info=True)
+        return None
 
 
 def damaged_member(name, packed, exc):

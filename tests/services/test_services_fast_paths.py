@@ -22,6 +22,7 @@ import hashlib
 import os
 import re
 import shutil
+import tempfile
 from datetime import datetime
 from pathlib import Path
 
@@ -530,3 +531,60 @@ def test_keys_asked_for_are_looked_up_by_index_whatever_plan_the_database_picks(
             assert cursor.fetchall() == [("other",)]
         keys.drop()
     assert "Index" in plan and "onec_seen_plan_test" in plan, plan
+
+
+@pytest.mark.parametrize("zipped", [False, True], ids=["files", "archive"])
+def test_the_file_read_ahead_while_the_one_before_is_imported_gives_the_same_catalogue(
+    package, tmp_path, monkeypatch, zipped
+):
+    """
+    While the catalogue file is imported, the offers file waiting after it is parsed into
+    a spool (``reading.start_reading_ahead``), which its own import then reads: the same
+    catalogue as the files parsed in their turn, and no spool or reading process left.
+    """
+    from django.core.files.storage import storages
+
+    from integration_1c.models import ExchangeFile, ExchangeSession
+    from integration_1c.protocol import pipeline
+    from integration_1c.testing.emulator import build_archive
+
+    from tests.processes import child_pids
+
+    monkeypatch.setattr(reading, "PROCESS_MIN_BYTES", 1)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "spools"))
+    (tmp_path / "spools").mkdir()
+    import_package(package)
+    expected = catalogue()
+    empty_catalogue()
+
+    session = ExchangeSession.objects.create(exchange_type="catalog", token="ahead", folder="catalog/ahead")
+    storage = storages["exchange"]
+    if zipped:
+        archive_path = build_archive(package.dir, package.files, tmp_path / "v8.zip")
+        storage.save("catalog/ahead/v8.zip", archive_path.open("rb"))
+        archive = ExchangeFile.objects.create(
+            session=session, name="v8.zip", kind=pipeline.ARCHIVE, state=ExchangeFile.QUEUED, size=1
+        )
+        pipeline.unpack_archive(archive.pk)
+    else:
+        for path in package.dir.rglob("*"):
+            if path.is_file():
+                storage.save(f"catalog/ahead/{path.relative_to(package.dir)}", path.open("rb"))
+        for path in package.files:  # uploaded, the first one asked for
+            ExchangeFile.objects.create(
+                session=session, name=path.name, state=ExchangeFile.UPLOADING, size=path.stat().st_size
+            )
+    spooled_reads = []
+    read_spooled = importer.read_spooled
+    monkeypatch.setattr(importer, "read_spooled", lambda *a, **k: spooled_reads.append(a[0]) or read_spooled(*a, **k))
+    others = set(child_pids())
+    for path in package.files:
+        exchange_file = ExchangeFile.objects.get(session=session, name=path.name)
+        importer.apply_file(exchange_file.pk)
+        exchange_file.refresh_from_db()
+        assert (exchange_file.state, exchange_file.error) == (ExchangeFile.DONE, "")
+
+    assert catalogue() == expected
+    assert [spool.parent for spool in spooled_reads] == [tmp_path / "spools"]  # the offers file
+    assert not list((tmp_path / "spools").iterdir())
+    assert not [pid for pid in child_pids() if pid not in others]
