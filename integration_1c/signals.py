@@ -16,7 +16,15 @@ them as they were. Arguments:
   rewrite all the table's indexes (``shop.apps.partner.models.StockRecord``);
 * ``kind`` — the file's kind (``classifier``, ``catalogue``, ``offers``, ``offers_changes``), or
   ``deactivate`` when ``mode=deactivate`` hid what a full package did not list;
-* ``full`` — True for a full package (СодержитТолькоИзменения="false").
+* ``full`` — True for a full package (СодержитТолькоИзменения="false");
+* ``defer`` — True when another file of the same exchange follows and this one (a
+  catalogue file that wrote no stock) leaves the refresh of what it wrote to that file's
+  ``catalogue_changed``: a receiver may write down what it owes, in this transaction,
+  and do it with the next file's (``shop.apps.search.models.ListingDebt``).
+
+``deferred_work_due`` is sent when a file of an exchange failed and no file of the
+exchange is left to import after it: what receivers left to a later file is due now.
+``serialised`` is a context manager (a transaction no import runs beside) to do it in.
 
 ``catalogue_import_started`` is sent once per catalogue or offers file, inside its
 transaction, before its records are written, with ``size`` (the file's bytes, None when
@@ -29,3 +37,4 @@ from django.dispatch import Signal
 
 catalogue_changed = Signal()
 catalogue_import_started = Signal()
+deferred_work_due = Signal()

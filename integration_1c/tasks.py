@@ -26,6 +26,12 @@ def unpack_archive(file_id):
     pipeline.unpack_archive(file_id)
 
 
+@shared_task(name="integration_1c.tasks.settle_deferred_work", ignore_result=True)
+def settle_deferred_work():
+    """What a catalogue file left to the file after it, if no file did it meanwhile (``services.importer``)."""
+    pipeline.load_service("importer").settle_deferred_work()
+
+
 @shared_task(name="integration_1c.tasks.cleanup_exchange_folders", ignore_result=True)
 def cleanup_exchange_folders():
     """Remove upload folders older than conf ``ONEC_KEEP_EXCHANGE_HOURS`` (beat, every 6 hours)."""

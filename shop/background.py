@@ -25,6 +25,20 @@ def enqueue(task, *args, **kwargs):
     transaction.on_commit(send)
 
 
+def enqueue_later(task, seconds, *args):
+    """Send ``task`` to run ``seconds`` after the current transaction commits (a timer thread when embedded)."""
+
+    def send():
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            timer = threading.Timer(seconds, _run_in_thread, args=(task, args, {}))
+            timer.daemon = True
+            timer.start()
+        else:
+            task.apply_async(args=args, countdown=seconds)
+
+    transaction.on_commit(send)
+
+
 def _run_in_thread(task, args, kwargs):
     close_old_connections()
     try:

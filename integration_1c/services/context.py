@@ -59,6 +59,9 @@ class ImportContext:
     packed: object = None
     #: Called with ``report.processed`` after every batch (progress for the journal).
     progress: Callable[[int], None] | None = None
+    #: Another file of the same exchange waits to be imported after this one: a catalogue
+    #: file leaves the listing's refresh to it (``signals.catalogue_changed``'s ``defer``).
+    followed: bool = False
     _rollback_actions: list = field(default_factory=list)
     _stored_files: object = None
     _product_class: object = None

@@ -49,7 +49,8 @@ from integration_1c.commerceml import records as rec
 from integration_1c.models import ExchangeFile
 from integration_1c.protocol.archives import DamagedMember, Packed, PackedReader
 from integration_1c.selectors import run_started_at
-from integration_1c.signals import catalogue_changed, catalogue_import_started
+from integration_1c.signals import catalogue_changed, catalogue_import_started, deferred_work_due
+from shop import background
 from shop.memory import frozen_during
 
 from . import stock
@@ -255,7 +256,7 @@ def read_records(fileobj, ctx):
     depth = read_ahead_depth(ctx.batch_size)
     if can_fork(ctx.path, size=packed_size(ctx)):
         spool = spooled(ctx.path, ctx.packed)
-        if spool is not None:  # read while the file before it was imported (read_following_file_ahead)
+        if spool is not None:  # read while the file before it was imported (read_ahead_of_its_turn)
             records = read_spooled(spool, ctx.path, name=name, depth=depth, packed=ctx.packed)
         else:
             records = read_in_process(ctx.path, name=name, depth=depth, packed=ctx.packed)
@@ -324,17 +325,40 @@ def _apply_stream(fileobj, ctx):
                     with stock.recording_writes() as stock_written, WriteBehind():
                         applier.read(read_records(fileobj, ctx))
                     # The listing refresh, while the last batch's pictures are placed.
+                    defer = defers_listing(ctx, stock_written)
                     catalogue_changed.send(
                         sender=RecordApplier,
                         since=ctx.started_at,
                         kind=ctx.kind,
                         full=ctx.full_package,
                         stock_written=stock_written,
+                        defer=defer,
                     )
+                    if defer:  # done by then, unless 1C never asked for the file after this one
+                        from integration_1c import tasks
+
+                        background.enqueue_later(tasks.settle_deferred_work, DEFERRED_WORK_DUE_SECONDS)
     except BaseException:
         ctx.rolled_back()
         raise
     return ctx.report
+
+
+#: A file leaves work to the file after it in its exchange (:func:`defers_listing`); this
+#: long after it, the work is done anyway (:func:`settle_deferred_work`) if no file did it:
+#: 1C asks for the next file within seconds, unless the exchange stopped.
+DEFERRED_WORK_DUE_SECONDS = 120
+
+
+def defers_listing(ctx, stock_written):
+    """
+    Whether the file leaves the listing's refresh to the file after it (``ctx.followed``):
+    a catalogue file that wrote no stock. What it wrote is stamped, and what a full
+    package hid is found by the sweep of the refresh that pays (``shop.apps.search.
+    models.ListingDebt``); the stock records it wrote (zeroed for a full package's
+    missing products) are known only to this file, so it refreshes them itself.
+    """
+    return ctx.followed and ctx.kind == rec.CATALOGUE and not stock_written
 
 
 def describe_error(exc, name):
@@ -394,7 +418,9 @@ def apply_file(exchange_file_id):
         ctx.path = storage.path(path)  # read by a process of its own when big (reading.read_in_process)
     except NotImplementedError:
         pass
-    read_following_file_ahead(exchange_file, storage, folder)
+    following = following_file(exchange_file)
+    ctx.followed = following is not None
+    read_ahead_of_its_turn(following, storage, folder)
     error = ""
     try:
         fileobj = storage.open(path, "rb")
@@ -417,6 +443,8 @@ def apply_file(exchange_file_id):
             error = describe_error(exc, exchange_file.name)
         finally:
             ctx.images.close()
+    if error:
+        settle_deferred(exchange_file)
     ExchangeFile.objects.filter(pk=exchange_file.pk).update(
         state=ExchangeFile.FAILED if error else ExchangeFile.DONE,
         kind=report.kind or exchange_file.kind,
@@ -433,28 +461,34 @@ def apply_file(exchange_file_id):
     cache.set(key, report.processed, PROGRESS_TIMEOUT)
 
 
-def read_following_file_ahead(exchange_file, storage, folder):
+def following_file(exchange_file):
     """
-    Start parsing the file of the same exchange that waits after ``exchange_file`` (the
-    offers file, while the catalogue file is imported: 1C uploads every file, or the
-    archive, before it asks for the first import) into a spool its own import then
+    The XML file of the same exchange that waits to be imported after ``exchange_file``
+    (the offers file, while the catalogue file is imported: 1C uploads every file, or
+    the archive, before it asks for the first import), or None.
+    """
+    return (
+        ExchangeFile.objects.filter(
+            session_id=exchange_file.session_id,
+            state__in=(ExchangeFile.QUEUED, ExchangeFile.UPLOADING),
+            name__iendswith=".xml",
+        )
+        .exclude(pk=exchange_file.pk)
+        .order_by("uploaded_at", "pk")
+        .first()
+    )
+
+
+def read_ahead_of_its_turn(following, storage, folder):
+    """
+    Start parsing ``following`` (:func:`following_file`) into a spool its own import then
     reads (:func:`.reading.start_reading_ahead`). Only an XML file on a local disk, big
     enough to be read by a process of its own. A file still growing, or sent again,
     has another spool name by then, and is parsed in its turn. Returns the spool or None.
     """
+    if following is None:
+        return None
     try:
-        following = (
-            ExchangeFile.objects.filter(
-                session_id=exchange_file.session_id,
-                state__in=(ExchangeFile.QUEUED, ExchangeFile.UPLOADING),
-                name__iendswith=".xml",
-            )
-            .exclude(pk=exchange_file.pk)
-            .order_by("uploaded_at", "pk")
-            .first()
-        )
-        if following is None:
-            return None
         packed = Packed.from_json(following.packed) if following.packed else None
         stored = packed.archive if packed is not None else following.name
         path = storage.path(f"{folder}/{stored}" if folder else stored)
@@ -462,8 +496,41 @@ def read_following_file_ahead(exchange_file, storage, folder):
     except NotImplementedError:  # a storage without local paths
         return None
     except Exception:  # an optimisation: the file is parsed in its turn
-        logger.warning("1C import: the file after %s is not read ahead", exchange_file.name, exc_info=True)
+        logger.warning("1C import: %s is not read ahead of its turn", following.name, exc_info=True)
         return None
+
+
+def settle_deferred(exchange_file):
+    """
+    A file of the exchange failed: if no other file waits to be imported after it, the
+    work a catalogue file left to the file after it (:func:`defers_listing`) is done now
+    (:func:`settle_deferred_work`), so a failed offers file does not leave the catalogue
+    file's products out of the listing. A file still waiting does that work when it is
+    imported, or here if it fails too.
+    """
+    if following_file(exchange_file) is None:
+        settle_deferred_work()
+
+
+def settle_deferred_work():
+    """
+    Do what files left to a file after them that did not do it (failed, or never asked
+    for): ``signals.deferred_work_due``, whose receivers do it with no import beside them.
+    Also sent :data:`DEFERRED_WORK_DUE_SECONDS` after every file that left work (a task),
+    when it is found done already. Any later file's import does it too.
+    """
+    try:
+        deferred_work_due.send(sender=RecordApplier, serialised=one_import_at_a_time)
+    except Exception:  # done by the next file's import
+        logger.exception("1C import: the work files left to the file after them failed")
+
+
+@contextmanager
+def one_import_at_a_time():
+    """A transaction no import runs beside (they take the same lock, one at a time)."""
+    with transaction.atomic():
+        _serialise_imports()
+        yield
 
 
 def damaged_member(name, packed, exc):

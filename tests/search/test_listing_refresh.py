@@ -311,3 +311,130 @@ def test_rows_of_a_product_gone_behind_djangos_back_are_never_drawn_and_the_swee
     assert products_for([ghost, makita.pk]) == [makita]
     assert indexing.drop_unlisted() == 1
     assert listing_rows() == expected
+
+
+def _exchange_session(tmp_path, exchange, name):
+    """The package's files uploaded to an exchange folder, each queued for the worker as 1C asks."""
+    from django.core.files.storage import storages
+
+    from integration_1c.models import ExchangeFile, ExchangeSession
+
+    session = ExchangeSession.objects.create(exchange_type="catalog", token=name, folder=f"catalog/{name}")
+    for path in exchange.dir.rglob("*"):
+        if path.is_file():
+            storages["exchange"].save(f"catalog/{name}/{path.relative_to(exchange.dir)}", path.open("rb"))
+    return [
+        ExchangeFile.objects.create(session=session, name=path.name, state=ExchangeFile.QUEUED, size=1)
+        for path in exchange.files
+    ]
+
+
+def test_a_catalogue_file_leaves_the_listing_to_the_offers_file_after_it(tmp_path, monkeypatch):
+    """
+    The catalogue file of an exchange whose offers file is queued after it writes down
+    the refresh it owes (``ListingDebt``) instead of making the rows; the offers file's
+    refresh makes them, once, with their stock: the rows a rebuild gives, and nothing owed.
+    """
+    from integration_1c.models import ExchangeFile
+    from shop.apps.search.models import ListingDebt
+
+    exchange = generate_exchange(tmp_path / "full", seed=7, images=False, generated_at=WHEN, **MODEL)
+    catalogue_file, offers_file = _exchange_session(tmp_path, exchange, "deferred")
+    refreshed = []
+    refresh = indexing._refresh_batch
+    monkeypatch.setattr(indexing, "_refresh_batch", lambda ids: (refreshed.extend(ids), refresh(ids)))
+
+    importer.apply_file(catalogue_file.pk)
+    assert list(ListingDebt.objects.values_list("full", flat=True)) == [True]
+    assert not ProductListing.objects.exists() and not refreshed
+
+    importer.apply_file(offers_file.pk)
+    assert set(ExchangeFile.objects.values_list("state", flat=True)) == {ExchangeFile.DONE}
+    assert not ListingDebt.objects.exists()
+    assert len(refreshed) == len(set(refreshed)), "every row is made once"
+    rows = listing_rows()
+    assert rows[1] and any(listing[3] for listing in rows[1])  # with their stock
+    assert rebuilt() == rows
+
+
+def test_a_failed_offers_file_leaves_no_product_out_of_the_listing(tmp_path):
+    """
+    The offers file the catalogue file left the refresh to fails (rolled back, with the
+    debt it would have paid): the refresh is made then, as no file is left to make it.
+    """
+    from django.core.files.storage import storages
+
+    from integration_1c.models import ExchangeFile
+    from shop.apps.search.models import ListingDebt
+
+    exchange = generate_exchange(tmp_path / "full", seed=7, images=False, generated_at=WHEN, **MODEL)
+    catalogue_file, offers_file = _exchange_session(tmp_path, exchange, "failed")
+    importer.apply_file(catalogue_file.pk)
+    assert ListingDebt.objects.exists()
+    broken = storages["exchange"].path(f"catalog/failed/{offers_file.name}")
+    with open(broken, "r+b") as fileobj:
+        fileobj.truncate(fileobj.seek(0, 2) // 2)
+
+    importer.apply_file(offers_file.pk)
+    offers_file.refresh_from_db()
+    assert offers_file.state == ExchangeFile.FAILED and "обрывается" in offers_file.error
+    assert not ListingDebt.objects.exists()
+    rows = listing_rows()
+    assert rows[1] and rebuilt() == rows
+
+
+def test_a_catalogue_file_with_no_file_after_it_refreshes_the_listing_itself(tmp_path):
+    from shop.apps.search.models import ListingDebt
+
+    exchange = generate_exchange(tmp_path / "full", seed=7, images=False, generated_at=WHEN, **MODEL)
+    catalogue_file, offers_file = _exchange_session(tmp_path, exchange, "alone")
+    offers_file.delete()  # 1C sent the catalogue alone
+    importer.apply_file(catalogue_file.pk)
+    assert not ListingDebt.objects.exists()
+    rows = listing_rows()
+    assert rows[1] and rebuilt() == rows
+
+
+def test_a_catalogue_file_that_wrote_stock_refreshes_the_listing_itself():
+    """
+    The stock records a file wrote (a full package's missing products zeroed) are known
+    to that file only: it does not leave their refresh to another.
+    """
+    from integration_1c.commerceml import records
+    from integration_1c.services.context import ImportContext
+    from integration_1c.services.report import ImportReport
+
+    ctx = ImportContext(ImportReport(source="import.xml"), kind=records.CATALOGUE, followed=True)
+    assert importer.defers_listing(ctx, [])
+    assert not importer.defers_listing(ctx, [17])
+    ctx.kind = records.OFFERS
+    assert not importer.defers_listing(ctx, [])
+    ctx.kind, ctx.followed = records.CATALOGUE, False
+    assert not importer.defers_listing(ctx, [])
+
+
+def test_a_catalogue_file_whose_offers_file_never_comes_is_listed_later(tmp_path, monkeypatch):
+    """
+    The offers file is uploaded (registered from the archive) but 1C stops before it asks
+    for its import: the task sent for a while after the catalogue file makes the rows.
+    """
+    from integration_1c import tasks
+    from integration_1c.models import ExchangeFile
+    from shop import background
+    from shop.apps.search.models import ListingDebt
+
+    exchange = generate_exchange(tmp_path / "full", seed=7, images=False, generated_at=WHEN, **MODEL)
+    catalogue_file, offers_file = _exchange_session(tmp_path, exchange, "stopped")
+    ExchangeFile.objects.filter(pk=offers_file.pk).update(state=ExchangeFile.UPLOADING)
+    later = []
+    monkeypatch.setattr(background, "enqueue_later", lambda task, seconds, *args: later.append((task.name, seconds)))
+    importer.apply_file(catalogue_file.pk)
+    assert ListingDebt.objects.exists() and not ProductListing.objects.exists()
+    assert later == [("integration_1c.tasks.settle_deferred_work", importer.DEFERRED_WORK_DUE_SECONDS)]
+
+    tasks.settle_deferred_work()  # its time came, and no file made the rows
+    assert not ListingDebt.objects.exists()
+    rows = listing_rows()
+    assert rows[1] and rebuilt() == rows
+    tasks.settle_deferred_work()  # nothing owed: nothing done
+    assert listing_rows() == rows

@@ -51,7 +51,7 @@ class SearchConfig(apps.SearchConfig):
         from oscar.apps.checkout.signals import post_checkout
         from oscar.apps.order.signals import order_status_changed
 
-        from integration_1c.signals import catalogue_changed, catalogue_import_started
+        from integration_1c.signals import catalogue_changed, catalogue_import_started, deferred_work_due
 
         from . import receivers
 
@@ -65,6 +65,7 @@ class SearchConfig(apps.SearchConfig):
         catalogue_import_started.connect(
             receivers.catalogue_import_started, dispatch_uid="shop.search.catalogue_import_started"
         )
+        deferred_work_due.connect(receivers.deferred_work_due, dispatch_uid="shop.search.deferred_work_due")
         post_save.connect(
             receivers.filter_setting_saved,
             sender="search.FilterSetting",

@@ -37,7 +37,7 @@ from integration_1c.services.bulk import delete_where_in, upsert
 from . import caching
 from shop.apps.partner.selectors import sales_partner_id
 
-from .models import FilterSetting, ProductDocument, ProductFacet, ProductListing, SearchWord
+from .models import FilterSetting, ListingDebt, ProductDocument, ProductFacet, ProductListing, SearchWord
 
 Product = get_model("catalogue", "Product")
 ProductAttribute = get_model("catalogue", "ProductAttribute")
@@ -240,8 +240,15 @@ def refresh_changed_since(moment, *, full=True, stock_written=None):
     rows it stamps (products, variants, ``CML2_ACTIVE``), which the refresh of what was
     written drops already; the sweep, which reads every listing row, is left out there so
     that 100 changed offers cost the same on a catalogue of 1,000 or 100,000 products.
+    Refreshes left to this one (:class:`~.models.ListingDebt`) are paid with it: it
+    reaches back to the earliest ``since`` owed, and sweeps if any was a full package's.
     Returns how many listed products were refreshed.
     """
+    owed = list(ListingDebt.objects.select_for_update().values_list("pk", "since", "full"))
+    if owed:
+        moment = min([moment, *(since for _, since, _ in owed)])
+        full = full or any(owed_full for _, _, owed_full in owed)
+        ListingDebt.objects.filter(pk__in=[pk for pk, _, _ in owed]).delete()
     product_table = connection.ops.quote_name(Product._meta.db_table)
     stock_table = connection.ops.quote_name(StockRecord._meta.db_table)
     with connection.cursor() as cursor:
@@ -277,6 +284,33 @@ def refresh_changed_since(moment, *, full=True, stock_written=None):
     return len(ids) + len(stock_only)
 
 
+def defer_refresh(moment, *, full=True):
+    """
+    Leave the refresh of what was written since ``moment`` to the next refresh (a 1C file
+    followed by another in the same exchange: :class:`~.models.ListingDebt`).
+    """
+    ListingDebt.objects.create(since=moment, full=full)
+
+
+def owes():
+    """Whether a refresh was left to a file that has not made it (:func:`pay_debts`)."""
+    return ListingDebt.objects.exists()
+
+
+def pay_debts():
+    """
+    Pay the refreshes left by files no other file followed (the offers file failed, or
+    the exchange stopped after the catalogue file); returns how many products were
+    refreshed. Without the stock records the import recorded, the records stamped since
+    the earliest debt are looked up (a scan of the table: this is the rare path).
+    """
+    with transaction.atomic():
+        owed = ListingDebt.objects.select_for_update().order_by("since").first()
+        if owed is None:
+            return 0
+        return refresh_changed_since(owed.since, full=owed.full)
+
+
 def drop_unlisted():
     """
     Remove the rows of products that are no longer listed: hidden, turned into a
@@ -308,6 +342,7 @@ def rebuild_all(progress=None):
     orphans |= {pk for pk in ProductDocument.objects.values_list("product_id", flat=True) if pk not in listed}
     _delete_rows(orphans)
     rebuild_search_words()
+    ListingDebt.objects.all().delete()  # every row is made anew: nothing is owed
     caching.changed()
     return len(ids)
 

@@ -15,10 +15,24 @@ def catalogue_import_started(sender, size=None, **kwargs):
     pending.start(size)
 
 
-def catalogue_changed(sender, since, full=True, stock_written=None, **kwargs):
-    """A 1C file was applied: refresh what it wrote, in its transaction (a full package: and sweep)."""
+def catalogue_changed(sender, since, full=True, stock_written=None, defer=False, **kwargs):
+    """
+    A 1C file was applied: refresh what it wrote, in its transaction (a full package: and
+    sweep) — or, when another file of the exchange follows (``defer``), leave the
+    refresh to that file's (``indexing.defer_refresh``).
+    """
     pending.finish()
-    indexing.refresh_changed_since(since, full=full, stock_written=stock_written)
+    if defer:
+        indexing.defer_refresh(since, full=full)
+    else:
+        indexing.refresh_changed_since(since, full=full, stock_written=stock_written)
+
+
+def deferred_work_due(sender, serialised, **kwargs):
+    """No 1C file follows the one that failed: the refresh a catalogue file left to it is due."""
+    if indexing.owes():
+        with serialised():
+            indexing.pay_debts()
 
 
 def product_saved(sender, instance, **kwargs):
