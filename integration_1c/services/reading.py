@@ -127,6 +127,26 @@ def file_size(path, size=None):
         return None
 
 
+def _hand_over(ready, item, stop):
+    """Put ``item`` into the queue ``ready`` once it has room; False if ``stop`` was set meanwhile."""
+    while not stop.is_set():
+        try:
+            ready.put(item, timeout=0.1)
+            return True
+        except queue.Full:
+            continue
+    return False
+
+
+def _chunk(item):
+    """A chunk handed over: ``(position, records)``; None at the end; the reader's error raised."""
+    if item == _END:
+        return None
+    if isinstance(item, BaseException):
+        raise item
+    return item
+
+
 # -- a thread ------------------------------------------------------------------------------------
 
 
@@ -142,13 +162,7 @@ def read_ahead(records, *, chunk=READ_AHEAD_CHUNK, depth=READ_AHEAD_CHUNKS):
     language = translation.get_language()
 
     def put(item):
-        while not stop.is_set():
-            try:
-                ready.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
+        return _hand_over(ready, item, stop)
 
     def run():
         if language:
@@ -237,12 +251,7 @@ class read_in_process:
             try:
                 while not stop.is_set():
                     item = receiving.recv()
-                    while not stop.is_set():
-                        try:
-                            ready.put(item, timeout=0.1)
-                            break
-                        except queue.Full:
-                            continue
+                    _hand_over(ready, item, stop)
                     if item == _END or isinstance(item, BaseException):
                         return
             except (EOFError, OSError):  # the reading process ended without a word
@@ -259,11 +268,10 @@ class read_in_process:
                         _("%(file)s: the process reading the file stopped (exit code %(code)s)")
                         % {"file": self.name or os.path.basename(self.path), "code": _exit_code(pid)}
                     )
-                if item == _END:
+                chunk = _chunk(item)
+                if chunk is None:
                     return
-                if isinstance(item, BaseException):
-                    raise item
-                self.position, records = item
+                self.position, records = chunk
                 yield from records
         finally:
             stop.set()
@@ -501,11 +509,10 @@ class read_spooled:
                             self.name or self.path,
                         )
                         break
-                    if item == _END:
+                    chunk = _chunk(item)
+                    if chunk is None:
                         return
-                    if isinstance(item, BaseException):
-                        raise item
-                    self.position, records = item
+                    self.position, records = chunk
                     yield from records
                     given += len(records)
             finally:
@@ -522,12 +529,7 @@ class read_spooled:
         """The thread: the spool's items, unpickled, into ``ready``; :data:`_GAVE_UP` when the writer did."""
         while not stop.is_set():
             item = _next_in_spool(source, stop)
-            while not stop.is_set():
-                try:
-                    ready.put(item, timeout=0.1)
-                    break
-                except queue.Full:
-                    continue
+            _hand_over(ready, item, stop)
             if item == _GAVE_UP or item == _END or isinstance(item, BaseException):
                 return
 
