@@ -23,8 +23,11 @@ them as they were. Arguments:
   and do it with the next file's (``shop.apps.search.models.ListingDebt``).
 
 ``deferred_work_due`` is sent when a file of an exchange failed and no file of the
-exchange is left to import after it: what receivers left to a later file is due now.
-``serialised`` is a context manager (a transaction no import runs beside) to do it in.
+exchange is left to import after it, and a while after every file that left work
+(``services.importer.DEFERRED_WORK_DUE_SECONDS``): what receivers left to a later file
+is due now — with ``left_before`` set, only what was left before that moment (work the
+next exchange's catalogue file has just left is its offers file's). ``serialised`` is
+a context manager (a transaction no import runs beside) to do it in.
 
 ``catalogue_import_started`` is sent once per catalogue or offers file, inside its
 transaction, before its records are written, with ``size`` (the file's bytes, None when

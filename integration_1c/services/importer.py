@@ -37,6 +37,7 @@ interleave two files of one exchange.
 import logging
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.cache import cache
@@ -509,18 +510,21 @@ def settle_deferred(exchange_file):
     imported, or here if it fails too.
     """
     if following_file(exchange_file) is None:
-        settle_deferred_work()
+        settle_deferred_work(overdue_only=False)
 
 
-def settle_deferred_work():
+def settle_deferred_work(overdue_only=True):
     """
     Do what files left to a file after them that did not do it (failed, or never asked
     for): ``signals.deferred_work_due``, whose receivers do it with no import beside them.
-    Also sent :data:`DEFERRED_WORK_DUE_SECONDS` after every file that left work (a task),
-    when it is found done already. Any later file's import does it too.
+    The task sent :data:`DEFERRED_WORK_DUE_SECONDS` after every file that left work does
+    only what was left that long ago (``overdue_only``), mostly nothing: the file after
+    did it, and what the next exchange's catalogue file has just left is its offers
+    file's. Any later file's import does it too.
     """
+    left_before = timezone.now() - timedelta(seconds=DEFERRED_WORK_DUE_SECONDS) if overdue_only else None
     try:
-        deferred_work_due.send(sender=RecordApplier, serialised=one_import_at_a_time)
+        deferred_work_due.send(sender=RecordApplier, serialised=one_import_at_a_time, left_before=left_before)
     except Exception:  # done by the next file's import
         logger.exception("1C import: the work files left to the file after them failed")
 

@@ -4,9 +4,10 @@ gives: after a full exchange, and after a changes-only package of offers, which 
 the stock-only refresh (price, availability, warehouses) on PostgreSQL.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
+from django.utils import timezone
 
 from integration_1c.services import importer
 from integration_1c.testing.generator import generate_exchange, generate_offer_changes
@@ -432,7 +433,12 @@ def test_a_catalogue_file_whose_offers_file_never_comes_is_listed_later(tmp_path
     assert ListingDebt.objects.exists() and not ProductListing.objects.exists()
     assert later == [("integration_1c.tasks.settle_deferred_work", importer.DEFERRED_WORK_DUE_SECONDS)]
 
-    tasks.settle_deferred_work()  # its time came, and no file made the rows
+    tasks.settle_deferred_work()  # the previous exchange's task: this debt is the offers file's yet
+    assert ListingDebt.objects.exists() and not ProductListing.objects.exists()
+
+    left = timezone.now() - timedelta(seconds=importer.DEFERRED_WORK_DUE_SECONDS + 1)
+    ListingDebt.objects.update(created_at=left)
+    tasks.settle_deferred_work()  # its own task: its time came, and no file made the rows
     assert not ListingDebt.objects.exists()
     rows = listing_rows()
     assert rows[1] and rebuilt() == rows

@@ -292,23 +292,32 @@ def defer_refresh(moment, *, full=True):
     ListingDebt.objects.create(since=moment, full=full)
 
 
-def owes():
-    """Whether a refresh was left to a file that has not made it (:func:`pay_debts`)."""
-    return ListingDebt.objects.exists()
+def owes(left_before=None):
+    """Whether a refresh was left (before ``left_before``) to a file that has not made it (:func:`pay_debts`)."""
+    owed = ListingDebt.objects.all()
+    if left_before is not None:
+        owed = owed.filter(created_at__lt=left_before)
+    return owed.exists()
 
 
-def pay_debts():
+def pay_debts(left_before=None):
     """
     Pay the refreshes left by files no other file followed (the offers file failed, or
     the exchange stopped after the catalogue file); returns how many products were
-    refreshed. Without the stock records the import recorded, the records stamped since
-    the earliest debt are looked up (a scan of the table: this is the rare path).
+    refreshed. ``left_before``: only if a debt was left before that moment (the task
+    that comes a while after a file must not pay what the next exchange's catalogue
+    file just left to its offers file). Without the stock records the import recorded,
+    the records stamped since the earliest debt are looked up (a scan of the table:
+    this is the rare path).
     """
     with transaction.atomic():
-        owed = ListingDebt.objects.select_for_update().order_by("since").first()
-        if owed is None:
+        owed = ListingDebt.objects.select_for_update().order_by("created_at")
+        if left_before is not None:
+            owed = owed.filter(created_at__lt=left_before)
+        if not owed.exists():
             return 0
-        return refresh_changed_since(owed.since, full=owed.full)
+        earliest = ListingDebt.objects.order_by("since").first()
+        return refresh_changed_since(earliest.since, full=earliest.full)
 
 
 def drop_unlisted():

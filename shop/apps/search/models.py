@@ -30,6 +30,7 @@ in-process and 0.9–4.6 s of a 100,000-product one (four alternating pairs each
 
 from django.db import models
 from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -208,16 +209,18 @@ class ListingDebt(models.Model):
     first 10,000-product exchange, four alternating pairs: 7.58–7.60 s → 6.92–7.05 s.
 
     Until then the listing shows the catalogue as it was before the exchange (what
-    shoppers saw while the files were on their way). A debt no file pays — the offers
-    file failed, or the exchange stopped — is paid as soon as the exchange has no file
-    left to import (``integration_1c.services.importer.settle_listing``), and by any
-    later refresh.
+    shoppers saw while the files were on their way). A debt no file pays is paid when
+    the offers file fails with no file after it (``integration_1c.services.importer.
+    settle_deferred``), by a task once it is ``DEFERRED_WORK_DUE_SECONDS`` old (1C never
+    asked for the offers file), and by any later refresh.
     """
 
     #: The start of the file that left it: the products written since then are owed.
     since = models.DateTimeField(_("Owed since"))
     #: It was a full package's: the refresh that pays it also drops rows no longer listed.
     full = models.BooleanField(_("Full package"), default=False)
+    #: When the file left it (its end): how long it has waited for the file after it.
+    created_at = models.DateTimeField(_("Left at"), default=timezone.now)
 
     class Meta:
         verbose_name = _("Listing refresh owed")

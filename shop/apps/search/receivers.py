@@ -28,11 +28,11 @@ def catalogue_changed(sender, since, full=True, stock_written=None, defer=False,
         indexing.refresh_changed_since(since, full=full, stock_written=stock_written)
 
 
-def deferred_work_due(sender, serialised, **kwargs):
-    """No 1C file follows the one that failed: the refresh a catalogue file left to it is due."""
-    if indexing.owes():
+def deferred_work_due(sender, serialised, left_before=None, **kwargs):
+    """No 1C file made the refresh a catalogue file left to the file after it: it is due."""
+    if indexing.owes(left_before):
         with serialised():
-            indexing.pay_debts()
+            indexing.pay_debts(left_before)
 
 
 def product_saved(sender, instance, **kwargs):
