@@ -444,8 +444,11 @@ def apply_file(exchange_file_id):
             error = describe_error(exc, exchange_file.name)
         finally:
             ctx.images.close()
-    if error:
-        settle_deferred(exchange_file)
+    if error and following is None:
+        # No file after this one will do what a catalogue file left to the file after it
+        # (:func:`defers_listing`): a failed offers file must not leave the catalogue
+        # file's products out of the listing. A file still waiting does it when imported.
+        settle_deferred_work(overdue_only=False)
     ExchangeFile.objects.filter(pk=exchange_file.pk).update(
         state=ExchangeFile.FAILED if error else ExchangeFile.DONE,
         kind=report.kind or exchange_file.kind,
@@ -499,18 +502,6 @@ def read_ahead_of_its_turn(following, storage, folder):
     except Exception:  # an optimisation: the file is parsed in its turn
         logger.warning("1C import: %s is not read ahead of its turn", following.name, exc_info=True)
         return None
-
-
-def settle_deferred(exchange_file):
-    """
-    A file of the exchange failed: if no other file waits to be imported after it, the
-    work a catalogue file left to the file after it (:func:`defers_listing`) is done now
-    (:func:`settle_deferred_work`), so a failed offers file does not leave the catalogue
-    file's products out of the listing. A file still waiting does that work when it is
-    imported, or here if it fails too.
-    """
-    if following_file(exchange_file) is None:
-        settle_deferred_work(overdue_only=False)
 
 
 def settle_deferred_work(overdue_only=True):

@@ -575,10 +575,7 @@ def _discard_spool(spool):
     pid = _writers.pop(spool, None)
     if pid is not None:
         _end(pid)
-    try:
-        spool.unlink()
-    except FileNotFoundError:
-        pass
+    spool.unlink(missing_ok=True)
 
 
 def _collect_writers():

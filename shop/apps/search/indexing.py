@@ -29,6 +29,7 @@ from functools import lru_cache
 
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
+from django.utils import timezone
 from django.utils.html import strip_tags
 from oscar.core.loading import get_model
 
@@ -292,12 +293,15 @@ def defer_refresh(moment, *, full=True):
     ListingDebt.objects.create(since=moment, full=full)
 
 
+def _owed(left_before=None):
+    """The refreshes left to files that have not made them (left before ``left_before``)."""
+    owed = ListingDebt.objects.all()
+    return owed if left_before is None else owed.filter(created_at__lt=left_before)
+
+
 def owes(left_before=None):
     """Whether a refresh was left (before ``left_before``) to a file that has not made it (:func:`pay_debts`)."""
-    owed = ListingDebt.objects.all()
-    if left_before is not None:
-        owed = owed.filter(created_at__lt=left_before)
-    return owed.exists()
+    return _owed(left_before).exists()
 
 
 def pay_debts(left_before=None):
@@ -311,13 +315,11 @@ def pay_debts(left_before=None):
     this is the rare path).
     """
     with transaction.atomic():
-        owed = ListingDebt.objects.select_for_update().order_by("created_at")
-        if left_before is not None:
-            owed = owed.filter(created_at__lt=left_before)
-        if not owed.exists():
+        if not _owed(left_before).exists():
             return 0
-        earliest = ListingDebt.objects.order_by("since").first()
-        return refresh_changed_since(earliest.since, full=earliest.full)
+        # From now: the refresh reaches back to the earliest debt's start by itself, and
+        # sweeps if any was a full package's.
+        return refresh_changed_since(timezone.now(), full=False)
 
 
 def drop_unlisted():

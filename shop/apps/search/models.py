@@ -211,7 +211,7 @@ class ListingDebt(models.Model):
     Until then the listing shows the catalogue as it was before the exchange (what
     shoppers saw while the files were on their way). A debt no file pays is paid when
     the offers file fails with no file after it (``integration_1c.services.importer.
-    settle_deferred``), by a task once it is ``DEFERRED_WORK_DUE_SECONDS`` old (1C never
+    apply_file``), by a task once it is ``DEFERRED_WORK_DUE_SECONDS`` old (1C never
     asked for the offers file), and by any later refresh.
     """
 
