@@ -387,6 +387,12 @@ class ProductExchange(models.Model):
     )
     catalogue = models.CharField(_("1C catalogue"), max_length=128, blank=True, db_index=True)
     touched_at = models.DateTimeField(_("Last written by 1C"))
+    #: What the product's Товар was (with what the shop resolved it to) when its
+    #: categories, attribute values and pictures were last made to match it; empty when
+    #: they must be looked at again (``services.digests``).
+    digest = models.CharField(_("Digest of the last Товар written"), max_length=32, blank=True, default="")
+    #: When they were; a product saved since then (the dashboard) is looked at again.
+    written_at = models.DateTimeField(_("Товар last written"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("Product 1C state")

@@ -129,6 +129,7 @@ class AttributeIndex:
         self.options_by_text: dict[int, dict[str, int]] = {}
         self.units: dict[str, Unit] | None = None
         self._warned: set = set()
+        self._fingerprint = None
         self._load()
 
     # -- loading -------------------------------------------------------------------------
@@ -150,6 +151,7 @@ class AttributeIndex:
         self._load_options(group_ids)
 
     def _load_options(self, group_ids):
+        self._fingerprint = None
         for group_id in group_ids:
             self.options_by_key[group_id] = {}
             self.options_by_text[group_id] = {}
@@ -162,6 +164,32 @@ class AttributeIndex:
             if key:
                 self.options_by_key[row["group_id"]][key] = row["id"]
             self.options_by_text[row["group_id"]].setdefault(row["option"].casefold(), row["id"])
+
+    def fingerprint(self):
+        """
+        Bytes that change whenever what a product's Товар resolves to may: the fixed and
+        property attributes (ids, types, option groups), the options of those groups and
+        the units. Characteristic attributes (``c_``, made by offers for variants) are
+        left out: a product's own values never use them unless its Товар names
+        characteristics, whose attributes its digest then holds (``services.digests``).
+        """
+        if self._fingerprint is None:
+            if self.units is None:
+                self.units = {unit.code: unit for unit in Unit.objects.all()}
+            infos = sorted(
+                (info.code, info.id, info.type, info.option_group_id or 0)
+                for code, info in self.by_code.items()
+                if code in FIXED_ATTRIBUTES or code.startswith(PROPERTY_PREFIX)
+            )
+            groups = {info[3] for info in infos if info[3]}
+            state = (
+                infos,
+                sorted((group, sorted(self.options_by_key.get(group, {}).items())) for group in groups),
+                sorted((group, sorted(self.options_by_text.get(group, {}).items())) for group in groups),
+                sorted((code, unit.name, unit.full_name) for code, unit in self.units.items()),
+            )
+            self._fingerprint = hashlib.blake2b(repr(state).encode(), digest_size=16).digest()
+        return self._fingerprint
 
     def fixed_ids(self):
         return {self.by_code[code].id for code in FIXED_ATTRIBUTES}
@@ -317,6 +345,7 @@ class AttributeIndex:
         )
         if self.units is not None:
             self.units.update(rows)
+        self._fingerprint = None
 
     def unit_text(self, code, name):
         """What the ``unit`` attribute shows: the short name, else the known unit's, else the code."""
@@ -360,6 +389,7 @@ class AttributeIndex:
                 self.by_code[row["code"]] = AttributeInfo(
                     row["id"], row["code"], row["type"], row["option_group_id"]
                 )
+            self._fingerprint = None
         return {name: self.by_code[characteristic_attribute_code(name)].id for name in names if name}
 
     # -- values --------------------------------------------------------------------------

@@ -39,6 +39,7 @@ from integration_1c.models import Catalogue, CategoryExchange, ProductExchange
 from . import attributes as attrs
 from .attributes import FIXED_ATTRIBUTES, FULL_NAME_REQUISITE, write_values
 from .bulk import delete_where_in, insert_new, update_rows, upsert
+from .digests import ProductDigests
 from .stock import stock_written
 
 logger = logging.getLogger(__name__)
@@ -301,11 +302,22 @@ class ProductWriter:
         self.attributes = attributes
         self.images = images
         self.seen_any = False
+        self.digests = ProductDigests(ctx, attributes, images)
         self._categories = None
         self._warned_groups = set()
 
     def categories_changed(self):
         self._categories = None
+
+    def forget_incomplete(self):
+        """
+        No digest for the products whose pictures could not all be placed (missing, not
+        a picture): the picture process answers for a batch while the next is written,
+        after the batch stored its digests, so they are taken back here.
+        """
+        if self.images is not None and self.images.incomplete:
+            incomplete, self.images.incomplete = sorted(self.images.incomplete), set()
+            ProductExchange.objects.filter(product_id__in_array=incomplete).update(digest="")
 
     def _category_ids(self):
         if self._categories is None:
@@ -327,7 +339,7 @@ class ProductWriter:
             else:
                 plain[record.id] = record
         codes = set(unique) | set(items)
-        existing = products_by_code(codes, self.EXISTING_FIELDS, since=self.ctx.started_at)
+        existing = products_by_code(codes, self.EXISTING_FIELDS, since=self.ctx.started_at, digests=True)
         parents = set()
         known = {}  # parents this file wrote already (earlier batch): only their variants now
         for product_id, group in items.items():
@@ -367,11 +379,17 @@ class ProductWriter:
         row would not change is not written again (1C repeats whole catalogues); when only
         its categories or attribute values changed, its ``date_updated`` is still moved,
         so that whatever is derived from products written since a moment (the listing
-        rows, see ``integration_1c.signals``) sees it.
+        rows, see ``integration_1c.signals``) sees it. A product whose row is unchanged
+        and whose Товар is as it was when its categories, values and pictures were last
+        written (:mod:`.digests`) is not looked at further.
         """
         product_class_id = self.ctx.product_class.pk
         rows, kept, new_parents = [], [], []
         unchanged = {}  # code -> id of products whose row is as it would be written
+        settled = set()  # codes of unchanged products whose Товар is as last written
+        digests = {}  # code -> the Товар's digest, stored with the product's state
+        categories = self._category_ids()
+        self.digests.prepare(records)
         for record in records:
             row = existing.get(record.id)
             if row is not None and row["structure"] == Product.CHILD:
@@ -397,8 +415,13 @@ class ProductWriter:
                 "product_class_id": product_class_id,
                 "parent_id": None,
             }
+            digest = digests[record.id] = self.digests.of(
+                record, tuple(categories.get(group_id) for group_id in record.group_ids)
+            )
             if row is not None and all(row[name] == value for name, value in values.items()):
                 unchanged[record.id] = row["id"]
+                if digest and row["onec__digest"] == digest and row["onec__fresh"]:
+                    settled.add(record.id)
             else:
                 rows.append(values)
             kept.append(record)
@@ -418,16 +441,28 @@ class ProductWriter:
             stock_written(new_parents)
         ids = write_products(rows, existing, self.PRODUCT_FIELDS)
         ids.update(unchanged)
-        changed = self._write_categories(kept, ids) | self._write_attributes(kept, ids)
+        warnings = self.report.warning_count()
+        written = [record for record in kept if record.id not in settled]
+        written_ids = {record.id: ids[record.id] for record in written}
+        changed = self._write_categories(written, written_ids) | self._write_attributes(written, written_ids)
         if self.images is not None:
-            self.images.write(kept, ids)
+            self.images.write(written, written_ids)
+            self.forget_incomplete()
         stamp = changed & set(unchanged.values())
         if stamp:
             Product.objects.filter(id__in_array=sorted(stamp)).update(date_updated=timezone.now())
+        if self.report.warning_count() != warnings:
+            # Which product warned is not known here: the batch is looked at again next time.
+            digests = {code: digest if code in settled else "" for code, digest in digests.items()}
         stateless = [
             pk for code, pk in ids.items() if existing.get(code) is None or existing[code]["onec__touched"] is None
         ]
-        touch_products(list(ids.values()), self.ctx.catalogue_id, stateless=stateless)
+        touch_products(
+            list(ids.values()),
+            self.ctx.catalogue_id,
+            stateless=stateless,
+            digests={ids[code]: digest for code, digest in digests.items() if code in ids},
+        )
         return ids
 
     def _write_items(self, items, existing, parent_ids):
@@ -662,7 +697,7 @@ def characteristic_values(product_id, characteristics, attribute_ids):
 # -- the products' 1C state ------------------------------------------------------------------
 
 
-def products_by_code(codes, fields, *, since):
+def products_by_code(codes, fields, *, since, digests=False):
     """
     The products of these 1C codes (``Product.code``), code -> dict of ``fields`` and
     two answers about ``since`` (this file's start, or its run's): ``onec__touched``,
@@ -673,7 +708,9 @@ def products_by_code(codes, fields, *, since):
     repeated catalogue names. Two reads rather than a join: for a batch of a few
     thousand codes PostgreSQL hashed the whole state table — a scan of 100,000 rows, 40
     ms, for every batch of a 100k catalogue — instead of looking the batch's few
-    thousand rows up by product.
+    thousand rows up by product. ``digests``: also ``onec__digest``, the state's digest
+    of the product's last Товar (:mod:`.digests`), and ``onec__fresh``, whether nobody
+    saved the product since it was stored.
     """
     names = [*fields, "updated_since"]
     rows = {}
@@ -685,30 +722,49 @@ def products_by_code(codes, fields, *, since):
     ):
         row = dict(zip(names, values))
         rows[row["code"]] = row
-    touched = dict(
+    states = (
         ProductExchange.objects.order_by()
         .filter(product_id__in_array=[row["id"] for row in rows.values()])
         .annotate(touched=ExpressionWrapper(Q(touched_at__gte=since), output_field=BooleanField()))
-        .values_list("product_id", "touched")
     )
+    if not digests:
+        touched = dict(states.values_list("product_id", "touched"))
+        for row in rows.values():
+            row["onec__touched"] = touched.get(row["id"])
+        return rows
+    # Compared by PostgreSQL, looked up by primary key per state row.
+    saved_since = Product.objects.filter(pk=OuterRef("product_id"), date_updated__gt=OuterRef("written_at"))
+    known = {
+        product_id: (touched, digest, fresh)
+        for product_id, touched, digest, fresh in states.annotate(
+            fresh=ExpressionWrapper(Q(written_at__isnull=False) & ~Exists(saved_since), output_field=BooleanField())
+        ).values_list("product_id", "touched", "digest", "fresh")
+    }
     for row in rows.values():
-        row["onec__touched"] = touched.get(row["id"])
+        row["onec__touched"], row["onec__digest"], row["onec__fresh"] = known.get(row["id"], (None, "", False))
     return rows
 
 
-def touch_products(product_ids, catalogue, *, claim=True, stateless=None):
+def touch_products(product_ids, catalogue, *, claim=True, stateless=None, digests=None):
     """
     Stamp products (parents / standalone) as written by this exchange now. ``claim``:
     the catalogue file lists them, so they belong to ``catalogue`` from now on; an offers
     file only stamps (and names the catalogue of a product that has no 1C state yet).
     ``stateless``: those of them the caller read without a state row (the others have
     one, and are updated); None when the caller does not know (every row is upserted).
+    ``digests``: product id -> the digest of the Товар just written for each of them
+    (:mod:`.digests`), stored as written now.
     """
     if not product_ids:
         return
     now = timezone.now()
     update = ["catalogue", "touched_at"] if claim else ["touched_at"]
     rows = [{"product_id": pk, "catalogue": catalogue or "", "touched_at": now} for pk in sorted(set(product_ids))]
+    if digests is not None:
+        update += ["digest", "written_at"]
+        for row in rows:
+            row["digest"] = digests.get(row["product_id"], "")
+            row["written_at"] = now
     if stateless is None:
         upsert(ProductExchange, rows, unique=["product"], update=update)
         return

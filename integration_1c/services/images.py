@@ -572,6 +572,8 @@ class ImageWriter:
         self._process = None
         self._examined = 0
         self._pending = None  # (plan, existing) of the batch whose pictures the process has
+        #: Products of which a picture was missing or not a picture (no digest for them: see ``services.digests``).
+        self.incomplete = set()
 
     def close(self, failed=False):
         """
@@ -683,6 +685,7 @@ class ImageWriter:
                 what, key, name, _created = next(answers)
                 if what == MISSING:
                     complete = False
+                    self.incomplete.add(product_id)
                     self.report.warn(
                         f"товар {record.id} «{record.name}»: картинка {image.path} не найдена среди загруженных файлов"
                     )
@@ -691,6 +694,7 @@ class ImageWriter:
                     continue
                 if what == NOT_A_PICTURE:
                     complete = False
+                    self.incomplete.add(product_id)
                     self.report.warn(
                         f"товар {record.id} «{record.name}»: файл {image.path} не является "
                         "изображением — картинка пропущена"

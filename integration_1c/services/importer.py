@@ -219,6 +219,8 @@ class RecordApplier:
         """The pictures of the file are on disk (and named for a rollback): see ``ImageWriter.close``."""
         if self._images is not None:
             self._images.close(failed=failed)
+            if not failed:
+                self._products.forget_incomplete()
 
     def finish(self, document):
         """What a full package means for what it did not list; caches and views."""

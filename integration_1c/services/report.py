@@ -54,6 +54,10 @@ class ImportReport:
         else:
             self.warnings_dropped += 1
 
+    def warning_count(self):
+        """Warnings given so far, kept or not."""
+        return len(self.warnings) + self.warnings_dropped
+
     def all_warnings(self):
         """The kept warnings, plus a line saying how many more there were."""
         if not self.warnings_dropped:
