@@ -120,16 +120,23 @@ class StorageImageSource:
         self.folder = (folder or "").strip("/")
         self.session_id = session_id
         self._packed = {}
+        self._prepared = frozenset()  # the names the batch's look-up was for
         self._archives = {}  # archive name -> open file, for one batch
         self._indexes = None  # [(archive row id, PackedIndex)], oldest first: read at the first batch
         self._file_rows = None  # whether the session has rows a picture's name may match
 
     def prepare(self, paths):
-        """Which of these pictures (a batch's) are left packed in an archive."""
+        """
+        Which of these pictures (a batch's) are left packed in an archive. Asked again
+        for some of the same batch (the digests asked for all its products, the pictures
+        are written for those that changed), nothing is looked up again.
+        """
+        names = {_clean_relative(path) for path in paths} - {None}
+        if names and names <= self._prepared:
+            return
         self.close()
         if self.session_id is None:
             return
-        names = {_clean_relative(path) for path in paths} - {None}
         if not names:
             return
         if self._indexes is None:
@@ -143,6 +150,7 @@ class StorageImageSource:
                 if name not in chosen or pk > chosen[name][0]:
                     chosen[name] = (pk, Packed.from_json(packed) if packed else None)
         self._packed = {name: packed for name, (_pk, packed) in chosen.items()}
+        self._prepared = frozenset(names)
 
     def _load_session(self):
         self._file_rows = session_has_attachment_rows(self.session_id)
@@ -161,6 +169,7 @@ class StorageImageSource:
     def close(self):
         """Close the archives the last batch read pictures from."""
         self._packed = {}
+        self._prepared = frozenset()
         archives, self._archives = self._archives, {}
         for raw in archives.values():
             raw.close()
