@@ -174,8 +174,6 @@ class AttributeIndex:
         characteristics, whose attributes its digest then holds (``services.digests``).
         """
         if self._fingerprint is None:
-            if self.units is None:
-                self.units = {unit.code: unit for unit in Unit.objects.all()}
             infos = sorted(
                 (info.code, info.id, info.type, info.option_group_id or 0)
                 for code, info in self.by_code.items()
@@ -186,7 +184,7 @@ class AttributeIndex:
                 infos,
                 sorted((group, sorted(self.options_by_key.get(group, {}).items())) for group in groups),
                 sorted((group, sorted(self.options_by_text.get(group, {}).items())) for group in groups),
-                sorted((code, unit.name, unit.full_name) for code, unit in self.units.items()),
+                sorted((code, unit.name, unit.full_name) for code, unit in self._known_units().items()),
             )
             self._fingerprint = hashlib.blake2b(repr(state).encode(), digest_size=16).digest()
         return self._fingerprint
@@ -347,15 +345,19 @@ class AttributeIndex:
             self.units.update(rows)
         self._fingerprint = None
 
+    def _known_units(self):
+        """The shop's units by code, read at the first need."""
+        if self.units is None:
+            self.units = {unit.code: unit for unit in Unit.objects.all()}
+        return self.units
+
     def unit_text(self, code, name):
         """What the ``unit`` attribute shows: the short name, else the known unit's, else the code."""
         if name:
             return name
         if not code:
             return ""
-        if self.units is None:
-            self.units = {unit.code: unit for unit in Unit.objects.all()}
-        unit = self.units.get(code)
+        unit = self._known_units().get(code)
         if unit is not None:
             return unit.name or unit.full_name or code
         return code
